@@ -1,0 +1,34 @@
+package dev.kqat.runtime.events;
+
+import java.nio.file.Path;
+
+/**
+ * Receives what the trainer does (architecture.md rule 7: events, not prints). Sinks such as the
+ * progress bar, metrics.jsonl and checkpoints reports implement the methods they need.
+ */
+public interface RunListener {
+  /** A phase (e.g. {@code pretrain}, {@code qat}) begins, possibly resumed at {@code startEpoch}. */
+  default void phaseStarted(String phase, int epochs, int stepsPerEpoch, int startEpoch) {}
+
+  /** Quantizer ranges were initialised; {@code seconds} of calibration. */
+  default void calibrated(String phase, int quantizers, double seconds) {}
+
+  /** One optimizer step finished. */
+  default void stepEnded(StepMetrics step) {}
+
+  /** An evaluation finished ({@code epoch} is 0 for the one before training). */
+  default void evaluated(String phase, int epoch, EvalMetrics metrics) {}
+
+  /** An epoch finished and was evaluated. */
+  default void epochEnded(EpochMetrics epoch) {}
+
+  /** A checkpoint was written atomically to {@code dir}. */
+  default void checkpointSaved(String phase, int epoch, Path dir) {}
+
+  default void phaseEnded(String phase) {}
+
+  /** Fans one event stream out to several listeners. */
+  static RunListener of(RunListener... listeners) {
+    return new CompositeListener(java.util.List.of(listeners));
+  }
+}

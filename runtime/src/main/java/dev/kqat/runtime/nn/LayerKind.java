@@ -1,0 +1,8 @@
+package dev.kqat.runtime.nn;
+
+/** The kinds of weight layers a quantization policy can address. */
+public enum LayerKind {
+  CONV,
+  DEPTHWISE_CONV,
+  DENSE
+}

@@ -1,0 +1,182 @@
+package dev.kqat.runtime.nn;
+
+import dev.kqat.runtime.quant.LayerQuant;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.nn.FusedBatchNorm;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Layers as functions over a {@link NetContext}. Tensors are NHWC; kernels HWIO (output channels
+ * last), so per-channel step sizes broadcast over the kernel's trailing axis. Weight layers quantize
+ * their kernel and input as the context's plan says; batch norm is never folded (algorithms.md
+ * §1.3).
+ */
+public final class Layers {
+  /** PyTorch/Keras default BN epsilon. */
+  public static final float BN_EPSILON = 1e-5f;
+  /** Weight of the current batch in the running statistics (PyTorch momentum 0.1). */
+  public static final float BN_MOMENTUM = 0.1f;
+
+  private Layers() {}
+
+  /** 2-D convolution, "same" padding, no bias (a batch norm follows). */
+  public static Operand<TFloat32> conv2d(
+      NetContext ctx, String name, Operand<TFloat32> x, int outChannels, int kernel, int stride) {
+    Ops tf = ctx.tf();
+    int inChannels = channels(x);
+    LayerQuant plan = ctx.enterLayer(name, LayerKind.CONV);
+    Shape shape = Shape.of(kernel, kernel, inChannels, outChannels);
+    double std = Math.sqrt(2.0 / (kernel * kernel * outChannels)); // Kaiming normal, fan-out
+    Variable<TFloat32> w =
+        ctx.params().getOrCreate(name + "/kernel", shape, ParamRole.WEIGHT,
+            s -> ctx.params().normal(name + "/kernel", s, std));
+    Operand<TFloat32> in = ctx.quantizeInput(name, plan, x);
+    Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(outChannels));
+    return tf.nn.conv2d(in, k, List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+  }
+
+  /** Depth-wise 3×3 (or k×k) convolution with channel multiplier 1, "same" padding, no bias. */
+  public static Operand<TFloat32> depthwiseConv2d(
+      NetContext ctx, String name, Operand<TFloat32> x, int kernel, int stride) {
+    Ops tf = ctx.tf();
+    int channels = channels(x);
+    LayerQuant plan = ctx.enterLayer(name, LayerKind.DEPTHWISE_CONV);
+    Shape shape = Shape.of(kernel, kernel, channels, 1);
+    // PyTorch's fan-out of a [C,1,k,k] depth-wise weight is C*k*k.
+    double std = Math.sqrt(2.0 / (kernel * kernel * channels));
+    Variable<TFloat32> w =
+        ctx.params().getOrCreate(name + "/kernel", shape, ParamRole.WEIGHT,
+            s -> ctx.params().normal(name + "/kernel", s, std));
+    Operand<TFloat32> in = ctx.quantizeInput(name, plan, x);
+    Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(channels, 1));
+    return tf.nn.depthwiseConv2dNative(in, k, List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+  }
+
+  /** Fully connected layer with bias on a [batch, features] input. */
+  public static Operand<TFloat32> dense(NetContext ctx, String name, Operand<TFloat32> x, int units) {
+    Ops tf = ctx.tf();
+    int in = channels(x);
+    LayerQuant plan = ctx.enterLayer(name, LayerKind.DENSE);
+    Shape shape = Shape.of(in, units);
+    Variable<TFloat32> w =
+        ctx.params().getOrCreate(name + "/kernel", shape, ParamRole.WEIGHT,
+            s -> ctx.params().normal(name + "/kernel", s, 0.01));
+    Variable<TFloat32> b =
+        ctx.params().getOrCreate(name + "/bias", Shape.of(units), ParamRole.WEIGHT,
+            s -> ctx.params().fill(s, 0f));
+    Operand<TFloat32> input = ctx.quantizeInput(name, plan, x);
+    Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(units));
+    return tf.nn.biasAdd(tf.linalg.matMul(input, k), b);
+  }
+
+  /**
+   * Batch normalisation. Training: batch statistics, and running statistics updated with
+   * momentum 0.1 from the unbiased batch variance (as PyTorch). Evaluation: running statistics.
+   */
+  public static Operand<TFloat32> batchNorm(NetContext ctx, String name, Operand<TFloat32> x) {
+    Ops tf = ctx.tf();
+    int c = channels(x);
+    ParamStore p = ctx.params();
+    Shape shape = Shape.of(c);
+    Variable<TFloat32> gamma =
+        p.getOrCreate(name + "/gamma", shape, ParamRole.WEIGHT, s -> p.fill(s, 1f));
+    Variable<TFloat32> beta =
+        p.getOrCreate(name + "/beta", shape, ParamRole.WEIGHT, s -> p.fill(s, 0f));
+    Variable<TFloat32> mean =
+        p.getOrCreate(name + "/moving_mean", shape, ParamRole.STATE, s -> p.fill(s, 0f));
+    Variable<TFloat32> var =
+        p.getOrCreate(name + "/moving_variance", shape, ParamRole.STATE, s -> p.fill(s, 1f));
+    if (!ctx.training()) {
+      return tf.nn.fusedBatchNorm(x, gamma, beta, mean, var,
+              FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(false))
+          .y();
+    }
+    Operand<TFloat32> empty = tf.constant(new float[0]);
+    FusedBatchNorm<TFloat32, TFloat32> bn =
+        tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
+            FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(true));
+    Operand<TFloat32> m = tf.constant(BN_MOMENTUM);
+    // batchVariance carries Bessel's correction in TF, like PyTorch's running_var update.
+    ctx.addUpdate(tf.assignSub(mean, tf.math.mul(tf.math.sub(mean, bn.batchMean()), m)));
+    ctx.addUpdate(tf.assignSub(var, tf.math.mul(tf.math.sub(var, bn.batchVariance()), m)));
+    return bn.y();
+  }
+
+  public static Operand<TFloat32> relu(NetContext ctx, Operand<TFloat32> x) {
+    return ctx.tf().nn.relu(x);
+  }
+
+  public static Operand<TFloat32> relu6(NetContext ctx, Operand<TFloat32> x) {
+    return ctx.tf().nn.relu6(x);
+  }
+
+  /** {@code x * relu6(x + 3) / 6} (MobileNetV3). */
+  public static Operand<TFloat32> hardSwish(NetContext ctx, Operand<TFloat32> x) {
+    Ops tf = ctx.tf();
+    Operand<TFloat32> gate = tf.math.div(tf.nn.relu6(tf.math.add(x, tf.constant(3f))), tf.constant(6f));
+    return tf.math.mul(x, gate);
+  }
+
+  /** Mean over the spatial axes: [N,H,W,C] to [N,C]. */
+  public static Operand<TFloat32> globalAvgPool(NetContext ctx, Operand<TFloat32> x) {
+    Ops tf = ctx.tf();
+    return tf.math.mean(x, tf.constant(new int[] {1, 2}));
+  }
+
+  public static Operand<TFloat32> maxPool(NetContext ctx, Operand<TFloat32> x, int size, int stride) {
+    Ops tf = ctx.tf();
+    return tf.nn.maxPool(x, tf.constant(new int[] {1, size, size, 1}),
+        tf.constant(new int[] {1, stride, stride, 1}), "SAME");
+  }
+
+  public static Operand<TFloat32> avgPool(NetContext ctx, Operand<TFloat32> x, int size, int stride) {
+    return ctx.tf().nn.avgPool(x, List.of(1L, (long) size, (long) size, 1L),
+        List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+  }
+
+  public static Operand<TFloat32> add(NetContext ctx, Operand<TFloat32> a, Operand<TFloat32> b) {
+    return ctx.tf().math.add(a, b);
+  }
+
+  /**
+   * Inverted dropout in training, identity in evaluation. The mask is drawn from a stateless
+   * generator keyed by (step, layer), so a resumed run draws the same masks.
+   */
+  public static Operand<TFloat32> dropout(NetContext ctx, String name, Operand<TFloat32> x, float rate) {
+    if (!ctx.training() || rate <= 0f) {
+      return x;
+    }
+    Ops tf = ctx.tf();
+    Operand<TInt64> key =
+        tf.math.add(ctx.stepKey(), tf.constant(new long[] {0L, name.hashCode()}));
+    Operand<TFloat32> u =
+        tf.random.statelessRandomUniform(tf.shape(x, org.tensorflow.types.TInt64.class), key, TFloat32.class);
+    Operand<TFloat32> keep = tf.dtypes.cast(tf.math.greaterEqual(u, tf.constant(rate)), TFloat32.class);
+    return tf.math.mul(x, tf.math.div(keep, tf.constant(1f - rate)));
+  }
+
+  /** Flattens [N, ...] to [N, features]. */
+  public static Operand<TFloat32> flatten(NetContext ctx, Operand<TFloat32> x) {
+    Ops tf = ctx.tf();
+    Shape s = x.shape();
+    long features = 1;
+    for (int i = 1; i < s.numDimensions(); i++) {
+      features *= s.get(i);
+    }
+    return tf.reshape(x, tf.constant(new long[] {-1, features}));
+  }
+
+  static int channels(Operand<TFloat32> x) {
+    Shape s = x.shape();
+    long c = s.get(s.numDimensions() - 1);
+    if (c < 0) {
+      throw new IllegalStateException("channel dimension must be static, got shape " + s);
+    }
+    return (int) c;
+  }
+}

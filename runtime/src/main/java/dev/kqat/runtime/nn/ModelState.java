@@ -1,0 +1,57 @@
+package dev.kqat.runtime.nn;
+
+import dev.kqat.runtime.quant.LayerQuant;
+import dev.kqat.runtime.quant.QuantPolicy;
+import dev.kqat.runtime.quant.Quantizer;
+import dev.kqat.runtime.quant.QuantizerSpec;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.ndarray.Shape;
+
+/**
+ * What the train and eval forward passes of one graph share: variables, the per-layer
+ * quantization plan and the quantizers built from it.
+ */
+public final class ModelState {
+  private final ParamStore params;
+  private final QuantPolicy policy;
+  private final Map<String, LayerInfo> layers;
+  private final Map<String, Quantizer> quantizers = new LinkedHashMap<>();
+
+  /**
+   * @param layers the model's weight layers in forward order (from {@link ModelInspector})
+   */
+  public ModelState(ParamStore params, QuantPolicy policy, List<LayerInfo> layers) {
+    this.params = params;
+    this.policy = policy;
+    this.layers = new LinkedHashMap<>();
+    for (LayerInfo l : layers) {
+      this.layers.put(l.name(), l);
+    }
+  }
+
+  public ParamStore params() {
+    return params;
+  }
+
+  LayerQuant planFor(String layerName) {
+    LayerInfo info = layers.get(layerName);
+    if (info == null) {
+      // Discovery passes build with an empty layer list; they never quantize.
+      return LayerQuant.FLOAT;
+    }
+    return policy.decide(info);
+  }
+
+  Quantizer quantizer(String name, QuantizerSpec spec, Shape scaleShape) {
+    return quantizers.computeIfAbsent(name, n -> new Quantizer(params, n, spec, scaleShape));
+  }
+
+  /** Quantizers in creation (forward) order. */
+  public List<Quantizer> quantizers() {
+    return Collections.unmodifiableList(new ArrayList<>(quantizers.values()));
+  }
+}

@@ -1,0 +1,120 @@
+package dev.kqat.runtime.quant;
+
+import dev.kqat.runtime.nn.ParamRole;
+import dev.kqat.runtime.nn.ParamStore;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * One fake quantizer in a graph: a step-size variable (scalar, or one per output channel) and its
+ * integer range, kept as variables because signedness is decided from data at initialisation.
+ * Applying it twice (train and eval forward) shares the same variables.
+ */
+public final class Quantizer {
+  private final String name;
+  private final QuantizerSpec spec;
+  private final int channels;
+  private final Shape scaleShape;
+  private final Variable<TFloat32> scale;
+  private final Variable<TFloat32> lowest;
+  private final Variable<TFloat32> highest;
+  private final Placeholder<TFloat32> scaleFeed;
+  private final Placeholder<TFloat32> lowestFeed;
+  private final Placeholder<TFloat32> highestFeed;
+  private final Assign<TFloat32> assignScale;
+  private final Assign<TFloat32> assignLowest;
+  private final Assign<TFloat32> assignHighest;
+
+  /**
+   * @param name quantizer name, e.g. {@code block1/dw/weight}
+   * @param scaleShape {@code []} for per-tensor, the trailing output-channel dims for per-channel
+   */
+  public Quantizer(ParamStore params, String name, QuantizerSpec spec, Shape scaleShape) {
+    Ops tf = params.tf();
+    this.name = name;
+    this.spec = spec;
+    this.scaleShape = scaleShape;
+    this.channels = (int) Math.max(1, scaleShape.size());
+    IntRange initial = IntRange.signed(spec.bits());
+    ParamRole scaleRole = spec.learnable() ? ParamRole.QUANTIZER : ParamRole.STATE;
+    this.scale = params.getOrCreate(name + "/scale", scaleShape, scaleRole, s -> params.fill(s, 1f));
+    this.lowest =
+        params.getOrCreate(name + "/n", Shape.scalar(), ParamRole.STATE, s -> params.fill(s, initial.n()));
+    this.highest =
+        params.getOrCreate(name + "/p", Shape.scalar(), ParamRole.STATE, s -> params.fill(s, initial.p()));
+    this.scaleFeed = tf.placeholder(TFloat32.class, Placeholder.shape(scaleShape));
+    this.lowestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    this.highestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    this.assignScale = tf.assign(scale, scaleFeed);
+    this.assignLowest = tf.assign(lowest, lowestFeed);
+    this.assignHighest = tf.assign(highest, highestFeed);
+  }
+
+  /** Fake-quantizes {@code x} with this quantizer's convention and current step size. */
+  public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x) {
+    Operand<TFloat32> s = tf.math.maximum(scale, tf.constant(1e-8f));
+    if (spec.gradientScaling()) {
+      // g = 1/sqrt(p * N), N = elements per step-size value (§0.2, OSC/RFQ rule).
+      Operand<TFloat32> perScale =
+          tf.math.div(tf.dtypes.cast(tf.size(x), TFloat32.class), tf.constant((float) channels));
+      Operand<TFloat32> g = tf.math.rsqrt(tf.math.mul(highest, perScale));
+      s = FakeQuant.scaleGradient(tf, s, g);
+    }
+    return FakeQuant.apply(tf, spec.convention(), x, s, lowest, highest);
+  }
+
+  /** Integer grid values of {@code x} (no gradient semantics), for trackers and reports. */
+  public Operand<TFloat32> integers(Ops tf, Operand<TFloat32> x) {
+    Operand<TFloat32> s = tf.math.maximum(scale, tf.constant(1e-8f));
+    return FakeQuant.integers(tf, x, s, lowest, highest);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public QuantizerSpec spec() {
+    return spec;
+  }
+
+  public int channels() {
+    return channels;
+  }
+
+  public Shape scaleShape() {
+    return scaleShape;
+  }
+
+  public Variable<TFloat32> scale() {
+    return scale;
+  }
+
+  Placeholder<TFloat32> scaleFeed() {
+    return scaleFeed;
+  }
+
+  Placeholder<TFloat32> lowestFeed() {
+    return lowestFeed;
+  }
+
+  Placeholder<TFloat32> highestFeed() {
+    return highestFeed;
+  }
+
+  Assign<TFloat32> assignScale() {
+    return assignScale;
+  }
+
+  Assign<TFloat32> assignLowest() {
+    return assignLowest;
+  }
+
+  Assign<TFloat32> assignHighest() {
+    return assignHighest;
+  }
+}

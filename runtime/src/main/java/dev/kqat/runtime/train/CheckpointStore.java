@@ -1,0 +1,236 @@
+package dev.kqat.runtime.train;
+
+import dev.kqat.runtime.nn.Param;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.train.Restore;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TType;
+
+/**
+ * Checkpoints of one phase: {@code DIR/epoch-NNNN/} with TensorFlow's SaveV2 files, a manifest of
+ * variable names and shapes, and the trainer state. A checkpoint is written into a hidden temporary
+ * folder and renamed into place, and the {@code latest} pointer is replaced the same way, so a run
+ * killed at any moment leaves the previous or the new checkpoint, never a broken one.
+ */
+public final class CheckpointStore {
+  static final String MANIFEST = "manifest.tsv";
+  static final String VARIABLES = "variables";
+  private static final String LATEST = "latest";
+  private final Path dir;
+  private final int keep;
+
+  /**
+   * @param keep how many most recent checkpoints stay on disk (at least 1)
+   */
+  public CheckpointStore(Path dir, int keep) {
+    this.dir = dir;
+    this.keep = Math.max(1, keep);
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** Saves every variable of {@code graph} with {@code state}; returns the checkpoint folder. */
+  public Path save(Session session, TrainingGraph graph, CheckpointState state) {
+    try {
+      Files.createDirectories(dir);
+      String name = String.format("epoch-%04d", state.epoch());
+      Path tmp = Files.createTempDirectory(dir, "." + name + ".tmp-");
+      List<Param> params = graph.params().all();
+      Ops tf = graph.tf();
+      String[] names = params.stream().map(Param::name).toArray(String[]::new);
+      String[] slices = new String[names.length];
+      java.util.Arrays.fill(slices, "");
+      List<Operand<?>> tensors = new ArrayList<>();
+      params.forEach(p -> tensors.add(p.variable()));
+      Op saveOp;
+      try (TString prefix = TString.scalarOf(tmp.resolve(VARIABLES).toString())) {
+        Placeholder<TString> prefixFeed = tf.placeholder(TString.class);
+        saveOp = tf.train.save(prefixFeed, tf.constant(java.nio.charset.StandardCharsets.UTF_8, names), tf.constant(java.nio.charset.StandardCharsets.UTF_8, slices), tensors);
+        session.runner().feed(prefixFeed, prefix).addTarget(saveOp).run();
+      }
+      StringBuilder manifest = new StringBuilder();
+      for (Param p : params) {
+        manifest.append(p.name()).append('\t').append(shapeText(p.shape())).append('\n');
+      }
+      Files.writeString(tmp.resolve(MANIFEST), manifest);
+      state.write(tmp);
+      Path target = dir.resolve(name);
+      if (Files.exists(target)) {
+        deleteTree(target);
+      }
+      move(tmp, target);
+      Path pointerTmp = Files.createTempFile(dir, ".latest", ".tmp");
+      Files.writeString(pointerTmp, name + "\n");
+      move(pointerTmp, dir.resolve(LATEST));
+      prune(name);
+      return target;
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot write checkpoint under " + dir + " (the previous checkpoint is intact): " + e.getMessage(), e);
+    }
+  }
+
+  /** The newest complete checkpoint, if any; a damaged pointer falls back to scanning. */
+  public Optional<Path> latest() {
+    Path pointer = dir.resolve(LATEST);
+    try {
+      if (Files.isRegularFile(pointer)) {
+        Path p = dir.resolve(Files.readString(pointer).trim());
+        if (isComplete(p)) {
+          return Optional.of(p);
+        }
+      }
+      if (!Files.isDirectory(dir)) {
+        return Optional.empty();
+      }
+      try (Stream<Path> s = Files.list(dir)) {
+        return s.filter(p -> p.getFileName().toString().startsWith("epoch-"))
+            .filter(CheckpointStore::isComplete)
+            .max(Comparator.comparing(p -> p.getFileName().toString()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read checkpoints in " + dir, e);
+    }
+  }
+
+  public static CheckpointState state(Path checkpoint) {
+    try {
+      return CheckpointState.read(checkpoint);
+    } catch (IOException e) {
+      throw new UncheckedIOException(checkpoint + ": unreadable checkpoint: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Loads the variables of {@code checkpoint} into {@code graph}. With {@code partial}, only the
+   * variables present in both with equal shapes are loaded (FP32 weights into a QAT graph);
+   * otherwise every graph variable must be there.
+   *
+   * @return names of graph variables that were not loaded
+   */
+  public static List<String> restore(Session session, TrainingGraph graph, Path checkpoint, boolean partial) {
+    Map<String, String> manifest = readManifest(checkpoint);
+    List<Param> toLoad = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    for (Param p : graph.params().all()) {
+      String shape = manifest.get(p.name());
+      if (shape != null && shape.equals(shapeText(p.shape()))) {
+        toLoad.add(p);
+      } else {
+        missing.add(p.name() + (shape == null ? "" : " (shape " + shape + " ≠ " + shapeText(p.shape()) + ")"));
+      }
+    }
+    if (!partial && !missing.isEmpty()) {
+      throw new IllegalStateException(
+          checkpoint + ": does not match this experiment's graph; missing or different: " + missing);
+    }
+    if (toLoad.isEmpty()) {
+      throw new IllegalStateException(checkpoint + ": holds none of this graph's variables");
+    }
+    Ops tf = graph.tf();
+    String[] names = toLoad.stream().map(Param::name).toArray(String[]::new);
+    String[] slices = new String[names.length];
+    java.util.Arrays.fill(slices, "");
+    List<Class<? extends TType>> types = new ArrayList<>();
+    toLoad.forEach(p -> types.add(TFloat32.class));
+    Placeholder<TString> prefixFeed = tf.placeholder(TString.class);
+    Restore restored = tf.train.restore(prefixFeed, tf.constant(java.nio.charset.StandardCharsets.UTF_8, names), tf.constant(java.nio.charset.StandardCharsets.UTF_8, slices), types);
+    List<Op> assigns = new ArrayList<>();
+    for (int i = 0; i < toLoad.size(); i++) {
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> value = (Operand<TFloat32>) restored.tensors().get(i);
+      assigns.add(tf.assign(toLoad.get(i).variable(), value));
+    }
+    try (TString prefix = TString.scalarOf(checkpoint.resolve(VARIABLES).toString())) {
+      Session.Runner r = session.runner().feed(prefixFeed, prefix);
+      assigns.forEach(r::addTarget);
+      r.run();
+    }
+    return missing;
+  }
+
+  private static Map<String, String> readManifest(Path checkpoint) {
+    Map<String, String> out = new HashMap<>();
+    Path file = checkpoint.resolve(MANIFEST);
+    try {
+      for (String line : Files.readAllLines(file)) {
+        int tab = line.indexOf('\t');
+        if (tab > 0) {
+          out.put(line.substring(0, tab), line.substring(tab + 1));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": cannot read checkpoint manifest", e);
+    }
+    return out;
+  }
+
+  private static boolean isComplete(Path p) {
+    return Files.isRegularFile(p.resolve(CheckpointState.FILE))
+        && Files.isRegularFile(p.resolve(MANIFEST))
+        && Files.isRegularFile(p.resolve(VARIABLES + ".index"));
+  }
+
+  private void prune(String newest) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      List<Path> olds =
+          s.filter(p -> p.getFileName().toString().startsWith("epoch-"))
+              .sorted(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
+              .toList();
+      for (int i = keep; i < olds.size(); i++) {
+        if (!olds.get(i).getFileName().toString().equals(newest)) {
+          deleteTree(olds.get(i));
+        }
+      }
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".epoch-")).toList()) {
+        deleteTree(p); // leftovers of a run killed mid-write
+      }
+    }
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  static String shapeText(Shape shape) {
+    return shape.toString();
+  }
+}

@@ -1,0 +1,99 @@
+package dev.kqat.runtime.train;
+
+import dev.kqat.runtime.nn.Param;
+import dev.kqat.runtime.nn.ParamRole;
+import dev.kqat.runtime.nn.ParamStore;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.train.ApplyMomentum;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * In-graph parameter updates with TensorFlow's training kernels. Slots are STATE variables in the
+ * {@link ParamStore}, so checkpoints carry them and a resumed run continues exactly.
+ */
+final class Optimizers {
+  private Optimizers() {}
+
+  /**
+   * @param tf op builder for the updates, gated on every gradient so that no update races a
+   *     gradient that still reads the old value; slots are created through {@code store}
+   */
+  static List<Op> apply(
+      ParamStore store,
+      Ops tf,
+      String group,
+      OptimizerConfig config,
+      List<Param> params,
+      List<Output<TFloat32>> grads,
+      Operand<TFloat32> learningRate) {
+    List<Op> ops = new ArrayList<>();
+    if (params.isEmpty()) {
+      return ops;
+    }
+    if (config.kind() == OptimizerConfig.Kind.ADAM) {
+      return adam(store, tf, group, config, params, grads, learningRate);
+    }
+    Operand<TFloat32> momentum = tf.constant((float) config.momentum());
+    for (int i = 0; i < params.size(); i++) {
+      Param p = params.get(i);
+      Operand<TFloat32> g = withDecay(tf, grads.get(i), p.variable(), config.weightDecay());
+      Variable<TFloat32> accum =
+          store.getOrCreate("opt/" + group + "/" + p.name() + "/momentum", p.shape(), ParamRole.STATE,
+              s -> store.fill(s, 0f));
+      ops.add(tf.train.applyMomentum(p.variable(), accum, learningRate, g, momentum,
+          ApplyMomentum.useNesterov(config.nesterov())));
+    }
+    return ops;
+  }
+
+  private static List<Op> adam(
+      ParamStore store,
+      Ops tf,
+      String group,
+      OptimizerConfig config,
+      List<Param> params,
+      List<Output<TFloat32>> grads,
+      Operand<TFloat32> learningRate) {
+    Operand<TFloat32> b1 = tf.constant((float) config.beta1());
+    Operand<TFloat32> b2 = tf.constant((float) config.beta2());
+    Operand<TFloat32> eps = tf.constant((float) config.epsilon());
+    Variable<TFloat32> b1Power =
+        store.getOrCreate("opt/" + group + "/beta1_power", org.tensorflow.ndarray.Shape.scalar(),
+            ParamRole.STATE, s -> store.fill(s, (float) config.beta1()));
+    Variable<TFloat32> b2Power =
+        store.getOrCreate("opt/" + group + "/beta2_power", org.tensorflow.ndarray.Shape.scalar(),
+            ParamRole.STATE, s -> store.fill(s, (float) config.beta2()));
+    List<Op> applies = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      Param p = params.get(i);
+      Operand<TFloat32> g = withDecay(tf, grads.get(i), p.variable(), config.weightDecay());
+      Variable<TFloat32> m =
+          store.getOrCreate("opt/" + group + "/" + p.name() + "/m", p.shape(), ParamRole.STATE,
+              s -> store.fill(s, 0f));
+      Variable<TFloat32> v =
+          store.getOrCreate("opt/" + group + "/" + p.name() + "/v", p.shape(), ParamRole.STATE,
+              s -> store.fill(s, 0f));
+      applies.add(tf.train.applyAdam(p.variable(), m, v, b1Power, b2Power, learningRate, b1, b2, eps, g));
+    }
+    // Advance the bias-correction powers only after every update has read them.
+    Ops after = tf.withControlDependencies(applies);
+    List<Op> ops = new ArrayList<>(applies);
+    ops.add(after.assign(b1Power, after.math.mul(b1Power, b1)));
+    ops.add(after.assign(b2Power, after.math.mul(b2Power, b2)));
+    return ops;
+  }
+
+  private static Operand<TFloat32> withDecay(
+      Ops tf, Operand<TFloat32> grad, Operand<TFloat32> var, double weightDecay) {
+    if (weightDecay == 0.0) {
+      return grad;
+    }
+    return tf.math.add(grad, tf.math.mul(var, tf.constant((float) weightDecay)));
+  }
+}

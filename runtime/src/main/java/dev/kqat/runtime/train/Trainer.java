@@ -1,0 +1,186 @@
+package dev.kqat.runtime.train;
+
+import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.data.Dataset;
+import dev.kqat.runtime.data.Prefetcher;
+import dev.kqat.runtime.events.EpochMetrics;
+import dev.kqat.runtime.events.EvalMetrics;
+import dev.kqat.runtime.events.RunListener;
+import dev.kqat.runtime.events.StepMetrics;
+import dev.kqat.runtime.quant.Calibration;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * The training loop: Java feeds batches and learning rates and fetches two scalars per step;
+ * everything else happens inside the graph. Progress is reported through a {@link RunListener}.
+ */
+public final class Trainer {
+  private final TrainingGraph graph;
+  private final Session session;
+  private final RunListener listener;
+
+  public Trainer(TrainingGraph graph, Session session, RunListener listener) {
+    this.graph = graph;
+    this.session = session;
+    this.listener = listener;
+  }
+
+  /**
+   * Runs a phase.
+   *
+   * @param resumeFrom a checkpoint of this same phase to continue from, or null
+   * @param initFrom a checkpoint (e.g. FP32 pre-training) whose matching variables start this
+   *     phase, or null; ignored when resuming
+   */
+  public PhaseResult run(PhasePlan plan, Path resumeFrom, Path initFrom) {
+    int startEpoch = 0;
+    long globalStep = 0;
+    String lastCheckpoint = null;
+    if (resumeFrom != null) {
+      CheckpointState st = CheckpointStore.state(resumeFrom);
+      if (!st.phase().equals(plan.phase())) {
+        throw new IllegalArgumentException(
+            resumeFrom + ": belongs to phase '" + st.phase() + "', not '" + plan.phase() + "'");
+      }
+      CheckpointStore.restore(session, graph, resumeFrom, false);
+      startEpoch = st.epoch();
+      globalStep = st.globalStep();
+      lastCheckpoint = resumeFrom.toString();
+    } else {
+      if (initFrom != null) {
+        CheckpointStore.restore(session, graph, initFrom, true);
+      } else {
+        session.initialize();
+      }
+      calibrate(plan);
+    }
+    int stepsPerEpoch = plan.train().batchCount(plan.batchSize(), true);
+    long totalSteps = (long) stepsPerEpoch * plan.epochs();
+    listener.phaseStarted(plan.phase(), plan.epochs(), stepsPerEpoch, startEpoch);
+    if (resumeFrom == null && plan.evaluateBeforeTraining()) {
+      listener.evaluated(plan.phase(), 0, evaluate(plan.test(), plan.batchSize()));
+    }
+    EvalMetrics last = null;
+    double seconds = 0;
+    long images = 0;
+    TrainingSetup setup = graph.setup();
+    for (int epoch = startEpoch + 1; epoch <= plan.epochs(); epoch++) {
+      double lossSum = 0;
+      double correct = 0;
+      long epochImages = 0;
+      long epochStart = System.nanoTime();
+      Iterator<Batch> source =
+          plan.train().batches(plan.batchSize(), true, epochSeed(setup.seed(), epoch), true);
+      try (Prefetcher batches = new Prefetcher(source, 3)) {
+        int inEpoch = 0;
+        while (batches.hasNext()) {
+          try (Batch b = batches.next()) {
+            double progress = (double) globalStep / totalSteps;
+            double lrW = setup.weights().learningRate().at(progress);
+            double lrQ = setup.quantizers().learningRate().at(progress);
+            globalStep++;
+            inEpoch++;
+            float[] out = step(b, lrW, lrQ, globalStep, setup.seed());
+            if (!Float.isFinite(out[0])) {
+              throw new DivergenceException(plan.phase(), epoch, globalStep, out[0], lastCheckpoint);
+            }
+            lossSum += out[0] * b.size();
+            correct += out[1];
+            epochImages += b.size();
+            double elapsed = (System.nanoTime() - epochStart) / 1e9;
+            listener.stepEnded(new StepMetrics(plan.phase(), epoch, inEpoch, stepsPerEpoch, globalStep,
+                out[0], out[1] / b.size(), lrW, epochImages / Math.max(elapsed, 1e-9)));
+          }
+        }
+      }
+      double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
+      seconds += epochSeconds;
+      images += epochImages;
+      last = evaluate(plan.test(), plan.batchSize());
+      listener.evaluated(plan.phase(), epoch, last);
+      listener.epochEnded(new EpochMetrics(plan.phase(), epoch, lossSum / epochImages,
+          correct / epochImages, last, epochImages / epochSeconds, epochSeconds));
+      if (plan.checkpoints() != null) {
+        Path saved = plan.checkpoints().save(session, graph,
+            new CheckpointState(plan.phase(), epoch, plan.epochs(), globalStep));
+        lastCheckpoint = saved.toString();
+        listener.checkpointSaved(plan.phase(), epoch, saved);
+      }
+    }
+    if (last == null) {
+      last = evaluate(plan.test(), plan.batchSize());
+    }
+    listener.phaseEnded(plan.phase());
+    return new PhaseResult(last, seconds > 0 ? images / seconds : 0, globalStep, seconds);
+  }
+
+  /** Top-1 and mean loss over a dataset with the evaluation pass (running BN statistics). */
+  public EvalMetrics evaluate(Dataset data, int batchSize) {
+    double lossSum = 0;
+    double correct = 0;
+    int count = 0;
+    try (Prefetcher batches = new Prefetcher(data.batches(batchSize, false, 0, false), 3)) {
+      while (batches.hasNext()) {
+        try (Batch b = batches.next();
+            Result r = session.runner()
+                .feed(graph.images(), b.images())
+                .feed(graph.labels(), b.labels())
+                .fetch(graph.evalLossSum())
+                .fetch(graph.evalCorrect())
+                .run()) {
+          lossSum += ((TFloat32) r.get(0)).getFloat();
+          correct += ((TFloat32) r.get(1)).getFloat();
+          count += b.size();
+        }
+      }
+    }
+    return new EvalMetrics(lossSum / count, correct / count, count);
+  }
+
+  private void calibrate(PhasePlan plan) {
+    if (graph.quantizers().isEmpty()) {
+      return;
+    }
+    long start = System.nanoTime();
+    List<Batch> batches = new ArrayList<>();
+    Iterator<Batch> it = plan.train().batches(plan.batchSize(), true, epochSeed(graph.setup().seed(), 0), true);
+    try {
+      for (int i = 0; i < Math.max(1, plan.calibrationBatches()) && it.hasNext(); i++) {
+        batches.add(it.next());
+      }
+      Calibration.run(session, graph.quantizers(), graph.quantizerInputs(), graph.images(), batches);
+    } finally {
+      batches.forEach(Batch::close);
+    }
+    listener.calibrated(plan.phase(), graph.quantizers().size(), (System.nanoTime() - start) / 1e9);
+  }
+
+  private float[] step(Batch b, double lrW, double lrQ, long globalStep, long seed) {
+    try (TFloat32 lw = TFloat32.scalarOf((float) lrW);
+        TFloat32 lq = TFloat32.scalarOf((float) lrQ);
+        TInt64 key = TInt64.vectorOf(seed, globalStep);
+        Result r = session.runner()
+            .feed(graph.images(), b.images())
+            .feed(graph.labels(), b.labels())
+            .feed(graph.lrWeights(), lw)
+            .feed(graph.lrQuantizers(), lq)
+            .feed(graph.stepKey(), key)
+            .addTarget(graph.step())
+            .fetch(graph.trainLoss())
+            .fetch(graph.trainCorrect())
+            .run()) {
+      return new float[] {((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat()};
+    }
+  }
+
+  static long epochSeed(long seed, int epoch) {
+    return seed * 1_000_003L + epoch;
+  }
+}

@@ -1,0 +1,174 @@
+package dev.kqat.runtime.train;
+
+import dev.kqat.runtime.models.ModelInspector;
+import dev.kqat.runtime.nn.ModelState;
+import dev.kqat.runtime.nn.NetContext;
+import dev.kqat.runtime.nn.Param;
+import dev.kqat.runtime.nn.ParamRole;
+import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.quant.Quantizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Gradients;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * One TensorFlow graph holding everything a training phase runs (architecture.md rule 1): the
+ * training forward pass with fake quantization and BN updates, the loss, gradients and both
+ * optimizer groups' updates as a single step op, and the evaluation forward pass over the same
+ * variables.
+ */
+public final class TrainingGraph implements AutoCloseable {
+  private final Graph graph;
+  private final Ops tf;
+  private final TrainingSetup setup;
+  private final ParamStore params;
+  private final ModelState state;
+  private final Placeholder<TFloat32> images;
+  private final Placeholder<TInt32> labels;
+  private final Placeholder<TFloat32> lrWeights;
+  private final Placeholder<TFloat32> lrQuantizers;
+  private final Placeholder<TInt64> stepKey;
+  private final Operand<TFloat32> trainLoss;
+  private final Operand<TFloat32> trainCorrect;
+  private final Op step;
+  private final Operand<TFloat32> evalLossSum;
+  private final Operand<TFloat32> evalCorrect;
+  private final Map<String, Operand<TFloat32>> quantizerInputs;
+  private final ModelInspector.Summary summary;
+
+  public TrainingGraph(TrainingSetup setup) {
+    this.setup = setup;
+    this.summary = ModelInspector.inspect(setup.model());
+    this.graph = new Graph();
+    this.tf = Ops.create(graph);
+    this.params = new ParamStore(tf, setup.seed());
+    this.state = new ModelState(params, setup.policy(), summary.layers());
+    int[] in = setup.model().inputShape();
+    int classes = setup.model().numClasses();
+    images = tf.withName("images").placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(-1, in[0], in[1], in[2])));
+    labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+    lrWeights = tf.withName("lr_weights").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    lrQuantizers = tf.withName("lr_quantizers").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    stepKey = tf.withName("step_key").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+
+    NetContext train = new NetContext(state, true, stepKey);
+    Operand<TFloat32> logits = setup.model().forward(train, images);
+    trainLoss = tf.math.mean(
+        Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()), tf.constant(0));
+    trainCorrect = Losses.correctCount(tf, logits, labels);
+
+    List<Param> weightParams = params.withRole(ParamRole.WEIGHT);
+    List<Param> quantParams = params.withRole(ParamRole.QUANTIZER);
+    List<Param> trainable = new ArrayList<>(weightParams);
+    trainable.addAll(quantParams);
+    Gradients grads = tf.gradients(trainLoss, trainable.stream().map(Param::variable).toList());
+    List<Output<TFloat32>> all = new ArrayList<>();
+    List<Op> gradOps = new ArrayList<>();
+    for (int i = 0; i < trainable.size(); i++) {
+      org.tensorflow.op.core.Identity<TFloat32> g = tf.identity(grads.<TFloat32>dy(i));
+      all.add(g.output());
+      gradOps.add(g);
+    }
+    Ops gated = tf.withControlDependencies(gradOps);
+    List<Op> updates = new ArrayList<>();
+    updates.addAll(Optimizers.apply(params, gated, "weights", setup.weights(), weightParams,
+        all.subList(0, weightParams.size()), lrWeights));
+    updates.addAll(Optimizers.apply(params, gated, "quantizers", setup.quantizers(), quantParams,
+        all.subList(weightParams.size(), all.size()), lrQuantizers));
+    updates.addAll(train.updates());
+    step = tf.withControlDependencies(updates).withName("train_step").noOp();
+
+    NetContext eval = new NetContext(state, false, null);
+    Operand<TFloat32> evalLogits = setup.model().forward(eval, images);
+    evalLossSum = tf.reduceSum(
+        Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
+    evalCorrect = Losses.correctCount(tf, evalLogits, labels);
+    quantizerInputs = eval.quantizerInputs();
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  public Ops tf() {
+    return tf;
+  }
+
+  public TrainingSetup setup() {
+    return setup;
+  }
+
+  public ParamStore params() {
+    return params;
+  }
+
+  public List<Quantizer> quantizers() {
+    return state.quantizers();
+  }
+
+  public ModelInspector.Summary summary() {
+    return summary;
+  }
+
+  Placeholder<TFloat32> images() {
+    return images;
+  }
+
+  Placeholder<TInt32> labels() {
+    return labels;
+  }
+
+  Placeholder<TFloat32> lrWeights() {
+    return lrWeights;
+  }
+
+  Placeholder<TFloat32> lrQuantizers() {
+    return lrQuantizers;
+  }
+
+  Placeholder<TInt64> stepKey() {
+    return stepKey;
+  }
+
+  Operand<TFloat32> trainLoss() {
+    return trainLoss;
+  }
+
+  Operand<TFloat32> trainCorrect() {
+    return trainCorrect;
+  }
+
+  Op step() {
+    return step;
+  }
+
+  Operand<TFloat32> evalLossSum() {
+    return evalLossSum;
+  }
+
+  Operand<TFloat32> evalCorrect() {
+    return evalCorrect;
+  }
+
+  /** Quantizer name to the (evaluation-pass) tensor it quantizes. */
+  public Map<String, Operand<TFloat32>> quantizerInputs() {
+    return quantizerInputs;
+  }
+
+  @Override
+  public void close() {
+    graph.close();
+  }
+}

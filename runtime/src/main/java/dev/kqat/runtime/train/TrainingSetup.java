@@ -1,0 +1,22 @@
+package dev.kqat.runtime.train;
+
+import dev.kqat.runtime.models.Model;
+import dev.kqat.runtime.quant.QuantPolicy;
+
+/**
+ * What a training graph is built from.
+ *
+ * @param model network definition
+ * @param policy quantization policy ({@link QuantPolicy#FLOAT} for FP32 training)
+ * @param weights optimizer of the network weights
+ * @param quantizers optimizer of the quantizer step sizes (ignored when there are none)
+ * @param labelSmoothing label smoothing of the cross-entropy, 0 for none
+ * @param seed seed of weight initialisation and data order
+ */
+public record TrainingSetup(
+    Model model,
+    QuantPolicy policy,
+    OptimizerConfig weights,
+    OptimizerConfig quantizers,
+    double labelSmoothing,
+    long seed) {}
