@@ -82,7 +82,7 @@ public final class ParamStore {
   }
 
   private static String uniqueOpName(String name) {
-    // TF op names allow [A-Za-z0-9.\-/_]; keep the checkpoint key readable.
-    return "var/" + name.replaceAll("[^A-Za-z0-9._/\\-]", "_");
+    // Op names may not contain '/' here; the checkpoint key keeps the readable name.
+    return "var." + name.replaceAll("[^A-Za-z0-9._\\-]", ".");
   }
 }
