@@ -60,11 +60,22 @@ public final class MseGridSearch {
         .forEach(
             k -> {
               double s = (k + 1) * step / p;
+              double inv = 1.0 / s;
               double[] row = losses[k];
-              for (int i = 0; i < x.length; i++) {
-                double q = s * Math.max(n, Math.min(p, Math.rint(x[i] / s)));
-                double e = x[i] - q;
-                row[i % channels] += e * e;
+              if (channels == 1) {
+                double sum = 0;
+                for (float v : x) {
+                  double q = s * Math.max(n, Math.min(p, Math.rint(v * inv)));
+                  double e = v - q;
+                  sum += e * e;
+                }
+                row[0] += sum;
+              } else {
+                for (int i = 0; i < x.length; i++) {
+                  double q = s * Math.max(n, Math.min(p, Math.rint(x[i] * inv)));
+                  double e = x[i] - q;
+                  row[i % channels] += e * e;
+                }
               }
             });
   }

@@ -1,0 +1,140 @@
+package dev.kqat.dsl
+
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+
+/**
+ * The single source of truth of a run (architecture.md rule 5): immutable, serialisable to
+ * `experiment.json`, validated as a whole before any graph is built.
+ */
+@Serializable
+data class Experiment(
+    val name: String = "experiment",
+    /** Seed of weight initialisation, data order and dropout. */
+    val seed: Long = 0,
+    val data: DataSpec = DataSpec(),
+    val model: ModelSpec = ModelSpec(),
+    /** Floating-point (pre-)training; absent when starting from [initFrom] or a cache. */
+    val pretrain: PhaseSpec? = null,
+    /** How the network is quantized; absent for an FP32-only experiment. */
+    val quantization: QuantizationSpec? = null,
+    /** Quantization-aware training; needs [quantization]. */
+    val qat: PhaseSpec? = null,
+    /** A checkpoint folder whose weights start the first phase (e.g. another run's FP32 result). */
+    val initFrom: String? = null,
+    /** `cpu`, `gpu` or `auto`. */
+    val device: String = "cpu",
+    /** Script file and the line where each block (`data`, `model`, …) was written, for errors. */
+    val sourceFile: String? = null,
+    val sourceLines: Map<String, Int> = emptyMap(),
+)
+
+@Serializable
+sealed interface DatasetSpec {
+    /** Fashion-MNIST IDX files; [path] defaults to Debian's `dataset-fashion-mnist` location. */
+    @Serializable @SerialName("fashion-mnist")
+    data class FashionMnist(val path: String = "/usr/share/datasets/fashion-mnist") : DatasetSpec
+
+    /** Generated class prototypes plus noise, for tests and smoke runs. */
+    @Serializable @SerialName("synthetic")
+    data class Synthetic(
+        val trainSize: Int = 512,
+        val testSize: Int = 128,
+        val height: Int = 28,
+        val width: Int = 28,
+        val channels: Int = 1,
+        val classes: Int = 10,
+        val noise: Double = 1.0,
+    ) : DatasetSpec
+}
+
+@Serializable
+data class DataSpec(
+    val dataset: DatasetSpec = DatasetSpec.FashionMnist(),
+    /** Batch size of training, evaluation and calibration. */
+    val batchSize: Int = 128,
+    /** Use only the first N training examples (null: all). */
+    val trainLimit: Int? = null,
+    /** Use only the first N test examples (null: all). */
+    val testLimit: Int? = null,
+)
+
+@Serializable
+data class ModelSpec(
+    /** `tiny-mbv2`, `mobilenet-v2` or `resnet18`. */
+    val architecture: String = "tiny-mbv2",
+    val widthMultiplier: Double = 1.0,
+    /** Number of classes; null: the dataset's. */
+    val classes: Int? = null,
+)
+
+@Serializable
+enum class OptimizerKind { @SerialName("sgd") SGD, @SerialName("adam") ADAM }
+
+@Serializable
+data class OptimizerSpec(
+    val kind: OptimizerKind = OptimizerKind.SGD,
+    val learningRate: ScheduleSpec = ScheduleSpec.Constant(0.01),
+    /** SGD momentum (PyTorch convention). */
+    val momentum: Double = 0.9,
+    val nesterov: Boolean = false,
+    /** L2 weight decay added to the gradient. */
+    val weightDecay: Double = 0.0,
+)
+
+@Serializable
+data class PhaseSpec(
+    val epochs: Int = 1,
+    /** Optimizer of the network weights. */
+    val optimizer: OptimizerSpec = OptimizerSpec(),
+    /** Optimizer of quantizer step sizes (QAT only); default Adam 1e-5 without weight decay. */
+    val quantizerOptimizer: OptimizerSpec = OptimizerSpec(OptimizerKind.ADAM, ScheduleSpec.Constant(1e-5)),
+    val labelSmoothing: Double = 0.0,
+    /** Pre-training only: reuse the result across runs under this cache key. */
+    val cacheKey: String? = null,
+)
+
+@Serializable
+enum class Convention {
+    /** OSC: clamp(round(x/s)); the STE window is half a bin wider. */
+    @SerialName("round-then-clamp") ROUND_THEN_CLAMP,
+    /** LSQ/RFQuant/VVTQ: round(clamp(x/s)). */
+    @SerialName("clamp-then-round") CLAMP_THEN_ROUND,
+}
+
+@Serializable
+enum class RangeInitKind { @SerialName("mse") MSE, @SerialName("min-max") MIN_MAX }
+
+@Serializable
+data class QuantizerDef(
+    val bits: Int = 8,
+    /** One step size per output channel (kernels only). */
+    val perChannel: Boolean = false,
+    val convention: Convention = Convention.ROUND_THEN_CLAMP,
+    /** LSQ step-size gradient scaling 1/sqrt(p·N). */
+    val gradientScaling: Boolean = false,
+    val init: RangeInitKind = RangeInitKind.MSE,
+    /** MSE grid size. */
+    val candidates: Int = 100,
+    /** Learn the step size (LSQ) or keep the initial one. */
+    val learnable: Boolean = true,
+)
+
+@Serializable
+data class LayerOverrideSpec(
+    val weightBits: Int? = null,
+    val inputBits: Int? = null,
+    val floatingPoint: Boolean = false,
+)
+
+@Serializable
+data class QuantizationSpec(
+    val weights: QuantizerDef? = QuantizerDef(bits = 4),
+    val activations: QuantizerDef? = QuantizerDef(bits = 4),
+    /** Bits of the first and last weight layers (their inputs: image FP, last layer input at these bits). */
+    val firstLastBits: Int = 8,
+    /** Exceptions by exact layer name. */
+    val layers: Map<String, LayerOverrideSpec> = emptyMap(),
+    /** Training batches used to initialise ranges. */
+    val calibrationBatches: Int = 1,
+)

@@ -1,0 +1,120 @@
+package dev.kqat.dsl
+
+import dev.kqat.runtime.data.InMemoryDataset
+import dev.kqat.runtime.events.RunListener
+import dev.kqat.runtime.train.CheckpointStore
+import dev.kqat.runtime.train.PhasePlan
+import dev.kqat.runtime.train.Trainer
+import dev.kqat.runtime.train.TrainingGraph
+import dev.kqat.runtime.train.TrainingSetup
+import org.tensorflow.Session
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * Runs an [Experiment] into a self-describing run directory (architecture.md):
+ * `experiment.json`, `metrics.jsonl`, `checkpoints/<phase>/`, `<phase>.outcome.json`, `report.json`.
+ * Started again on the same directory ([resume]), it skips finished phases and continues the
+ * interrupted one from its last checkpoint.
+ */
+class ExperimentRunner(
+    private val experiment: Experiment,
+    private val runDir: Path,
+    private val listener: RunListener = object : RunListener {},
+    private val cache: PretrainCache = PretrainCache(),
+) {
+    companion object {
+        const val EXPERIMENT_FILE = "experiment.json"
+        const val REPORT_FILE = "report.json"
+        const val METRICS_FILE = "metrics.jsonl"
+
+        /** Continues the run in [runDir] from its `experiment.json` and checkpoints. */
+        fun resume(runDir: Path, listener: RunListener = object : RunListener {}, cache: PretrainCache = PretrainCache()): Report {
+            val file = runDir.resolve(EXPERIMENT_FILE)
+            require(Files.isRegularFile(file)) { "$runDir: not a kqat run directory (no $EXPERIMENT_FILE)" }
+            val e = experimentFromJson(Files.readString(file))
+            return ExperimentRunner(e, runDir, listener, cache).run(resume = true)
+        }
+    }
+
+    fun run(resume: Boolean = false): Report {
+        Validation.requireValid(experiment)
+        prepareDirectory(resume)
+        // Load data before building anything: a corrupt file fails fast, naming the file.
+        val (train, test) = RuntimeMapping.loadData(experiment)
+        val outcomes = mutableListOf<PhaseOutcome>()
+        var init: Path? = experiment.initFrom?.let(Path::of)
+        MetricsLog(runDir.resolve(METRICS_FILE)).use { metrics ->
+            val events = RunListener.of(metrics, listener)
+            experiment.pretrain?.let { spec ->
+                val cached = if (spec.cacheKey != null) cache.lookup(experiment) else null
+                val outcome = cached ?: runPhase("pretrain", spec, null, train, test, events, init)
+                if (cached == null && spec.cacheKey != null) cache.store(experiment, outcome)
+                outcomes += outcome
+                init = Path.of(outcome.checkpoint)
+            }
+            experiment.qat?.let { spec ->
+                outcomes += runPhase("qat", spec, experiment.quantization, train, test, events, init)
+            }
+        }
+        val last = outcomes.last()
+        val report = Report(
+            experiment = experiment.name,
+            testTop1 = last.testTop1,
+            testLoss = last.testLoss,
+            trainImagesPerSec = last.trainImagesPerSec,
+            peakRssMb = peakRssMb(),
+            fp32TestTop1 = outcomes.firstOrNull { it.phase == "pretrain" }?.testTop1,
+            phases = outcomes,
+        )
+        AtomicFiles.write(runDir.resolve(REPORT_FILE), ExperimentJson.encodeToString(Report.serializer(), report))
+        return report
+    }
+
+    private fun prepareDirectory(resume: Boolean) {
+        val file = runDir.resolve(EXPERIMENT_FILE)
+        if (!resume && Files.exists(runDir.resolve("checkpoints"))) {
+            throw IllegalStateException("$runDir already holds a run; continue it with --resume or choose another --out")
+        }
+        Files.createDirectories(runDir)
+        if (!resume || !Files.exists(file)) AtomicFiles.write(file, experiment.toJson())
+    }
+
+    private fun runPhase(
+        phase: String,
+        spec: PhaseSpec,
+        quantization: QuantizationSpec?,
+        train: InMemoryDataset,
+        test: InMemoryDataset,
+        events: RunListener,
+        init: Path?,
+    ): PhaseOutcome {
+        val outcomeFile = runDir.resolve("$phase.outcome.json")
+        if (Files.isRegularFile(outcomeFile)) {
+            return ExperimentJson.decodeFromString(PhaseOutcome.serializer(), Files.readString(outcomeFile))
+        }
+        val store = CheckpointStore(runDir.resolve("checkpoints").resolve(phase), 2)
+        val resumeFrom = store.latest().orElse(null)
+        val setup = TrainingSetup(
+            RuntimeMapping.model(experiment),
+            RuntimeMapping.policy(quantization),
+            RuntimeMapping.optimizer(spec.optimizer),
+            RuntimeMapping.optimizer(spec.quantizerOptimizer),
+            spec.labelSmoothing,
+            experiment.seed,
+        )
+        val plan = PhasePlan(
+            phase, spec.epochs, experiment.data.batchSize, train, test, store,
+            quantization?.calibrationBatches ?: 1, quantization != null,
+        )
+        val result = TrainingGraph(setup).use { graph ->
+            Session(graph.graph()).use { session -> Trainer(graph, session, events).run(plan, resumeFrom, init) }
+        }
+        val outcome = PhaseOutcome(
+            phase, result.test().top1(), result.test().loss(), result.imagesPerSecond(), result.steps(),
+            store.latest().orElseThrow().toString(),
+        )
+        AtomicFiles.write(outcomeFile, ExperimentJson.encodeToString(PhaseOutcome.serializer(), outcome))
+        return outcome
+    }
+}

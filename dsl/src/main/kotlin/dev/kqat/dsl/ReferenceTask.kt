@@ -1,0 +1,42 @@
+package dev.kqat.dsl
+
+/**
+ * The reference task of benchmark.md as reusable blocks, so every reference script trains the
+ * same thing. FP32 pre-training is cached (see [PretrainCache]): the first reference script run
+ * trains it, the others start from it.
+ */
+object ReferenceTask {
+    const val CACHE_KEY = "reference-tiny-mbv2-fp32"
+}
+
+/** tiny-MBV2 on Fashion-MNIST; FP32: SGD 0.9, lr 0.05 cosine to 0, wd 5e-5, batch 128, 8 epochs, seed 0. */
+fun ExperimentBuilder.referenceTask() {
+    seed = 0
+    data {
+        fashionMnist()
+        batchSize = 128
+    }
+    model { tinyMbv2() }
+    pretrain {
+        epochs = 8
+        optimizer = sgd(lr = cosine(0.05, 0.0), momentum = 0.9, weightDecay = 5e-5)
+        cacheKey = ReferenceTask.CACHE_KEY
+    }
+}
+
+/**
+ * Reference QAT: W[bits]A[bits] LSQ, MSE range init (per tensor), first/last layer 8 bits, 3 epochs;
+ * SGD 0.9 lr 0.01 cosine for weights, Adam lr 1e-5 without weight decay for step sizes.
+ */
+fun ExperimentBuilder.referenceQat(bits: Int, epochs: Int = 3) {
+    quantize {
+        weights { this.bits = bits }
+        activations { this.bits = bits }
+        firstLastBits = 8
+    }
+    qat {
+        this.epochs = epochs
+        optimizer = sgd(lr = cosine(0.01, 0.0), momentum = 0.9, weightDecay = 5e-5)
+        quantizerOptimizer = adam(lr = constant(1e-5))
+    }
+}

@@ -1,0 +1,38 @@
+package dev.kqat.dsl
+
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+import java.nio.file.Files
+import java.nio.file.Path
+
+/** Outcome of one phase, kept next to its checkpoints so a resumed run can report it. */
+@Serializable
+data class PhaseOutcome(
+    val phase: String,
+    @SerialName("test_top1") val testTop1: Double,
+    @SerialName("test_loss") val testLoss: Double,
+    @SerialName("train_images_per_sec") val trainImagesPerSec: Double,
+    val steps: Long,
+    /** The final checkpoint of the phase. */
+    val checkpoint: String,
+)
+
+/** `report.json`: the figures of benchmark.md for the run's last phase, plus each phase's outcome. */
+@Serializable
+data class Report(
+    val experiment: String,
+    @SerialName("test_top1") val testTop1: Double,
+    @SerialName("test_loss") val testLoss: Double,
+    /** Training throughput of the last phase, data loading included, compile and evaluation excluded. */
+    @SerialName("train_images_per_sec") val trainImagesPerSec: Double,
+    @SerialName("peak_rss_mb") val peakRssMb: Double,
+    @SerialName("fp32_test_top1") val fp32TestTop1: Double? = null,
+    val phases: List<PhaseOutcome>,
+)
+
+/** Peak resident memory of this process (VmHWM), in MiB; 0 where /proc is unavailable. */
+fun peakRssMb(): Double = runCatching {
+    Files.readAllLines(Path.of("/proc/self/status"))
+        .first { it.startsWith("VmHWM:") }
+        .split(Regex("\\s+"))[1].toDouble() / 1024.0
+}.getOrDefault(0.0)

@@ -1,0 +1,93 @@
+package dev.kqat.dsl
+
+import dev.kqat.runtime.data.FashionMnist
+import dev.kqat.runtime.data.InMemoryDataset
+import dev.kqat.runtime.data.SyntheticDataset
+import dev.kqat.runtime.models.MobileNetV2
+import dev.kqat.runtime.models.Model
+import dev.kqat.runtime.models.ModelInspector
+import dev.kqat.runtime.models.ResNet18
+import dev.kqat.runtime.models.TinyMbv2
+import dev.kqat.runtime.quant.BackwardConvention
+import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.LayerOverride
+import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.train.OptimizerConfig
+import java.nio.file.Path
+
+/** Turns the declarative [Experiment] into runtime objects; the only place the two vocabularies meet. */
+object RuntimeMapping {
+    val architectures = listOf("tiny-mbv2", "mobilenet-v2", "resnet18")
+
+    /** Image height, width, channels and class count of the dataset, known without loading it. */
+    fun dataShape(d: DatasetSpec): IntArray = when (d) {
+        is DatasetSpec.FashionMnist -> intArrayOf(28, 28, 1, 10)
+        is DatasetSpec.Synthetic -> intArrayOf(d.height, d.width, d.channels, d.classes)
+    }
+
+    fun model(e: Experiment): Model {
+        val (h, w, c, k) = dataShape(e.data.dataset)
+        val classes = e.model.classes ?: k
+        return when (e.model.architecture) {
+            "tiny-mbv2" -> TinyMbv2(classes, intArrayOf(h, w, c))
+            "mobilenet-v2" -> MobileNetV2(e.model.widthMultiplier, classes, h, c)
+            "resnet18" -> ResNet18(classes, h, c)
+            else -> throw IllegalArgumentException("model.architecture: unknown '${e.model.architecture}'")
+        }
+    }
+
+    fun layerNames(e: Experiment): List<String> = ModelInspector.inspect(model(e)).layerNames()
+
+    fun policy(q: QuantizationSpec?): QuantPolicy {
+        if (q == null) return QuantPolicy.FLOAT
+        val overrides = q.layers.mapValues { (_, o) -> LayerOverride(o.weightBits, o.inputBits, o.floatingPoint) }
+        return InputQuantPolicy(q.weights?.let(::quantizer), q.activations?.let(::quantizer), q.firstLastBits, overrides)
+    }
+
+    fun quantizer(d: QuantizerDef) = QuantizerSpec(
+        d.bits,
+        d.perChannel,
+        when (d.convention) {
+            Convention.ROUND_THEN_CLAMP -> BackwardConvention.ROUND_THEN_CLAMP
+            Convention.CLAMP_THEN_ROUND -> BackwardConvention.CLAMP_THEN_ROUND
+        },
+        d.gradientScaling,
+        when (d.init) {
+            RangeInitKind.MSE -> RangeInit.MSE
+            RangeInitKind.MIN_MAX -> RangeInit.MIN_MAX
+        },
+        d.candidates,
+        d.learnable,
+    )
+
+    fun optimizer(o: OptimizerSpec): OptimizerConfig {
+        val kind = when (o.kind) {
+            OptimizerKind.SGD -> OptimizerConfig.Kind.SGD
+            OptimizerKind.ADAM -> OptimizerConfig.Kind.ADAM
+        }
+        return OptimizerConfig(kind, o.learningRate.toRuntime(), o.momentum, o.nesterov, o.weightDecay, 0.9, 0.999, 1e-8)
+    }
+
+    /** Loads (train, test) with the experiment's limits applied. */
+    fun loadData(e: Experiment): Pair<InMemoryDataset, InMemoryDataset> {
+        val (train, test) = when (val d = e.data.dataset) {
+            is DatasetSpec.FashionMnist -> Pair(
+                FashionMnist.load(Path.of(d.path), true),
+                FashionMnist.load(Path.of(d.path), false),
+            )
+            is DatasetSpec.Synthetic -> {
+                val shape = intArrayOf(d.height, d.width, d.channels)
+                Pair(
+                    SyntheticDataset.generate(d.trainSize, shape, d.classes, d.noise, e.seed),
+                    SyntheticDataset.generate(d.testSize, shape, d.classes, d.noise, e.seed + 1),
+                )
+            }
+        }
+        return Pair(
+            e.data.trainLimit?.let { train.head(it) } ?: train,
+            e.data.testLimit?.let { test.head(it) } ?: test,
+        )
+    }
+}

@@ -1,0 +1,58 @@
+package dev.kqat.dsl
+
+import dev.kqat.runtime.train.Schedule
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+
+/**
+ * A value over training progress t = step / total steps (architecture.md rule 4). The same type
+ * drives learning rates and, later, dampening weights and freezing thresholds.
+ */
+@Serializable
+sealed interface ScheduleSpec {
+    fun toRuntime(): Schedule
+
+    @Serializable @SerialName("constant")
+    data class Constant(val value: Double) : ScheduleSpec {
+        override fun toRuntime() = Schedule.Constant(value)
+    }
+
+    @Serializable @SerialName("linear")
+    data class Linear(val start: Double, val end: Double) : ScheduleSpec {
+        override fun toRuntime() = Schedule.Linear(start, end)
+    }
+
+    /** Cosine from [start] to [end], held at [start] until progress [delay]. */
+    @Serializable @SerialName("cosine")
+    data class Cosine(val start: Double, val end: Double, val delay: Double = 0.0) : ScheduleSpec {
+        override fun toRuntime() = Schedule.Cosine(start, end, delay)
+    }
+
+    /** [initial] multiplied by [factor] at each milestone (fractions of training). */
+    @Serializable @SerialName("step")
+    data class Step(val initial: Double, val factor: Double, val milestones: List<Double>) : ScheduleSpec {
+        override fun toRuntime() = Schedule.Step(initial, factor, milestones.toDoubleArray())
+    }
+
+    /** Linear ramp from 0 over the first [fraction] of training, then [after]. */
+    @Serializable @SerialName("warmup")
+    data class Warmup(val fraction: Double, val after: ScheduleSpec) : ScheduleSpec {
+        override fun toRuntime() = Schedule.Warmup(fraction, after.toRuntime())
+    }
+}
+
+fun constant(value: Double): ScheduleSpec = ScheduleSpec.Constant(value)
+fun linear(start: Double, end: Double): ScheduleSpec = ScheduleSpec.Linear(start, end)
+fun cosine(start: Double, end: Double = 0.0, delay: Double = 0.0): ScheduleSpec = ScheduleSpec.Cosine(start, end, delay)
+fun step(initial: Double, factor: Double, vararg milestones: Double): ScheduleSpec =
+    ScheduleSpec.Step(initial, factor, milestones.toList())
+fun warmup(fraction: Double, then: ScheduleSpec): ScheduleSpec = ScheduleSpec.Warmup(fraction, then)
+
+/** Every number a schedule can produce is one of these (all shapes are monotone between them). */
+internal fun ScheduleSpec.extremes(): List<Double> = when (this) {
+    is ScheduleSpec.Constant -> listOf(value)
+    is ScheduleSpec.Linear -> listOf(start, end)
+    is ScheduleSpec.Cosine -> listOf(start, end)
+    is ScheduleSpec.Step -> listOf(initial) + milestones.indices.map { initial * Math.pow(factor, it + 1.0) }
+    is ScheduleSpec.Warmup -> listOf(0.0) + after.extremes()
+}

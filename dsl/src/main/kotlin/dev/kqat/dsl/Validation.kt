@@ -1,0 +1,125 @@
+package dev.kqat.dsl
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+/** One thing wrong with an experiment: the field path, what is wrong, and where it was written. */
+data class Problem(val field: String, val message: String, val location: String? = null) {
+    override fun toString() = (location?.let { "$it: " } ?: "") + "$field: $message"
+}
+
+/** An experiment that cannot run; [problems] lists every issue found, not just the first. */
+class ExperimentValidationException(val problems: List<Problem>) :
+    IllegalArgumentException(
+        "the experiment has ${problems.size} problem${if (problems.size == 1) "" else "s"}:\n" +
+            problems.joinToString("\n") { "  - $it" },
+    )
+
+/** Whole-experiment checks, run before any data is loaded or graph built. */
+object Validation {
+    private val cacheKeyPattern = Regex("[A-Za-z0-9._-]+")
+
+    fun requireValid(e: Experiment) {
+        val problems = check(e)
+        if (problems.isNotEmpty()) throw ExperimentValidationException(problems)
+    }
+
+    fun check(e: Experiment): List<Problem> {
+        val out = mutableListOf<Problem>()
+        fun problem(field: String, message: String) {
+            val block = field.substringBefore('.').substringBefore('[')
+            val line = e.sourceLines[block] ?: e.sourceLines["experiment"]
+            val where = if (e.sourceFile != null && line != null) "${e.sourceFile}:$line" else null
+            out += Problem(field, message, where)
+        }
+        if (e.name.isBlank()) problem("name", "must not be blank")
+        if (e.device !in setOf("cpu", "gpu", "auto")) problem("device", "must be cpu, gpu or auto, got '${e.device}'")
+        checkData(e.data, ::problem)
+        val layerNames = checkModel(e, ::problem)
+        e.pretrain?.let { checkPhase("pretrain", it, ::problem) }
+        e.qat?.let { checkPhase("qat", it, ::problem) }
+        if (e.qat?.cacheKey != null) problem("qat.cacheKey", "only pre-training results are cached")
+        e.pretrain?.cacheKey?.let {
+            if (!cacheKeyPattern.matches(it)) problem("pretrain.cacheKey", "use letters, digits, '.', '_' or '-', got '$it'")
+        }
+        if (e.pretrain == null && e.qat == null) problem("pretrain", "nothing to train: declare pretrain { } and/or qat { }")
+        if (e.qat != null && e.quantization == null) problem("quantization", "qat { } needs a quantize { } block")
+        if (e.quantization != null && e.qat == null) problem("qat", "quantize { } is set but there is no qat { } phase")
+        e.quantization?.let { checkQuantization(it, layerNames, ::problem) }
+        e.initFrom?.let {
+            if (!Files.isDirectory(Path.of(it))) problem("initFrom", "checkpoint folder not found: $it")
+        }
+        return out
+    }
+
+    private fun checkData(d: DataSpec, problem: (String, String) -> Unit) {
+        if (d.batchSize < 1) problem("data.batchSize", "must be >= 1, got ${d.batchSize}")
+        d.trainLimit?.let { if (it < d.batchSize) problem("data.trainLimit", "must hold at least one batch (${d.batchSize}), got $it") }
+        d.testLimit?.let { if (it < 1) problem("data.testLimit", "must be >= 1, got $it") }
+        when (val ds = d.dataset) {
+            is DatasetSpec.FashionMnist -> if (!Files.isDirectory(Path.of(ds.path))) {
+                problem("data.dataset.path", "Fashion-MNIST folder not found: ${ds.path} (apt-get install dataset-fashion-mnist)")
+            }
+            is DatasetSpec.Synthetic -> {
+                if (ds.trainSize < 1 || ds.testSize < 1) problem("data.dataset", "synthetic sizes must be >= 1")
+                if (ds.classes < 2) problem("data.dataset.classes", "needs at least 2 classes, got ${ds.classes}")
+                if (ds.height < 1 || ds.width < 1 || ds.channels < 1) problem("data.dataset", "image dimensions must be >= 1")
+            }
+        }
+    }
+
+    private fun checkModel(e: Experiment, problem: (String, String) -> Unit): List<String>? {
+        val m = e.model
+        if (m.architecture !in RuntimeMapping.architectures) {
+            problem("model.architecture", "unknown '${m.architecture}'; known: ${RuntimeMapping.architectures.joinToString()}")
+            return null
+        }
+        if (m.widthMultiplier <= 0) problem("model.widthMultiplier", "must be > 0, got ${m.widthMultiplier}")
+        m.classes?.let { if (it < 2) problem("model.classes", "needs at least 2 classes, got $it") }
+        return runCatching { RuntimeMapping.layerNames(e) }.getOrNull()
+    }
+
+    private fun checkPhase(name: String, p: PhaseSpec, problem: (String, String) -> Unit) {
+        if (p.epochs < 1) problem("$name.epochs", "must be >= 1, got ${p.epochs}")
+        if (p.labelSmoothing < 0 || p.labelSmoothing >= 1) problem("$name.labelSmoothing", "must be in [0, 1), got ${p.labelSmoothing}")
+        checkOptimizer("$name.optimizer", p.optimizer, problem)
+        checkOptimizer("$name.quantizerOptimizer", p.quantizerOptimizer, problem)
+    }
+
+    private fun checkOptimizer(field: String, o: OptimizerSpec, problem: (String, String) -> Unit) {
+        val rates = o.learningRate.extremes()
+        if (rates.any { !it.isFinite() || it < 0 }) problem("$field.learningRate", "must be finite and >= 0, got $rates")
+        if (o.momentum < 0 || o.momentum >= 1) problem("$field.momentum", "must be in [0, 1), got ${o.momentum}")
+        if (o.weightDecay < 0) problem("$field.weightDecay", "must be >= 0, got ${o.weightDecay}")
+        val lr = o.learningRate
+        if (lr is ScheduleSpec.Cosine && (lr.delay < 0 || lr.delay >= 1)) problem("$field.learningRate.delay", "must be in [0, 1), got ${lr.delay}")
+        if (lr is ScheduleSpec.Warmup && (lr.fraction < 0 || lr.fraction >= 1)) problem("$field.learningRate.fraction", "must be in [0, 1), got ${lr.fraction}")
+    }
+
+    private fun checkQuantization(q: QuantizationSpec, layers: List<String>?, problem: (String, String) -> Unit) {
+        fun bits(field: String, b: Int?) {
+            if (b != null && b !in 2..16) problem(field, "bits must be in 2..16, got $b")
+        }
+        q.weights?.let { bits("quantization.weights.bits", it.bits); candidates("quantization.weights", it, problem) }
+        q.activations?.let {
+            bits("quantization.activations.bits", it.bits)
+            candidates("quantization.activations", it, problem)
+            if (it.perChannel) problem("quantization.activations.perChannel", "activations are quantized per tensor")
+        }
+        bits("quantization.firstLastBits", q.firstLastBits)
+        if (q.calibrationBatches < 1) problem("quantization.calibrationBatches", "must be >= 1, got ${q.calibrationBatches}")
+        for ((name, o) in q.layers) {
+            bits("quantization.layers[$name].weightBits", o.weightBits)
+            bits("quantization.layers[$name].inputBits", o.inputBits)
+            if (layers != null && name !in layers) {
+                val near = layers.filter { it.contains(name) || name.contains(it) }.take(5)
+                problem("quantization.layers[$name]", "no layer is called '$name'" +
+                    if (near.isNotEmpty()) "; similar: ${near.joinToString()}" else "; layers: ${layers.take(8).joinToString()}, …")
+            }
+        }
+    }
+
+    private fun candidates(field: String, d: QuantizerDef, problem: (String, String) -> Unit) {
+        if (d.candidates < 1) problem("$field.candidates", "must be >= 1, got ${d.candidates}")
+    }
+}

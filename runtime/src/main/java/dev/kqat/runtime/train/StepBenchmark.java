@@ -1,0 +1,72 @@
+package dev.kqat.runtime.train;
+
+import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.data.Dataset;
+import dev.kqat.runtime.data.Prefetcher;
+import java.util.Iterator;
+import org.tensorflow.Session;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Measures training throughput of one setup: full optimizer steps with the data pipeline included,
+ * graph construction, calibration and warm-up excluded. Used by {@code kqat bench}; never by tests.
+ */
+public final class StepBenchmark implements AutoCloseable {
+  private final TrainingGraph graph;
+  private final Session session;
+  private final Dataset data;
+  private final int batchSize;
+  private long step;
+
+  public StepBenchmark(TrainingSetup setup, Dataset data, int batchSize) {
+    this.graph = new TrainingGraph(setup);
+    this.session = new Session(graph.graph());
+    this.data = data;
+    this.batchSize = batchSize;
+    session.initialize();
+    if (!graph.quantizers().isEmpty()) {
+      try (Prefetcher it = new Prefetcher(data.batches(batchSize, true, 1, true), 2)) {
+        try (Batch b = it.next()) {
+          dev.kqat.runtime.quant.Calibration.run(session, graph.quantizers(), graph.quantizerInputs(),
+              graph.images(), java.util.List.of(b));
+        }
+      }
+    }
+  }
+
+  /** Runs {@code steps} training steps and returns images per second. */
+  public double imagesPerSecond(int steps) {
+    long images = 0;
+    long start = System.nanoTime();
+    Iterator<Batch> source = data.batches(batchSize, true, 1000 + step, true);
+    try (Prefetcher batches = new Prefetcher(source, 3);
+        TFloat32 lr = TFloat32.scalarOf(1e-4f)) {
+      for (int i = 0; i < steps; i++) {
+        if (!batches.hasNext()) {
+          break;
+        }
+        try (Batch b = batches.next();
+            TInt64 key = TInt64.vectorOf(0, ++step)) {
+          session.runner()
+              .feed(graph.images(), b.images())
+              .feed(graph.labels(), b.labels())
+              .feed(graph.lrWeights(), lr)
+              .feed(graph.lrQuantizers(), lr)
+              .feed(graph.stepKey(), key)
+              .addTarget(graph.step())
+              .run()
+              .close();
+          images += b.size();
+        }
+      }
+    }
+    return images / ((System.nanoTime() - start) / 1e9);
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}

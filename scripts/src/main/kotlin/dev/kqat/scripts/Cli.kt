@@ -1,0 +1,106 @@
+package dev.kqat.scripts
+
+import com.github.ajalt.clikt.core.CliktCommand
+import com.github.ajalt.clikt.core.Context
+import com.github.ajalt.clikt.core.ProgramResult
+import com.github.ajalt.clikt.core.main
+import com.github.ajalt.clikt.core.subcommands
+import com.github.ajalt.clikt.parameters.arguments.argument
+import com.github.ajalt.clikt.parameters.arguments.multiple
+import com.github.ajalt.clikt.parameters.arguments.optional
+import com.github.ajalt.clikt.parameters.options.default
+import com.github.ajalt.clikt.parameters.options.multiple
+import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.types.int
+import com.github.ajalt.clikt.parameters.types.path
+import dev.kqat.dsl.Experiment
+import dev.kqat.dsl.ExperimentRunner
+import dev.kqat.dsl.ExperimentValidationException
+import dev.kqat.dsl.experimentFromJson
+import dev.kqat.runtime.data.DatasetException
+import dev.kqat.runtime.train.DivergenceException
+import java.nio.file.Files
+import java.nio.file.Path
+import java.time.LocalDateTime
+import java.time.format.DateTimeFormatter
+
+/** Exit codes: 0 done, 2 bad input (script, settings, data), 3 training diverged. */
+fun main(args: Array<String>) = Kqat().subcommands(RunCommand(), BenchCommand()).main(args)
+
+class Kqat : CliktCommand(name = "kqat") {
+    override fun help(context: Context) = "Quantization-aware training driven by Kotlin scripts"
+    override fun run() = Unit
+}
+
+class RunCommand : CliktCommand(name = "run") {
+    override fun help(context: Context) =
+        "Run an experiment script (FILE.qat.kts), replay an experiment.json, or --resume a run directory"
+
+    private val script by argument("FILE", help = "experiment script *.qat.kts").path().optional()
+    private val scriptArgs by argument("ARGS", help = "arguments passed to the script as `args`").multiple()
+    private val out by option("--out", help = "run directory (default runs/<name>-<time>)").path()
+    private val sets by option("--set", help = "override a field, e.g. --set qat.epochs=1").multiple()
+    private val resume by option("--resume", help = "continue the run in this directory").path()
+    private val experimentFile by option("--experiment", help = "replay an experiment.json").path()
+
+    override fun run() {
+        val progress = ConsoleProgress()
+        try {
+            val report = if (resume != null) {
+                echo("resuming ${resume}", err = true)
+                ExperimentRunner.resume(resume!!, progress)
+            } else {
+                val experiment = Overrides.apply(load(), sets)
+                val dir = out ?: Path.of("runs", "${experiment.name}-${LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))}")
+                echo("run directory: $dir", err = true)
+                ExperimentRunner(experiment, dir, progress).run()
+            }
+            echo("test_top1 %.4f  train_images_per_sec %.0f  peak_rss_mb %.0f".format(
+                report.testTop1, report.trainImagesPerSec, report.peakRssMb))
+        } catch (e: ScriptException) {
+            fail(e.message, 2)
+        } catch (e: ExperimentValidationException) {
+            fail(e.message, 2)
+        } catch (e: DatasetException) {
+            fail(e.message, 2)
+        } catch (e: IllegalArgumentException) {
+            fail(e.message, 2)
+        } catch (e: IllegalStateException) {
+            fail(e.message, 2)
+        } catch (e: DivergenceException) {
+            fail(e.message, 3)
+        }
+    }
+
+    private fun load(): Experiment {
+        experimentFile?.let { f ->
+            if (!Files.isRegularFile(f)) throw IllegalArgumentException("$f: experiment file not found")
+            return experimentFromJson(Files.readString(f))
+        }
+        val file = script ?: throw IllegalArgumentException("give a script FILE.qat.kts, --experiment FILE.json or --resume DIR")
+        return ScriptHost().evaluate(file.toFile(), scriptArgs.toTypedArray())
+    }
+
+    private fun fail(message: String?, code: Int): Nothing {
+        echo("error: ${message ?: "unknown error"}", err = true)
+        throw ProgramResult(code)
+    }
+}
+
+class BenchCommand : CliktCommand(name = "bench") {
+    override fun help(context: Context) =
+        "Training throughput of the reference model: FP32 vs W4A4 QAT in one process, with their ratio"
+
+    private val steps by option("--steps", help = "steps per measurement round").int().default(50)
+    private val rounds by option("--rounds", help = "alternating measurement rounds (median reported)").int().default(5)
+    private val batch by option("--batch", help = "batch size").int().default(128)
+
+    override fun run() {
+        val r = Bench.run(steps, rounds, batch) { echo(it, err = true) }
+        echo("tiny-MBV2, Fashion-MNIST, batch $batch, median of $rounds rounds × $steps steps")
+        echo("fp32_images_per_sec %.1f".format(r.fp32))
+        echo("qat_w4a4_images_per_sec %.1f".format(r.qat))
+        echo("qat_over_fp32_step_time %.3f".format(r.stepTimeRatio))
+        echo("peak_rss_mb %.0f".format(r.peakRssMb))
+    }
+}

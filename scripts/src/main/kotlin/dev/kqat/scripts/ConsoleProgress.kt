@@ -1,0 +1,75 @@
+package dev.kqat.scripts
+
+import dev.kqat.runtime.events.EpochMetrics
+import dev.kqat.runtime.events.EvalMetrics
+import dev.kqat.runtime.events.RunListener
+import dev.kqat.runtime.events.StepMetrics
+import me.tongfei.progressbar.ProgressBar
+import me.tongfei.progressbar.ProgressBarBuilder
+import me.tongfei.progressbar.ProgressBarStyle
+import java.io.PrintStream
+import java.nio.file.Path
+
+/**
+ * Shows training progress: a live progress bar (loss, accuracy, images/s) on a terminal, plain
+ * lines every [lineEvery] steps otherwise (CI logs, pipes).
+ */
+class ConsoleProgress(
+    private val out: PrintStream = System.err,
+    private val interactive: Boolean = System.console() != null,
+    private val lineEvery: Int = 100,
+) : RunListener {
+    private var bar: ProgressBar? = null
+
+    override fun phaseStarted(phase: String, epochs: Int, stepsPerEpoch: Int, startEpoch: Int) {
+        val from = if (startEpoch > 0) " (resuming after epoch $startEpoch)" else ""
+        out.println("[$phase] $epochs epoch(s) × $stepsPerEpoch steps$from")
+    }
+
+    override fun calibrated(phase: String, quantizers: Int, seconds: Double) {
+        out.println("[$phase] initialised $quantizers quantizer ranges in ${"%.1f".format(seconds)} s")
+    }
+
+    override fun stepEnded(step: StepMetrics) {
+        val text = "loss %.4f acc %.3f lr %.2e %.0f img/s".format(
+            step.loss(), step.accuracy(), step.learningRate(), step.imagesPerSecond(),
+        )
+        if (interactive) {
+            val b = bar ?: ProgressBarBuilder()
+                .setTaskName("${step.phase()} ${step.epoch()}")
+                .setInitialMax(step.stepsPerEpoch().toLong())
+                .setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(me.tongfei.progressbar.ConsoleProgressBarConsumer(out))
+                .build().also { bar = it }
+            b.stepTo(step.stepInEpoch().toLong())
+            b.setExtraMessage(text)
+        } else if (step.stepInEpoch() % lineEvery == 0 || step.stepInEpoch() == step.stepsPerEpoch()) {
+            out.println("[${step.phase()}] epoch ${step.epoch()} step ${step.stepInEpoch()}/${step.stepsPerEpoch()} $text")
+        }
+    }
+
+    override fun evaluated(phase: String, epoch: Int, metrics: EvalMetrics) {
+        closeBar()
+        if (epoch == 0) out.println("[$phase] before training: test top-1 %.4f loss %.4f".format(metrics.top1(), metrics.loss()))
+    }
+
+    override fun epochEnded(epoch: EpochMetrics) {
+        out.println(
+            "[%s] epoch %d: train loss %.4f top-1 %.4f | test loss %.4f top-1 %.4f | %.0f img/s".format(
+                epoch.phase(), epoch.epoch(), epoch.trainLoss(), epoch.trainTop1(),
+                epoch.test().loss(), epoch.test().top1(), epoch.imagesPerSecond(),
+            ),
+        )
+    }
+
+    override fun checkpointSaved(phase: String, epoch: Int, dir: Path) {
+        out.println("[$phase] checkpoint $dir")
+    }
+
+    override fun phaseEnded(phase: String) = closeBar()
+
+    private fun closeBar() {
+        bar?.close()
+        bar = null
+    }
+}

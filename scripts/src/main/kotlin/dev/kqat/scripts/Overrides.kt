@@ -1,0 +1,54 @@
+package dev.kqat.scripts
+
+import dev.kqat.dsl.Experiment
+import dev.kqat.dsl.ExperimentJson
+import kotlinx.serialization.SerializationException
+import kotlinx.serialization.json.JsonElement
+import kotlinx.serialization.json.JsonNull
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.jsonObject
+
+/**
+ * Applies `--set path=value` overrides to an experiment through its JSON form, so every field is
+ * reachable without extra code: `qat.epochs=1`, `data.trainLimit=2000`, `quantization.weights.bits=3`.
+ * Values are parsed as JSON when they can be (numbers, booleans, null, objects), else as strings.
+ */
+object Overrides {
+    fun apply(experiment: Experiment, assignments: List<String>): Experiment {
+        if (assignments.isEmpty()) return experiment
+        var tree: JsonElement = ExperimentJson.encodeToJsonElement(Experiment.serializer(), experiment)
+        for (a in assignments) {
+            val eq = a.indexOf('=')
+            require(eq > 0) { "--set $a: expected path=value" }
+            val path = a.substring(0, eq).split('.')
+            val raw = a.substring(eq + 1)
+            val value = runCatching { ExperimentJson.parseToJsonElement(raw) }.getOrElse { JsonPrimitive(raw) }
+            tree = set(tree, path, value, a)
+        }
+        val result = try {
+            ExperimentJson.decodeFromJsonElement(Experiment.serializer(), tree)
+        } catch (e: SerializationException) {
+            throw IllegalArgumentException("--set: ${e.message}", e)
+        } catch (e: IllegalArgumentException) {
+            throw IllegalArgumentException("--set: ${e.message}", e)
+        }
+        // The JSON dialect ignores unknown keys; a typo in a path must not pass silently.
+        val check = ExperimentJson.encodeToJsonElement(Experiment.serializer(), result)
+        for (a in assignments) {
+            var node: JsonElement? = check
+            for (key in a.substringBefore('=').split('.')) node = (node as? JsonObject)?.get(key)
+            requireNotNull(node) { "--set $a: no such field '${a.substringBefore('=')}'" }
+        }
+        return result
+    }
+
+    private fun set(node: JsonElement, path: List<String>, value: JsonElement, original: String): JsonElement {
+        if (path.isEmpty()) return value
+        val obj = if (node is JsonNull) JsonObject(emptyMap()) else node as? JsonObject
+            ?: throw IllegalArgumentException("--set $original: '${path.first()}' is inside a value that is not an object")
+        val key = path.first()
+        val child = obj[key] ?: if (path.size == 1) JsonNull else JsonObject(emptyMap())
+        return JsonObject(obj.jsonObject + (key to set(child, path.drop(1), value, original)))
+    }
+}
