@@ -1,0 +1,40 @@
+package dev.kqat.dsl
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.shouldBe
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.jsonObject
+import kotlinx.serialization.json.jsonPrimitive
+import java.nio.file.Files
+
+class ExperimentRunnerSpec : FunSpec({
+    fun small(name: String) = experiment(name) {
+        data { synthetic(trainSize = 1024, testSize = 128, height = 12, width = 12, classes = 4, noise = 0.8); batchSize = 32 }
+        model { tinyMbv2() }
+        pretrain { epochs = 2; optimizer = sgd(lr = cosine(0.05)); cacheKey = "spec-$name" }
+        quantize { weights { bits = 4 }; activations { bits = 4 } }
+        qat { epochs = 1; optimizer = sgd(lr = cosine(0.01)) }
+    }
+
+    test("a run directory describes itself and the FP32 result is cached for the next run") {
+        val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
+        val dir = Files.createTempDirectory("kqat-run")
+        val report = ExperimentRunner(small("cached"), dir, cache = cache).run()
+        report.testTop1 shouldBeGreaterThan 0.5
+        report.phases.map { it.phase } shouldBe listOf("pretrain", "qat")
+        Files.isRegularFile(dir.resolve("experiment.json")) shouldBe true
+        val json = Json.parseToJsonElement(Files.readString(dir.resolve("report.json"))).jsonObject
+        json["test_top1"]!!.jsonPrimitive.content.toDouble() shouldBe report.testTop1
+        json["peak_rss_mb"]!!.jsonPrimitive.content.toDouble() shouldBeGreaterThan 0.0
+        val events = Files.readAllLines(dir.resolve("metrics.jsonl")).map { Json.parseToJsonElement(it).jsonObject["event"]!!.jsonPrimitive.content }
+        events.count { it == "epoch" } shouldBe 3
+        cache.lookup(small("cached")) shouldBe cache.lookup(small("cached"))
+        // Second run: pre-training comes from the cache, so only QAT epochs are logged.
+        val dir2 = Files.createTempDirectory("kqat-run2")
+        val report2 = ExperimentRunner(small("cached"), dir2, cache = cache).run()
+        val events2 = Files.readAllLines(dir2.resolve("metrics.jsonl")).map { Json.parseToJsonElement(it).jsonObject["phase"]?.jsonPrimitive?.content }
+        events2.contains("pretrain") shouldBe false
+        report2.fp32TestTop1 shouldBe report.fp32TestTop1
+    }
+})

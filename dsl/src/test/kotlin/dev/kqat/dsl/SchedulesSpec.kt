@@ -1,0 +1,35 @@
+package dev.kqat.dsl
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.plusOrMinus
+import io.kotest.matchers.shouldBe
+import kotlin.math.PI
+import kotlin.math.cos
+
+/** Schedules as values of progress t (architecture.md rule 4; algorithms.md §1.6 for the delayed cosine). */
+class SchedulesSpec : FunSpec({
+    test("constant, linear and step") {
+        constant(0.3).toRuntime().at(0.7) shouldBe 0.3
+        linear(1.0, 0.0).toRuntime().at(0.25) shouldBe (0.75 plusOrMinus 1e-12)
+        val s = step(0.1, 0.1, 0.5, 0.75).toRuntime()
+        s.at(0.49) shouldBe (0.1 plusOrMinus 1e-12)
+        s.at(0.5) shouldBe (0.01 plusOrMinus 1e-12)
+        s.at(0.9) shouldBe (0.001 plusOrMinus 1e-12)
+    }
+
+    test("cosine with a delayed start follows §1.6: held until t0, then end + (start-end)/2 (1 + cos)") {
+        val s = cosine(0.0, 0.1, delay = 0.25).toRuntime()
+        s.at(0.1) shouldBe 0.0
+        s.at(0.25) shouldBe (0.0 plusOrMinus 1e-12)
+        val t = 0.625
+        s.at(t) shouldBe ((0.1 + 0.5 * (0.0 - 0.1) * (1 + cos(PI * (t - 0.25) / 0.75))) plusOrMinus 1e-12)
+        s.at(1.0) shouldBe (0.1 plusOrMinus 1e-12)
+        cosine(0.05).toRuntime().at(0.5) shouldBe (0.025 plusOrMinus 1e-12)
+    }
+
+    test("warm-up ramps linearly to the following schedule") {
+        val s = warmup(0.1, constant(0.4)).toRuntime()
+        s.at(0.05) shouldBe (0.2 plusOrMinus 1e-12)
+        s.at(0.5) shouldBe 0.4
+    }
+})

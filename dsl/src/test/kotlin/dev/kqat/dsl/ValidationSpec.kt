@@ -1,0 +1,62 @@
+package dev.kqat.dsl
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+
+class ValidationSpec : FunSpec({
+    test("every problem is reported at once, each naming its field") {
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment("bad") {
+                data { fashionMnist("/nonexistent/fmnist"); batchSize = 0 }
+                model { tinyMbv2() }
+                quantize {
+                    weights { bits = 1 }
+                    activations { bits = 17 }
+                    layer("block9/dw") { weightBits = 8 }
+                }
+                qat { epochs = 0; optimizer = sgd(lr = cosine(-0.1), momentum = 1.5) }
+            }
+        }
+        e.problems.map { it.field } shouldContainExactlyInAnyOrder listOf(
+            "data.batchSize",
+            "data.dataset.path",
+            "qat.epochs",
+            "qat.optimizer.learningRate",
+            "qat.optimizer.momentum",
+            "quantization.weights.bits",
+            "quantization.activations.bits",
+            "quantization.layers[block9/dw]",
+        )
+        e.message shouldContain "bits must be in 2..16, got 1"
+        e.message shouldContain "no layer is called 'block9/dw'"
+        e.message shouldContain "Fashion-MNIST folder not found: /nonexistent/fmnist"
+    }
+
+    test("a QAT phase without quantization, and an empty experiment, are rejected") {
+        shouldThrow<ExperimentValidationException> {
+            experiment { data { synthetic() }; qat { } }
+        }.problems.map { it.field } shouldBe listOf("quantization")
+        shouldThrow<ExperimentValidationException> {
+            experiment { data { synthetic() } }
+        }.problems.map { it.field } shouldBe listOf("pretrain")
+    }
+
+    test("an experiment round-trips through experiment.json") {
+        val e = experiment("round-trip") {
+            seed = 3
+            data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+            model { tinyMbv2() }
+            pretrain { epochs = 2; optimizer = sgd(lr = warmup(0.1, cosine(0.05, 0.0, delay = 0.2)), nesterov = true) }
+            quantize {
+                weights { bits = 3; perChannel = true; convention = Convention.CLAMP_THEN_ROUND }
+                activations { bits = 4; init = RangeInitKind.MIN_MAX }
+                layer("block2/dw") { weightBits = 8 }
+            }
+            qat { epochs = 1; optimizer = sgd(lr = step(0.01, 0.1, 0.5, 0.75)) }
+        }
+        experimentFromJson(e.toJson()) shouldBe e
+    }
+})

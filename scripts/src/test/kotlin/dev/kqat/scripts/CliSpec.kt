@@ -1,0 +1,57 @@
+package dev.kqat.scripts
+
+import com.github.ajalt.clikt.core.ProgramResult
+import com.github.ajalt.clikt.core.parse
+import com.github.ajalt.clikt.core.subcommands
+import dev.kqat.dsl.experiment
+import dev.kqat.dsl.Report
+import dev.kqat.dsl.ExperimentJson
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import java.io.File
+import java.nio.file.Files
+
+class CliSpec : FunSpec({
+    fun cli(vararg args: String) = Kqat().subcommands(RunCommand(), BenchCommand()).parse(args.toList())
+
+    test("a script that does not compile exits with code 2") {
+        val f = Files.createTempFile("broken", ".qat.kts").toFile().apply { writeText("experiment { data { batchSize = } }") }
+        shouldThrow<ProgramResult> { cli("run", f.path, "--out", Files.createTempDirectory("o").toString()) }.statusCode shouldBe 2
+    }
+
+    test("--set overrides any field and rejects unknown ones") {
+        val e = experiment { data { synthetic() }; pretrain { epochs = 3 } }
+        Overrides.apply(e, listOf("pretrain.epochs=1", "data.trainLimit=100")).let {
+            it.pretrain!!.epochs shouldBe 1
+            it.data.trainLimit shouldBe 100
+        }
+        shouldThrow<IllegalArgumentException> { Overrides.apply(e, listOf("pretrain.epoks=1")) }
+            .message shouldContain "no such field 'pretrain.epoks'"
+    }
+
+    test("kqat run trains a script into a run directory, and --resume of a finished run reports it again") {
+        val f = File.createTempFile("small", ".qat.kts").apply {
+            writeText("""
+                experiment("cli-small") {
+                    data { synthetic(trainSize = 256, testSize = 64, height = 12, width = 12, classes = 3, noise = 0.5); batchSize = 32 }
+                    pretrain { epochs = 1; optimizer = sgd(lr = cosine(0.05)) }
+                }
+            """.trimIndent())
+        }
+        val out = Files.createTempDirectory("kqat-cli").resolve("run")
+        cli("run", f.path, "--out", out.toString())
+        val report = ExperimentJson.decodeFromString(Report.serializer(), Files.readString(out.resolve("report.json")))
+        report.phases.size shouldBe 1
+        report.trainImagesPerSec shouldBeGreaterThan 0.0
+        cli("run", "--resume", out.toString())
+        Files.exists(out.resolve("checkpoints/pretrain/epoch-0001/variables.index")) shouldBe true
+        // Replaying the stored experiment.json into a new directory works without the script.
+        val replay = out.resolveSibling("replay")
+        cli("run", "--experiment", out.resolve("experiment.json").toString(), "--out", replay.toString())
+        Files.exists(replay.resolve("report.json")) shouldBe true
+        shouldThrow<ProgramResult> { cli("run", f.path, "--out", out.toString()) }.statusCode shouldBe 2
+    }
+})
