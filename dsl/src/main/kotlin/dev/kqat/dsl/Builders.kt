@@ -90,6 +90,18 @@ class DataBuilder internal constructor(start: DataSpec) {
         dataset = DatasetSpec.FashionMnist(path)
     }
 
+    /**
+     * An ImageNet-style folder (`train/<class>/<image>`, `val/<class>/<image>`) decoded and augmented
+     * by TensorFlow ops; [resizeSize] defaults to torchvision's 256/224 ratio of [imageSize].
+     */
+    fun imageFolder(
+        path: String, imageSize: Int = 224, resizeSize: Int = Math.round(imageSize / 0.875).toInt(),
+        trainSplit: String = "train", valSplit: String = "val",
+        mean: List<Double> = listOf(0.485, 0.456, 0.406), std: List<Double> = listOf(0.229, 0.224, 0.225),
+    ) {
+        dataset = DatasetSpec.ImageFolder(path, imageSize, resizeSize, trainSplit, valSplit, mean, std)
+    }
+
     /** Generated prototype-plus-noise images. */
     fun synthetic(
         trainSize: Int = 512, testSize: Int = 128, height: Int = 28, width: Int = 28,

@@ -35,6 +35,23 @@ sealed interface DatasetSpec {
     @Serializable @SerialName("fashion-mnist")
     data class FashionMnist(val path: String = "/usr/share/datasets/fashion-mnist") : DatasetSpec
 
+    /**
+     * An ImageNet-style folder: `[path]/train/<class>/<image>` and `[path]/val/<class>/<image>` (.jpg, .png).
+     * Training images get a random resized crop to [imageSize] and a horizontal flip; validation
+     * images are resized (shorter side [resizeSize]) and centre-cropped. Pixels are normalised
+     * with [mean] and [std] (RGB, on the [0, 1] scale).
+     */
+    @Serializable @SerialName("image-folder")
+    data class ImageFolder(
+        val path: String,
+        val imageSize: Int = 224,
+        val resizeSize: Int = 256,
+        val trainSplit: String = "train",
+        val valSplit: String = "val",
+        val mean: List<Double> = listOf(0.485, 0.456, 0.406),
+        val std: List<Double> = listOf(0.229, 0.224, 0.225),
+    ) : DatasetSpec
+
     /** Generated class prototypes plus noise, for tests and smoke runs. */
     @Serializable @SerialName("synthetic")
     data class Synthetic(

@@ -1,6 +1,6 @@
 package dev.kqat.dsl
 
-import dev.kqat.runtime.data.InMemoryDataset
+import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
@@ -42,6 +42,15 @@ class ExperimentRunner(
         prepareDirectory(resume)
         // Load data before building anything: a corrupt file fails fast, naming the file.
         val (train, test) = RuntimeMapping.loadData(experiment)
+        try {
+            return runPhases(train, test)
+        } finally {
+            (train as? AutoCloseable)?.close()
+            (test as? AutoCloseable)?.close()
+        }
+    }
+
+    private fun runPhases(train: Dataset, test: Dataset): Report {
         val outcomes = mutableListOf<PhaseOutcome>()
         var init: Path? = experiment.initFrom?.let(Path::of)
         MetricsLog(runDir.resolve(METRICS_FILE)).use { metrics ->
@@ -84,8 +93,8 @@ class ExperimentRunner(
         phase: String,
         spec: PhaseSpec,
         quantization: QuantizationSpec?,
-        train: InMemoryDataset,
-        test: InMemoryDataset,
+        train: Dataset,
+        test: Dataset,
         events: RunListener,
         init: Path?,
     ): PhaseOutcome {

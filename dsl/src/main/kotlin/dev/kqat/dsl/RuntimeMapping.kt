@@ -1,6 +1,10 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.data.FashionMnist
+import dev.kqat.runtime.data.ImageFolderDataset
+import dev.kqat.runtime.data.ImageFolderDataset.Transform
+import dev.kqat.runtime.data.ImagePipeline
 import dev.kqat.runtime.data.InMemoryDataset
 import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.models.MobileNetV2
@@ -25,6 +29,8 @@ object RuntimeMapping {
     fun dataShape(d: DatasetSpec): IntArray = when (d) {
         is DatasetSpec.FashionMnist -> intArrayOf(28, 28, 1, 10)
         is DatasetSpec.Synthetic -> intArrayOf(d.height, d.width, d.channels, d.classes)
+        is DatasetSpec.ImageFolder ->
+            intArrayOf(d.imageSize, d.imageSize, 3, ImageFolderDataset.classNames(Path.of(d.path, d.trainSplit)).size)
     }
 
     fun model(e: Experiment): Model {
@@ -70,8 +76,11 @@ object RuntimeMapping {
         return OptimizerConfig(kind, o.learningRate.toRuntime(), o.momentum, o.nesterov, o.weightDecay, 0.9, 0.999, 1e-8)
     }
 
-    /** Loads (train, test) with the experiment's limits applied. */
-    fun loadData(e: Experiment): Pair<InMemoryDataset, InMemoryDataset> {
+    /**
+     * Loads (train, test) with the experiment's limits applied. Image folders are indexed here and
+     * decoded batch by batch; close them (they are [AutoCloseable]) when done.
+     */
+    fun loadData(e: Experiment): Pair<Dataset, Dataset> {
         val (train, test) = when (val d = e.data.dataset) {
             is DatasetSpec.FashionMnist -> Pair(
                 FashionMnist.load(Path.of(d.path), true),
@@ -84,10 +93,24 @@ object RuntimeMapping {
                     SyntheticDataset.generate(d.testSize, shape, d.classes, d.noise, e.seed + 1),
                 )
             }
+            is DatasetSpec.ImageFolder -> return imageFolders(d, e.data)
         }
         return Pair(
             e.data.trainLimit?.let { train.head(it) } ?: train,
             e.data.testLimit?.let { test.head(it) } ?: test,
         )
     }
+
+    private fun imageFolders(d: DatasetSpec.ImageFolder, limits: DataSpec): Pair<Dataset, Dataset> {
+        val classes = ImageFolderDataset.classNames(Path.of(d.path, d.trainSplit))
+        fun pipeline() = ImagePipeline(d.imageSize, d.resizeSize, d.mean.toFloats(), d.std.toFloats())
+        val train = ImageFolderDataset.open(Path.of(d.path, d.trainSplit), classes, Transform.TRAIN_AUGMENT, pipeline())
+        val test = ImageFolderDataset.open(Path.of(d.path, d.valSplit), classes, Transform.EVAL_CENTER_CROP, pipeline())
+        return Pair(
+            limits.trainLimit?.let { train.limit(it) } ?: train,
+            limits.testLimit?.let { test.limit(it) } ?: test,
+        )
+    }
+
+    private fun List<Double>.toFloats() = FloatArray(size) { this[it].toFloat() }
 }

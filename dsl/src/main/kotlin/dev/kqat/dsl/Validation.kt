@@ -60,6 +60,16 @@ object Validation {
             is DatasetSpec.FashionMnist -> if (!Files.isDirectory(Path.of(ds.path))) {
                 problem("data.dataset.path", "Fashion-MNIST folder not found: ${ds.path} (apt-get install dataset-fashion-mnist)")
             }
+            is DatasetSpec.ImageFolder -> {
+                for (split in listOf(ds.trainSplit, ds.valSplit)) {
+                    val dir = Path.of(ds.path, split)
+                    if (!Files.isDirectory(dir)) problem("data.dataset.path", "image folder split not found: $dir (expected $split/<class>/<image>)")
+                }
+                if (ds.imageSize < 8) problem("data.dataset.imageSize", "must be >= 8, got ${ds.imageSize}")
+                if (ds.resizeSize < ds.imageSize) problem("data.dataset.resizeSize", "must be >= imageSize (${ds.imageSize}), got ${ds.resizeSize}")
+                if (ds.mean.size != 3) problem("data.dataset.mean", "needs 3 (RGB) values, got ${ds.mean.size}")
+                if (ds.std.size != 3 || ds.std.any { it <= 0 }) problem("data.dataset.std", "needs 3 positive (RGB) values, got ${ds.std}")
+            }
             is DatasetSpec.Synthetic -> {
                 if (ds.trainSize < 1 || ds.testSize < 1) problem("data.dataset", "synthetic sizes must be >= 1")
                 if (ds.classes < 2) problem("data.dataset.classes", "needs at least 2 classes, got ${ds.classes}")

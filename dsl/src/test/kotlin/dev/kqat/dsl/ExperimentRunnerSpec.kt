@@ -37,4 +37,30 @@ class ExperimentRunnerSpec : FunSpec({
         events2.contains("pretrain") shouldBe false
         report2.fp32TestTop1 shouldBe report.fp32TestTop1
     }
+
+    test("an image-folder experiment decodes, augments and learns: FP32, then W4A4 QAT") {
+        // Three classes told apart by their dominant colour channel, under pixel noise.
+        val root = Files.createTempDirectory("kqat-images")
+        val rnd = java.util.Random(5)
+        for ((split, count) in listOf("train" to 64, "val" to 8)) for (k in 0 until 3) for (i in 0 until count) {
+            val img = java.awt.image.BufferedImage(40, 36, java.awt.image.BufferedImage.TYPE_INT_RGB)
+            for (y in 0 until 36) for (x in 0 until 40) {
+                val c = IntArray(3) { ch -> (if (ch == k) 170 else 60) + rnd.nextInt(60) }
+                img.setRGB(x, y, (c[0] shl 16) or (c[1] shl 8) or c[2])
+            }
+            val file = root.resolve("$split/class$k/$i.png")
+            Files.createDirectories(file.parent)
+            javax.imageio.ImageIO.write(img, "png", file.toFile())
+        }
+        val e = experiment("folders") {
+            data { imageFolder(root.toString(), imageSize = 32, resizeSize = 36); batchSize = 16 }
+            model { tinyMbv2() }
+            pretrain { epochs = 6; optimizer = sgd(lr = cosine(0.05)) }
+            quantize { weights { bits = 4 }; activations { bits = 4 } }
+            qat { epochs = 1; optimizer = sgd(lr = cosine(0.005)) }
+        }
+        val report = ExperimentRunner(e, Files.createTempDirectory("kqat-folder-run")).run()
+        report.fp32TestTop1!! shouldBeGreaterThan 0.9
+        report.testTop1 shouldBeGreaterThan 0.9
+    }
 })

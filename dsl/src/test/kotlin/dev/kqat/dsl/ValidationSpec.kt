@@ -44,6 +44,20 @@ class ValidationSpec : FunSpec({
         }.problems.map { it.field } shouldBe listOf("pretrain")
     }
 
+    test("an image folder without its val split, or with a resize below the crop, is rejected") {
+        val root = java.nio.file.Files.createTempDirectory("kqat-nofolder")
+        java.nio.file.Files.createDirectories(root.resolve("train/cat"))
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment {
+                data { imageFolder(root.toString(), imageSize = 64, resizeSize = 32) }
+                model { resnet18() }
+                pretrain { }
+            }
+        }
+        e.problems.map { it.field } shouldContainExactlyInAnyOrder listOf("data.dataset.path", "data.dataset.resizeSize")
+        e.message shouldContain "image folder split not found: $root/val"
+    }
+
     test("an experiment round-trips through experiment.json") {
         val e = experiment("round-trip") {
             seed = 3

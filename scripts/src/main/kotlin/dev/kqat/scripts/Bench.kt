@@ -3,7 +3,6 @@ package dev.kqat.scripts
 import dev.kqat.dsl.RuntimeMapping
 import dev.kqat.dsl.experiment
 import dev.kqat.dsl.peakRssMb
-import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.train.OptimizerConfig
 import dev.kqat.runtime.train.Schedule
@@ -34,7 +33,7 @@ object Bench {
         fun setup(policy: QuantPolicy) = TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0)
         val fp = mutableListOf<Double>()
         val q = mutableListOf<Double>()
-        StepBenchmark(setup(QuantPolicy.FLOAT), train as Dataset, batchSize).use { fpBench ->
+        StepBenchmark(setup(QuantPolicy.FLOAT), train, batchSize).use { fpBench ->
             StepBenchmark(setup(RuntimeMapping.policy(e.quantization)), train, batchSize).use { qBench ->
                 fpBench.imagesPerSecond(10)
                 qBench.imagesPerSecond(10) // warm-up: first steps pay for kernel selection

@@ -1,8 +1,6 @@
 package dev.kqat.runtime.data;
 
 import java.util.Iterator;
-import java.util.NoSuchElementException;
-import java.util.Random;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
@@ -67,47 +65,20 @@ public final class InMemoryDataset implements Dataset {
 
   @Override
   public Iterator<Batch> batches(int batchSize, boolean shuffle, long seed, boolean dropLast) {
-    int[] order = new int[labels.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    if (shuffle) {
-      Random rnd = new Random(seed);
-      for (int i = order.length - 1; i > 0; i--) {
-        int j = rnd.nextInt(i + 1);
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-      }
-    }
-    int count = batchCount(batchSize, dropLast);
-    return new Iterator<>() {
-      private int next;
+    return new BatchIterator(BatchIterator.order(labels.length, shuffle, seed), batchSize,
+        batchCount(batchSize, dropLast), this::assemble);
+  }
 
-      @Override
-      public boolean hasNext() {
-        return next < count;
-      }
-
-      @Override
-      public Batch next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        int start = next * batchSize;
-        int n = Math.min(batchSize, order.length - start);
-        float[] img = new float[n * exampleSize];
-        int[] lab = new int[n];
-        for (int i = 0; i < n; i++) {
-          int src = order[start + i];
-          System.arraycopy(images, src * exampleSize, img, i * exampleSize, exampleSize);
-          lab[i] = labels[src];
-        }
-        next++;
-        TFloat32 x = TFloat32.tensorOf(Shape.of(n, shape[0], shape[1], shape[2]), DataBuffers.of(img, true, false));
-        TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(lab, true, false));
-        return new Batch(x, y, n);
-      }
-    };
+  private Batch assemble(int[] indices) {
+    int n = indices.length;
+    float[] img = new float[n * exampleSize];
+    int[] lab = new int[n];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(images, indices[i] * exampleSize, img, i * exampleSize, exampleSize);
+      lab[i] = labels[indices[i]];
+    }
+    TFloat32 x = TFloat32.tensorOf(Shape.of(n, shape[0], shape[1], shape[2]), DataBuffers.of(img, true, false));
+    TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(lab, true, false));
+    return new Batch(x, y, n);
   }
 }

@@ -2,6 +2,7 @@ package dev.kqat.runtime.quant
 
 import dev.kqat.runtime.floats
 import dev.kqat.runtime.runGraph
+import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe
@@ -131,6 +132,33 @@ class FakeQuantSpec : FunSpec({
                         surrogate(i, x[i] - h, scales[ch].toDouble())) / (2 * h)
                     dx[i].toDouble() shouldBe (fd plusOrMinus 1e-3)
                 }
+            }
+        }
+    }
+
+    test("window edges follow §0.1 exactly: ties round half to even, one float beyond is outside") {
+        // s = 1, so u = x. Signed 3 bits: n = -4 (even), p = 3 (odd); unsigned 3 bits: n = 0, p = 7.
+        for ((n, p) in listOf(-4 to 3, 0 to 7)) {
+            val x = floatArrayOf(
+                // Below 0 by one float would be a denormal, which TensorFlow's CPU kernels flush to 0.
+                n - 0.5f, Math.nextDown(n - 0.5f), Math.nextUp(n - 0.5f), n.toFloat(), if (n == 0) -1e-7f else Math.nextDown(n.toFloat()),
+                p + 0.5f, Math.nextDown(p + 0.5f), Math.nextUp(p + 0.5f), p.toFloat(), Math.nextUp(p.toFloat()),
+            )
+            for (c in BackwardConvention.values()) {
+                val (dx, ds) = runGraph { tf ->
+                    val xv = tf.variable(tf.floats(Shape.of(x.size.toLong()), x))
+                    val sv = tf.variable(tf.constant(1f))
+                    val q = quantize(tf, c, xv, sv, n.toFloat(), p.toFloat())
+                    val g = tf.gradients(tf.reduceSum(q, tf.constant(0)), listOf(xv, sv))
+                    listOf(g.dy<TFloat32>(0), g.dy<TFloat32>(1))
+                }
+                var expectedDs = 0.0
+                for (i in x.indices) {
+                    val (gx, gs) = reference(c, x[i].toDouble(), 1.0, n, p)
+                    withClue("$c n=$n p=$p u=${x[i]}") { dx[i].toDouble() shouldBe gx }
+                    expectedDs += gs
+                }
+                ds[0].toDouble() shouldBe (expectedDs plusOrMinus 1e-5)
             }
         }
     }

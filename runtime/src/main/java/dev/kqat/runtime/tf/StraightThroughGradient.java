@@ -1,0 +1,126 @@
+package dev.kqat.runtime.tf;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.IdentityN;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The straight-through fake-quantization gradient, registered once per process on TensorFlow's
+ * {@code IdentityN} op: the mechanism Python's {@code tf.custom_gradient} uses in graph mode.
+ *
+ * <p>The forward value {@code s * xi} is computed by plain ops; {@link #attach} then routes it
+ * through an {@code IdentityN} that also takes what the backward pass needs. Its gradient is, for
+ * both conventions of algorithms.md §0.1 (they differ only in the window [lo, hi] on u = x/s):
+ *
+ * <pre>
+ *   dL/dx = g · [lo ≤ u ≤ hi]
+ *   dL/ds = Σ g · (xi − [lo ≤ u ≤ hi] · u)  =  g·xi − dL/dx·u,  summed to the step size's shape
+ * </pre>
+ *
+ * in five passes over the tensor (a fused mask, two products, two reductions) where autodiff
+ * through {@code div}, {@code round} and {@code clip} takes about fifteen (docs/benchmarks.md has
+ * the step-time figures).
+ *
+ * <p>Only op types without a C++ gradient can be given one from Java (IdentityN has none),
+ * registration cannot be undone, and TF Java has reports of crashes after many registrations
+ * (tensorflow/java #512, #632): exactly one op type is registered, exactly once. An
+ * {@code IdentityN} not built by {@link #attach} keeps its natural pass-through gradient.
+ */
+public final class StraightThroughGradient {
+  /** Sub-scope name that marks an IdentityN as a fake quantizer. */
+  static final String MARKER = "kqat_fake_quant";
+
+  private static final int INPUTS = 8;
+
+  private static volatile boolean registered;
+
+  private StraightThroughGradient() {}
+
+  /** Registers the gradient; safe to call many times. */
+  public static synchronized void ensureRegistered() {
+    if (registered) {
+      return;
+    }
+    boolean ok = TensorFlow.registerCustomGradient(IdentityN.OP_NAME, StraightThroughGradient::gradient);
+    if (!ok) {
+      throw new IllegalStateException(
+          "TensorFlow already has a gradient for IdentityN; the straight-through estimator cannot be registered");
+    }
+    registered = true;
+  }
+
+  /**
+   * Returns {@code q} (its value unchanged) carrying the straight-through gradient.
+   *
+   * @param q the fake-quantized value {@code s * xi}
+   * @param x the quantizer input
+   * @param s the step size: a scalar, or the trailing dimensions of {@code x}
+   * @param u {@code x / s}
+   * @param xi the integer grid values
+   * @param lo,hi scalars: the gradient passes where {@code lo <= u <= hi}
+   */
+  public static Operand<TFloat32> attach(Ops tf, Operand<TFloat32> q, Operand<TFloat32> x, Operand<TFloat32> s,
+      Operand<TFloat32> u, Operand<TFloat32> xi, Operand<TFloat32> lo, Operand<TFloat32> hi) {
+    ensureRegistered();
+    int xRank = x.shape().numDimensions();
+    int sRank = s.shape().numDimensions();
+    if (xRank < 0 || sRank < 0 || sRank > xRank) {
+      throw new IllegalArgumentException("fake quantization needs static ranks, the step size's no larger, got "
+          + x.shape() + " and " + s.shape());
+    }
+    // The axes dL/ds is summed over (those the step size broadcasts along) travel as an input:
+    // the gradient callback cannot ask the graph for shapes (the gradient builder holds its lock).
+    int[] leading = new int[xRank - sRank];
+    Arrays.setAll(leading, i -> i);
+    // Everything but x and s enters behind stopGradient: the callback must return a tensor for
+    // every input (the Java adapter takes no null), and what it returns for these is dropped at
+    // the StopGradient.
+    IdentityN carrier = tf.withSubScope(MARKER).identityN(List.of(tf.stopGradient(q), x, s,
+        tf.stopGradient(u), tf.stopGradient(xi), tf.stopGradient(lo), tf.stopGradient(hi),
+        tf.constant(leading)));
+    @SuppressWarnings("unchecked")
+    Output<TFloat32> out = (Output<TFloat32>) carrier.output().get(0);
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
+    if (op.numInputs() != INPUTS || !isMarked(op)) {
+      return new ArrayList<>(grads);
+    }
+    Operand<TFloat32> g = (Operand<TFloat32>) grads.get(0);
+    Operand<TFloat32> u = (Operand<TFloat32>) op.input(3);
+    Operand<TFloat32> xi = (Operand<TFloat32>) op.input(4);
+    Operand<TInt32> axes = (Operand<TInt32>) op.input(7);
+    // QuantizeAndDequantizeV4Grad is TensorFlow's fused "gradient where lo <= u <= hi".
+    Operand<TFloat32> dx = tf.quantization.quantizeAndDequantizeV4Grad(
+        g, u, (Operand<TFloat32>) op.input(5), (Operand<TFloat32>) op.input(6)).inputBackprop();
+    // Two products summed apart: reductions only read, where a Sub would write a third tensor.
+    Operand<TFloat32> ds =
+        tf.math.sub(tf.reduceSum(tf.math.mul(g, xi), axes), tf.reduceSum(tf.math.mul(dx, u), axes));
+    // op.inputs() and shape queries would wait on the graph lock the gradient builder holds;
+    // op.input(i) does not.
+    List<Operand<?>> out = new ArrayList<>();
+    for (int i = 0; i < INPUTS; i++) {
+      out.add(i == 1 ? dx : i == 2 ? ds : op.input(i));
+    }
+    return out;
+  }
+
+  /** Whether {@link #attach} built this IdentityN (its scope is the marker, made unique by TF). */
+  private static boolean isMarked(GraphOperation op) {
+    String name = op.name();
+    int slash = name.lastIndexOf('/');
+    String scope = slash < 0 ? "" : name.substring(0, slash);
+    String last = scope.substring(scope.lastIndexOf('/') + 1);
+    return last.equals(MARKER) || last.matches(MARKER + "_[0-9]+");
+  }
+}
