@@ -97,7 +97,7 @@ class DataBuilder internal constructor(start: DataSpec) {
     fun imageFolder(
         path: String, imageSize: Int = 224, resizeSize: Int = Math.round(imageSize / 0.875).toInt(),
         trainSplit: String = "train", valSplit: String = "val",
-        mean: List<Double> = listOf(0.485, 0.456, 0.406), std: List<Double> = listOf(0.229, 0.224, 0.225),
+        mean: List<Double> = DatasetSpec.ImageFolder.IMAGENET_MEAN, std: List<Double> = DatasetSpec.ImageFolder.IMAGENET_STD,
     ) {
         dataset = DatasetSpec.ImageFolder(path, imageSize, resizeSize, trainSplit, valSplit, mean, std)
     }

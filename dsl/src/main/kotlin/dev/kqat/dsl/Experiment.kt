@@ -48,9 +48,15 @@ sealed interface DatasetSpec {
         val resizeSize: Int = 256,
         val trainSplit: String = "train",
         val valSplit: String = "val",
-        val mean: List<Double> = listOf(0.485, 0.456, 0.406),
-        val std: List<Double> = listOf(0.229, 0.224, 0.225),
-    ) : DatasetSpec
+        val mean: List<Double> = IMAGENET_MEAN,
+        val std: List<Double> = IMAGENET_STD,
+    ) : DatasetSpec {
+        companion object {
+            /** ImageNet channel means and standard deviations (RGB), as torchvision uses them. */
+            val IMAGENET_MEAN = listOf(0.485, 0.456, 0.406)
+            val IMAGENET_STD = listOf(0.229, 0.224, 0.225)
+        }
+    }
 
     /** Generated class prototypes plus noise, for tests and smoke runs. */
     @Serializable @SerialName("synthetic")

@@ -1,5 +1,7 @@
 package dev.kqat.runtime.data;
 
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -11,6 +13,14 @@ import org.tensorflow.types.TInt32;
  * @param size number of examples
  */
 public record Batch(TFloat32 images, TInt32 labels, int size) implements AutoCloseable {
+  /** Wraps example-major NHWC {@code images} ({@code labels.length} examples of {@code shape}) and their labels. */
+  static Batch of(float[] images, int[] labels, int[] shape) {
+    int n = labels.length;
+    TFloat32 x = TFloat32.tensorOf(Shape.of(n, shape[0], shape[1], shape[2]), DataBuffers.of(images, true, false));
+    TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(labels, true, false));
+    return new Batch(x, y, n);
+  }
+
   @Override
   public void close() {
     images.close();

@@ -11,10 +11,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 
 /**
  * An ImageNet-style folder split ({@code <split>/<class>/<image>}), decoded and transformed by an
@@ -184,10 +180,7 @@ public final class ImageFolderDataset implements Dataset, AutoCloseable {
       }
       lab[i] = labels[src];
     }
-    int s = pipeline.size();
-    TFloat32 x = TFloat32.tensorOf(Shape.of(n, s, s, 3), DataBuffers.of(img, true, false));
-    TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(lab, true, false));
-    return new Batch(x, y, n);
+    return Batch.of(img, lab, imageShape());
   }
 
   /** Closes the decoding graph. */

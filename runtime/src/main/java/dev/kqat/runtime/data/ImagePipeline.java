@@ -29,11 +29,6 @@ import org.tensorflow.types.TUint8;
  * with antialiasing, like PIL. Pixels are scaled to [0, 1], then normalised per channel.
  */
 public final class ImagePipeline implements AutoCloseable {
-  /** ImageNet channel means and standard deviations (RGB), as torchvision uses them. */
-  public static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
-
-  public static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
-
   private final int size;
   private final Graph graph;
   private final Session session;

@@ -1,10 +1,6 @@
 package dev.kqat.runtime.data;
 
 import java.util.Iterator;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
 
 /** Images already decoded and normalised into one float array (Fashion-MNIST, generated data). */
 public final class InMemoryDataset implements Dataset {
@@ -77,8 +73,6 @@ public final class InMemoryDataset implements Dataset {
       System.arraycopy(images, indices[i] * exampleSize, img, i * exampleSize, exampleSize);
       lab[i] = labels[indices[i]];
     }
-    TFloat32 x = TFloat32.tensorOf(Shape.of(n, shape[0], shape[1], shape[2]), DataBuffers.of(img, true, false));
-    TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(lab, true, false));
-    return new Batch(x, y, n);
+    return Batch.of(img, lab, shape);
   }
 }
