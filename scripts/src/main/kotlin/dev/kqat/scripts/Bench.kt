@@ -3,6 +3,7 @@ package dev.kqat.scripts
 import dev.kqat.dsl.RuntimeMapping
 import dev.kqat.dsl.experiment
 import dev.kqat.dsl.peakRssMb
+import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.train.OptimizerConfig
 import dev.kqat.runtime.train.Schedule
@@ -12,12 +13,21 @@ import dev.kqat.runtime.train.TrainingSetup
 /**
  * `kqat bench`: training throughput of the reference model (benchmark.md) in one process, FP32
  * against W4A4 LSQ QAT, measured in alternating rounds so that machine load hits both alike.
- * Prints medians and the QAT/FP32 step-time ratio.
+ * QAT runs with the preferred fake-quant kernel and, where that is the fused one, also with plain
+ * TF ops as the baseline it replaces. Prints medians and the QAT/FP32 step-time ratios.
  */
 object Bench {
-    data class Result(val fp32: Double, val qat: Double, val peakRssMb: Double) {
+    data class Result(
+        val kernel: FakeQuantKernel,
+        val fp32: Double,
+        val qat: Double,
+        /** W4A4 with plain TF ops, when [kernel] is the fused one. */
+        val qatTfOps: Double?,
+        val peakRssMb: Double,
+    ) {
         /** QAT step time divided by FP32 step time. */
         val stepTimeRatio get() = fp32 / qat
+        val tfOpsStepTimeRatio get() = qatTfOps?.let { fp32 / it }
     }
 
     fun run(steps: Int, rounds: Int, batchSize: Int, log: (String) -> Unit): Result {
@@ -30,22 +40,29 @@ object Bench {
         val (train, _) = RuntimeMapping.loadData(e)
         val sgd = OptimizerConfig.sgd(Schedule.Constant(1e-4), 0.9, 5e-5)
         val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
-        fun setup(policy: QuantPolicy) = TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0)
-        val fp = mutableListOf<Double>()
-        val q = mutableListOf<Double>()
-        StepBenchmark(setup(QuantPolicy.FLOAT), train, batchSize).use { fpBench ->
-            StepBenchmark(setup(RuntimeMapping.policy(e.quantization)), train, batchSize).use { qBench ->
-                fpBench.imagesPerSecond(10)
-                qBench.imagesPerSecond(10) // warm-up: first steps pay for kernel selection
-                repeat(rounds) { r ->
-                    fp += fpBench.imagesPerSecond(steps)
-                    q += qBench.imagesPerSecond(steps)
-                    log("round ${r + 1}/$rounds: FP32 %.0f img/s, W4A4 QAT %.0f img/s".format(fp.last(), q.last()))
-                }
-            }
+        val kernel = FakeQuantKernel.preferred()
+        val quantized = RuntimeMapping.policy(e.quantization)
+        fun bench(policy: QuantPolicy, k: FakeQuantKernel) =
+            StepBenchmark(TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0, k), train, batchSize)
+        val setups = buildList {
+            add("FP32" to bench(QuantPolicy.FLOAT, kernel))
+            add("W4A4 QAT ${kernel.label()}" to bench(quantized, kernel))
+            if (kernel == FakeQuantKernel.FUSED) add("W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}" to bench(quantized, FakeQuantKernel.TF_OPS))
         }
-        return Result(fp.median(), q.median(), peakRssMb())
+        val rates = setups.map { mutableListOf<Double>() }
+        try {
+            setups.forEach { (_, b) -> b.imagesPerSecond(10) } // warm-up: first steps pay for kernel selection
+            repeat(rounds) { r ->
+                setups.forEachIndexed { i, (_, b) -> rates[i] += b.imagesPerSecond(steps) }
+                log("round ${r + 1}/$rounds: " + setups.indices.joinToString(", ") { i -> "%s %.0f img/s".format(setups[i].first, rates[i].last()) })
+            }
+        } finally {
+            setups.forEach { (_, b) -> b.close() }
+        }
+        return Result(kernel, rates[0].median(), rates[1].median(), rates.getOrNull(2)?.median(), peakRssMb())
     }
+
+    private fun FakeQuantKernel.label() = if (this == FakeQuantKernel.FUSED) "fused kernel" else "TF ops"
 
     private fun List<Double>.median(): Double = sorted().let { s -> if (s.size % 2 == 1) s[s.size / 2] else (s[s.size / 2 - 1] + s[s.size / 2]) / 2 }
 }

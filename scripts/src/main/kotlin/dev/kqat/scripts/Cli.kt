@@ -98,9 +98,12 @@ class BenchCommand : CliktCommand(name = "bench") {
     override fun run() {
         val r = Bench.run(steps, rounds, batch) { echo(it, err = true) }
         echo("tiny-MBV2, Fashion-MNIST, batch $batch, median of $rounds rounds × $steps steps")
+        echo("fake_quant_kernel ${r.kernel.name.lowercase()}")
         echo("fp32_images_per_sec %.1f".format(r.fp32))
         echo("qat_w4a4_images_per_sec %.1f".format(r.qat))
         echo("qat_over_fp32_step_time %.3f".format(r.stepTimeRatio))
+        r.qatTfOps?.let { echo("qat_w4a4_tf_ops_images_per_sec %.1f".format(it)) }
+        r.tfOpsStepTimeRatio?.let { echo("qat_tf_ops_over_fp32_step_time %.3f".format(it)) }
         echo("peak_rss_mb %.0f".format(r.peakRssMb))
     }
 }

@@ -3,11 +3,13 @@ package dev.kqat.scripts
 import com.github.ajalt.clikt.core.ProgramResult
 import com.github.ajalt.clikt.core.parse
 import com.github.ajalt.clikt.core.subcommands
+import com.github.ajalt.clikt.testing.test
 import dev.kqat.dsl.experiment
 import dev.kqat.dsl.Report
 import dev.kqat.dsl.ExperimentJson
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -53,5 +55,19 @@ class CliSpec : FunSpec({
         cli("run", "--experiment", out.resolve("experiment.json").toString(), "--out", replay.toString())
         Files.exists(replay.resolve("report.json")) shouldBe true
         shouldThrow<ProgramResult> { cli("run", f.path, "--out", out.toString()) }.statusCode shouldBe 2
+    }
+
+    test("kqat bench measures FP32, fused-kernel and TF-op QAT in one process and prints their ratios") {
+        val result = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --steps 2 --rounds 1 --batch 32")
+        result.statusCode shouldBe 0
+        val figures = result.stdout.lines().mapNotNull { line ->
+            line.split(" ").takeIf { it.size == 2 }?.let { (key, value) -> key to value }
+        }.toMap()
+        figures["fake_quant_kernel"] shouldBe "fused"
+        for (key in listOf("fp32_images_per_sec", "qat_w4a4_images_per_sec", "qat_w4a4_tf_ops_images_per_sec", "peak_rss_mb")) {
+            figures.getValue(key).toDouble() shouldBeGreaterThan 0.0
+        }
+        figures.getValue("qat_over_fp32_step_time").toDouble() shouldBe
+            (figures.getValue("fp32_images_per_sec").toDouble() / figures.getValue("qat_w4a4_images_per_sec").toDouble() plusOrMinus 0.01)
     }
 })

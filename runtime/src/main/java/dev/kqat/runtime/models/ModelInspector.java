@@ -5,6 +5,7 @@ import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;
 import dev.kqat.runtime.nn.ParamRole;
 import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.QuantPolicy;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,8 @@ public final class ModelInspector {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       ParamStore params = new ParamStore(tf, 0);
-      NetContext ctx = new NetContext(new ModelState(params, QuantPolicy.FLOAT, List.of()), false, null);
+      // A FLOAT policy builds no quantizer, so the kernel is never used.
+      NetContext ctx = new NetContext(new ModelState(params, QuantPolicy.FLOAT, List.of(), FakeQuantKernel.TF_OPS), false, null);
       int[] in = model.inputShape();
       Placeholder<TFloat32> x =
           tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, in[0], in[1], in[2])));

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.nn;
 
+import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.LayerQuant;
 import dev.kqat.runtime.quant.QuantPolicy;
 import dev.kqat.runtime.quant.Quantizer;
@@ -18,15 +19,18 @@ import org.tensorflow.ndarray.Shape;
 public final class ModelState {
   private final ParamStore params;
   private final QuantPolicy policy;
+  private final FakeQuantKernel kernel;
   private final Map<String, LayerInfo> layers;
   private final Map<String, Quantizer> quantizers = new LinkedHashMap<>();
 
   /**
    * @param layers the model's weight layers in forward order (from {@link ModelInspector})
+   * @param kernel what computes the quantizers' fake quantization
    */
-  public ModelState(ParamStore params, QuantPolicy policy, List<LayerInfo> layers) {
+  public ModelState(ParamStore params, QuantPolicy policy, List<LayerInfo> layers, FakeQuantKernel kernel) {
     this.params = params;
     this.policy = policy;
+    this.kernel = kernel;
     this.layers = new LinkedHashMap<>();
     for (LayerInfo l : layers) {
       this.layers.put(l.name(), l);
@@ -47,7 +51,7 @@ public final class ModelState {
   }
 
   Quantizer quantizer(String name, QuantizerSpec spec, Shape scaleShape) {
-    return quantizers.computeIfAbsent(name, n -> new Quantizer(params, n, spec, scaleShape));
+    return quantizers.computeIfAbsent(name, n -> new Quantizer(params, n, spec, scaleShape, kernel));
   }
 
   /** Quantizers in creation (forward) order. */

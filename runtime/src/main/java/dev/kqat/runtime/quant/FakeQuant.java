@@ -1,5 +1,6 @@
 package dev.kqat.runtime.quant;
 
+import dev.kqat.runtime.tf.FusedFakeQuant;
 import dev.kqat.runtime.tf.StraightThroughGradient;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -10,37 +11,51 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>Both conventions compute the same forward value {@code s * clamp(round(x/s), n, p)} (with
  * integer bounds, rounding and clamping commute); they differ in the pass-through window of the
- * straight-through gradient, which {@link StraightThroughGradient} supplies. The step size may
- * broadcast over the trailing axes (per-channel: one value per output channel). Rounding is half
- * to even.
+ * straight-through gradient, which {@link StraightThroughGradient} supplies. The step size is a
+ * scalar or spans the trailing axes of x (per-channel: one value per output channel). Rounding is
+ * half to even. The {@link FakeQuantKernel} decides whether plain TF ops or kqat's fused kernels
+ * compute it; values are bit-identical, gradient sums agree to float rounding.
  */
 public final class FakeQuant {
   private FakeQuant() {}
 
-  /**
-   * Convention A (OSC): {@code xi = clamp(round(x/s), n, p)}; the gradient passes where
-   * {@code round(x/s)} lies in [n, p], half a bin wider than B.
-   */
-  public static Operand<TFloat32> roundThenClamp(
-      Ops tf, Operand<TFloat32> x, Operand<TFloat32> s, Operand<TFloat32> n, Operand<TFloat32> p) {
-    return quantize(tf, x, s, n, p, roundsInto(tf, n, true), roundsInto(tf, p, false));
-  }
-
-  /** Convention B (LSQ, RFQuant, VVTQ): {@code xi = round(clamp(x/s, n, p))}; passes where n ≤ x/s ≤ p. */
-  public static Operand<TFloat32> clampThenRound(
-      Ops tf, Operand<TFloat32> x, Operand<TFloat32> s, Operand<TFloat32> n, Operand<TFloat32> p) {
-    return quantize(tf, x, s, n, p, n, p);
+  /** Fake-quantizes with the {@linkplain FakeQuantKernel#preferred() preferred kernel}. */
+  public static Operand<TFloat32> apply(
+      Ops tf,
+      BackwardConvention convention,
+      Operand<TFloat32> x,
+      Operand<TFloat32> s,
+      Operand<TFloat32> n,
+      Operand<TFloat32> p) {
+    return apply(tf, FakeQuantKernel.preferred(), convention, x, s, n, p);
   }
 
   /**
    * {@code s * round(clamp(x/s, n, p))}, equal to {@code s * clamp(round(x/s), n, p)} for integer
-   * bounds, with the straight-through gradient passing where {@code lo <= x/s <= hi}.
+   * bounds, with the straight-through gradient of the named convention: B (LSQ, RFQuant, VVTQ)
+   * passes where {@code n <= x/s <= p}; A (OSC) where {@code round(x/s)} lies in [n, p], half a
+   * bin wider.
    */
-  private static Operand<TFloat32> quantize(Ops tf, Operand<TFloat32> x, Operand<TFloat32> s,
-      Operand<TFloat32> n, Operand<TFloat32> p, Operand<TFloat32> lo, Operand<TFloat32> hi) {
-    Operand<TFloat32> u = tf.math.div(x, s);
-    Operand<TFloat32> integer = tf.math.round(tf.clipByValue(u, n, p));
-    return StraightThroughGradient.attach(tf, tf.math.mul(integer, s), x, s, u, integer, lo, hi);
+  public static Operand<TFloat32> apply(
+      Ops tf,
+      FakeQuantKernel kernel,
+      BackwardConvention convention,
+      Operand<TFloat32> x,
+      Operand<TFloat32> s,
+      Operand<TFloat32> n,
+      Operand<TFloat32> p) {
+    boolean roundFirst = convention == BackwardConvention.ROUND_THEN_CLAMP;
+    Operand<TFloat32> lo = roundFirst ? roundsInto(tf, n, true) : n;
+    Operand<TFloat32> hi = roundFirst ? roundsInto(tf, p, false) : p;
+    return switch (kernel) {
+      case FUSED -> StraightThroughGradient.attachFused(
+          tf, FusedFakeQuant.forward(tf, x, s, n, p), x, s, n, p, lo, hi);
+      case TF_OPS -> {
+        Operand<TFloat32> u = tf.math.div(x, s);
+        Operand<TFloat32> integer = tf.math.round(tf.clipByValue(u, n, p));
+        yield StraightThroughGradient.attach(tf, tf.math.mul(integer, s), x, s, u, integer, lo, hi);
+      }
+    };
   }
 
   /**
@@ -51,20 +66,6 @@ public final class FakeQuant {
     Operand<TFloat32> tie = tf.math.add(bound, tf.constant(lower ? -0.5f : 0.5f));
     Operand<TFloat32> inward = tf.math.nextAfter(tie, bound);
     return tf.select(tf.math.equal(tf.math.round(tie), bound), tie, inward);
-  }
-
-  /** Dispatches on the named convention. */
-  public static Operand<TFloat32> apply(
-      Ops tf,
-      BackwardConvention convention,
-      Operand<TFloat32> x,
-      Operand<TFloat32> s,
-      Operand<TFloat32> n,
-      Operand<TFloat32> p) {
-    return switch (convention) {
-      case ROUND_THEN_CLAMP -> roundThenClamp(tf, x, s, n, p);
-      case CLAMP_THEN_ROUND -> clampThenRound(tf, x, s, n, p);
-    };
   }
 
   /** The integer grid index {@code clamp(round(x/s), n, p)} without straight-through semantics. */

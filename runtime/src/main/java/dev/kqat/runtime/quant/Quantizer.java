@@ -18,6 +18,7 @@ import org.tensorflow.types.TFloat32;
 public final class Quantizer {
   private final String name;
   private final QuantizerSpec spec;
+  private final FakeQuantKernel kernel;
   private final int channels;
   private final Shape scaleShape;
   private final Variable<TFloat32> scale;
@@ -33,11 +34,13 @@ public final class Quantizer {
   /**
    * @param name quantizer name, e.g. {@code block1/dw/weight}
    * @param scaleShape {@code []} for per-tensor, the trailing output-channel dims for per-channel
+   * @param kernel what computes the fake quantization
    */
-  public Quantizer(ParamStore params, String name, QuantizerSpec spec, Shape scaleShape) {
+  public Quantizer(ParamStore params, String name, QuantizerSpec spec, Shape scaleShape, FakeQuantKernel kernel) {
     Ops tf = params.tf();
     this.name = name;
     this.spec = spec;
+    this.kernel = kernel;
     this.scaleShape = scaleShape;
     this.channels = (int) Math.max(1, scaleShape.size());
     IntRange initial = IntRange.signed(spec.bits());
@@ -65,7 +68,7 @@ public final class Quantizer {
       Operand<TFloat32> g = tf.math.rsqrt(tf.math.mul(highest, perScale));
       s = FakeQuant.scaleGradient(tf, s, g);
     }
-    return FakeQuant.apply(tf, spec.convention(), x, s, lowest, highest);
+    return FakeQuant.apply(tf, kernel, spec.convention(), x, s, lowest, highest);
   }
 
   /** Integer grid values of {@code x} (no gradient semantics), for trackers and reports. */

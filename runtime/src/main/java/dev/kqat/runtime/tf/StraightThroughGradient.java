@@ -26,8 +26,9 @@ import org.tensorflow.types.TInt32;
  * </pre>
  *
  * in five passes over the tensor (a fused mask, two products, two reductions) where autodiff
- * through {@code div}, {@code round} and {@code clip} takes about fifteen (docs/benchmarks.md has
- * the step-time figures).
+ * through {@code div}, {@code round} and {@code clip} takes about fifteen. {@link #attachFused}
+ * builds the same gradient from {@link FusedFakeQuant}'s one-pass kernel instead (docs/benchmarks.md
+ * has the step-time figures of both).
  *
  * <p>Only op types without a C++ gradient can be given one from Java (IdentityN has none),
  * registration cannot be undone, and TF Java has reports of crashes after many registrations
@@ -35,10 +36,13 @@ import org.tensorflow.types.TInt32;
  * {@code IdentityN} not built by {@link #attach} keeps its natural pass-through gradient.
  */
 public final class StraightThroughGradient {
-  /** Sub-scope name that marks an IdentityN as a fake quantizer. */
+  /** Sub-scope name that marks an IdentityN as a fake quantizer built of plain ops. */
   static final String MARKER = "kqat_fake_quant";
+  /** Sub-scope name that marks an IdentityN as a fake quantizer built of the fused kernels. */
+  static final String FUSED_MARKER = "kqat_fused_fake_quant";
 
   private static final int INPUTS = 8;
+  private static final int FUSED_INPUTS = 7;
 
   private static volatile boolean registered;
 
@@ -91,11 +95,48 @@ public final class StraightThroughGradient {
     return out;
   }
 
-  @SuppressWarnings("unchecked")
+  /**
+   * Returns {@code q}, the output of {@link FusedFakeQuant#forward}, carrying the straight-through
+   * gradient computed by {@link FusedFakeQuant}'s backward kernel.
+   *
+   * @param n,p the integer range, scalars
+   * @param lo,hi scalars: the gradient passes where {@code lo <= x/s <= hi}
+   */
+  public static Operand<TFloat32> attachFused(Ops tf, Operand<TFloat32> q, Operand<TFloat32> x,
+      Operand<TFloat32> s, Operand<TFloat32> n, Operand<TFloat32> p, Operand<TFloat32> lo, Operand<TFloat32> hi) {
+    ensureRegistered();
+    IdentityN carrier = tf.withSubScope(FUSED_MARKER).identityN(List.of(tf.stopGradient(q), x, s,
+        tf.stopGradient(n), tf.stopGradient(p), tf.stopGradient(lo), tf.stopGradient(hi)));
+    @SuppressWarnings("unchecked")
+    Output<TFloat32> out = (Output<TFloat32>) carrier.output().get(0);
+    return out;
+  }
+
   private static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
-    if (op.numInputs() != INPUTS || !isMarked(op)) {
-      return new ArrayList<>(grads);
+    String marker = markerOf(op);
+    if (marker.equals(MARKER) && op.numInputs() == INPUTS) {
+      return plainGradient(tf, op, grads);
     }
+    if (marker.equals(FUSED_MARKER) && op.numInputs() == FUSED_INPUTS) {
+      return fusedGradient(tf, op, grads);
+    }
+    return new ArrayList<>(grads);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Operand<?>> fusedGradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
+    Output<TFloat32>[] dxds = FusedFakeQuant.backward(tf, (Operand<TFloat32>) grads.get(0),
+        (Operand<TFloat32>) op.input(1), (Operand<TFloat32>) op.input(2), (Operand<TFloat32>) op.input(3),
+        (Operand<TFloat32>) op.input(4), (Operand<TFloat32>) op.input(5), (Operand<TFloat32>) op.input(6));
+    List<Operand<?>> out = new ArrayList<>();
+    for (int i = 0; i < FUSED_INPUTS; i++) {
+      out.add(i == 1 ? dxds[0] : i == 2 ? dxds[1] : op.input(i));
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Operand<?>> plainGradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
     Operand<TFloat32> g = (Operand<TFloat32>) grads.get(0);
     Operand<TFloat32> u = (Operand<TFloat32>) op.input(3);
     Operand<TFloat32> xi = (Operand<TFloat32>) op.input(4);
@@ -115,12 +156,11 @@ public final class StraightThroughGradient {
     return out;
   }
 
-  /** Whether {@link #attach} built this IdentityN (its scope is the marker, made unique by TF). */
-  private static boolean isMarked(GraphOperation op) {
+  /** The innermost scope of the op's name without the {@code _N} TF adds to make it unique. */
+  private static String markerOf(GraphOperation op) {
     String name = op.name();
     int slash = name.lastIndexOf('/');
     String scope = slash < 0 ? "" : name.substring(0, slash);
-    String last = scope.substring(scope.lastIndexOf('/') + 1);
-    return last.equals(MARKER) || last.matches(MARKER + "_[0-9]+");
+    return scope.substring(scope.lastIndexOf('/') + 1).replaceFirst("_[0-9]+$", "");
   }
 }

@@ -53,7 +53,7 @@ public final class TrainingGraph implements AutoCloseable {
     this.graph = new Graph();
     this.tf = Ops.create(graph);
     this.params = new ParamStore(tf, setup.seed());
-    this.state = new ModelState(params, setup.policy(), summary.layers());
+    this.state = new ModelState(params, setup.policy(), summary.layers(), setup.kernel());
     int[] in = setup.model().inputShape();
     int classes = setup.model().numClasses();
     images = tf.withName("images").placeholder(TFloat32.class,

@@ -1,6 +1,7 @@
 package dev.kqat.runtime.train;
 
 import dev.kqat.runtime.models.Model;
+import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.QuantPolicy;
 
 /**
@@ -12,6 +13,7 @@ import dev.kqat.runtime.quant.QuantPolicy;
  * @param quantizers optimizer of the quantizer step sizes (ignored when there are none)
  * @param labelSmoothing label smoothing of the cross-entropy, 0 for none
  * @param seed seed of weight initialisation and data order
+ * @param kernel what computes fake quantization (same values either way)
  */
 public record TrainingSetup(
     Model model,
@@ -19,4 +21,12 @@ public record TrainingSetup(
     OptimizerConfig weights,
     OptimizerConfig quantizers,
     double labelSmoothing,
-    long seed) {}
+    long seed,
+    FakeQuantKernel kernel) {
+
+  /** A setup with the {@linkplain FakeQuantKernel#preferred() preferred} fake-quant kernel. */
+  public TrainingSetup(Model model, QuantPolicy policy, OptimizerConfig weights, OptimizerConfig quantizers,
+      double labelSmoothing, long seed) {
+    this(model, policy, weights, quantizers, labelSmoothing, seed, FakeQuantKernel.preferred());
+  }
+}

@@ -1,0 +1,27 @@
+package dev.kqat.runtime.quant;
+
+import dev.kqat.runtime.tf.FusedFakeQuant;
+import java.util.Locale;
+
+/** How fake quantization is computed; both give the same values and straight-through gradients. */
+public enum FakeQuantKernel {
+  /** One pass over the tensor each way, in kqat's C kernels (CPU builds). */
+  FUSED,
+  /** Plain TensorFlow ops, on any device: four passes forward, five backward. */
+  TF_OPS;
+
+  /** System property that overrides the choice: {@code fused} or {@code ops}. */
+  public static final String PROPERTY = "kqat.fakeQuantKernel";
+
+  /** {@link #FUSED} where the build carries it, unless {@code -Dkqat.fakeQuantKernel=ops}. */
+  public static FakeQuantKernel preferred() {
+    String chosen = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+    return switch (chosen) {
+      case "" -> FusedFakeQuant.isBuilt() ? FUSED : TF_OPS;
+      case "fused" -> FUSED;
+      case "ops" -> TF_OPS;
+      default -> throw new IllegalArgumentException(
+          "-D" + PROPERTY + " must be 'fused' or 'ops', got '" + chosen + "'");
+    };
+  }
+}
