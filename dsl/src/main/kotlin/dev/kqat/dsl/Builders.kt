@@ -41,6 +41,8 @@ class ExperimentBuilder internal constructor(var name: String) {
     private var pretrain: PhaseSpec? = null
     private var quantization: QuantizationSpec? = null
     private var qat: PhaseSpec? = null
+    private var oscillations: OscillationsSpec? = null
+    private var evaluation = EvaluationSpec()
     internal val lines = linkedMapOf<String, Int>()
     internal var sourceFile: String? = null
 
@@ -71,9 +73,25 @@ class ExperimentBuilder internal constructor(var name: String) {
         qat = PhaseBuilder(qat ?: PhaseSpec()).apply(block).build()
     }
 
+    /**
+     * Oscillation control during QAT, e.g.
+     * `oscillations { track(); dampen(weight = cosine(0.0, 0.1)); freeze(threshold = cosine(0.1, 0.01)) }`.
+     */
+    fun oscillations(block: OscillationsBuilder.() -> Unit) {
+        lines["oscillations"] = ScriptLine.caller()
+        oscillations = OscillationsBuilder(oscillations ?: OscillationsSpec()).apply(block).build()
+    }
+
+    /** How QAT evaluates, e.g. `evaluate { bnReestimation(batches = 50) }`. */
+    fun evaluate(block: EvaluationBuilder.() -> Unit) {
+        lines["evaluation"] = ScriptLine.caller()
+        evaluation = EvaluationBuilder(evaluation).apply(block).build()
+    }
+
     internal fun build() = Experiment(
         name = name, seed = seed, data = data, model = model, pretrain = pretrain,
-        quantization = quantization, qat = qat, initFrom = initFrom, device = device,
+        quantization = quantization, qat = qat, oscillations = oscillations, evaluation = evaluation,
+        initFrom = initFrom, device = device,
         sourceFile = sourceFile, sourceLines = lines.filterValues { it > 0 },
     )
 }

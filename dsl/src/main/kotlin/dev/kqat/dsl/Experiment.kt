@@ -20,6 +20,10 @@ data class Experiment(
     val quantization: QuantizationSpec? = null,
     /** Quantization-aware training; needs [quantization]. */
     val qat: PhaseSpec? = null,
+    /** Oscillation tracking, dampening and freezing during QAT. */
+    val oscillations: OscillationsSpec? = null,
+    /** Evaluation of the QAT phase (BN re-estimation). */
+    val evaluation: EvaluationSpec = EvaluationSpec(),
     /** A checkpoint folder whose weights start the first phase (e.g. another run's FP32 result). */
     val initFrom: String? = null,
     /** `cpu`, `gpu` or `auto`. */

@@ -3,6 +3,7 @@ package dev.kqat.dsl
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.train.CheckpointStore
+import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.train.PhasePlan
 import dev.kqat.runtime.train.Trainer
 import dev.kqat.runtime.train.TrainingGraph
@@ -74,6 +75,9 @@ class ExperimentRunner(
             trainImagesPerSec = last.trainImagesPerSec,
             peakRssMb = peakRssMb(),
             fp32TestTop1 = outcomes.firstOrNull { it.phase == "pretrain" }?.testTop1,
+            testTop1NoBnReestimation = last.testTop1NoBnReestimation,
+            oscillatingFraction = last.oscillatingFraction,
+            frozenFraction = last.frozenFraction,
             phases = outcomes,
         )
         AtomicFiles.write(runDir.resolve(REPORT_FILE), ExperimentJson.encodeToString(Report.serializer(), report))
@@ -111,10 +115,11 @@ class ExperimentRunner(
             RuntimeMapping.optimizer(spec.quantizerOptimizer),
             spec.labelSmoothing,
             experiment.seed,
-        )
+        ).let { if (quantization != null) it.withOscillations(experiment.oscillations?.toRuntime() ?: OscillationSpec.NONE) else it }
         val plan = PhasePlan(
             phase, spec.epochs, experiment.data.batchSize, train, test, store,
             quantization?.calibrationBatches ?: 1, quantization != null,
+            if (quantization != null) experiment.evaluation.bnReestimationBatches else 0,
         )
         val result = TrainingGraph(setup).use { graph ->
             Session(graph.graph()).use { session -> Trainer(graph, session, events).run(plan, resumeFrom, init) }
@@ -122,6 +127,10 @@ class ExperimentRunner(
         val outcome = PhaseOutcome(
             phase, result.test().top1(), result.test().loss(), result.imagesPerSecond(), result.steps(),
             store.latest().orElseThrow().toString(),
+            testTop1NoBnReestimation = result.testWithoutBnReestimation()?.top1(),
+            oscillatingFraction = result.oscillations()?.oscillatingFraction(),
+            meanOscillationFrequency = result.oscillations()?.meanFrequency(),
+            frozenFraction = result.oscillations()?.let { o -> if (experiment.oscillations?.freezing != null) o.frozenFraction() else null },
         )
         AtomicFiles.write(outcomeFile, ExperimentJson.encodeToString(PhaseOutcome.serializer(), outcome))
         return outcome

@@ -53,11 +53,26 @@ class MetricsLog(file: Path, private val stepEvery: Int = 10) : RunListener, Aut
         put("phase", phase); put("epoch", epoch); put("test_loss", metrics.loss()); put("test_top1", metrics.top1())
     }
 
-    override fun epochEnded(epoch: EpochMetrics) = write("epoch") {
-        put("phase", epoch.phase()); put("epoch", epoch.epoch())
-        put("train_loss", epoch.trainLoss()); put("train_top1", epoch.trainTop1())
-        put("test_loss", epoch.test().loss()); put("test_top1", epoch.test().top1())
-        put("images_per_sec", epoch.imagesPerSecond()); put("train_seconds", epoch.trainSeconds())
+    override fun epochEnded(epoch: EpochMetrics) {
+        write("epoch") {
+            put("phase", epoch.phase()); put("epoch", epoch.epoch())
+            put("train_loss", epoch.trainLoss()); put("train_top1", epoch.trainTop1())
+            put("test_loss", epoch.test().loss()); put("test_top1", epoch.test().top1())
+            epoch.testWithoutBnReestimation()?.let { put("test_top1_no_bn_reestimation", it.top1()) }
+            put("images_per_sec", epoch.imagesPerSecond()); put("train_seconds", epoch.trainSeconds())
+            epoch.oscillations()?.let { o ->
+                put("oscillating_fraction", o.oscillatingFraction()); put("mean_oscillation_frequency", o.meanFrequency())
+                put("frozen_fraction", o.frozenFraction())
+            }
+        }
+        // One line per tracked layer: what `kqat report` plots over training.
+        epoch.oscillations()?.layers()?.forEach { l ->
+            write("oscillation") {
+                put("phase", epoch.phase()); put("epoch", epoch.epoch()); put("layer", l.name()); put("weights", l.weights())
+                put("oscillating_fraction", l.oscillatingFraction()); put("mean_frequency", l.meanFrequency())
+                put("frozen_fraction", l.frozenFraction())
+            }
+        }
     }
 
     override fun checkpointSaved(phase: String, epoch: Int, dir: Path) = write("checkpoint") {

@@ -15,6 +15,13 @@ data class PhaseOutcome(
     val steps: Long,
     /** The final checkpoint of the phase. */
     val checkpoint: String,
+    /** Top-1 with the running BN statistics of training, when the phase re-estimates them. */
+    @SerialName("test_top1_no_bn_reestimation") val testTop1NoBnReestimation: Double? = null,
+    /** Share of tracked weights oscillating after the last epoch, when the phase tracks them. */
+    @SerialName("oscillating_fraction") val oscillatingFraction: Double? = null,
+    @SerialName("mean_oscillation_frequency") val meanOscillationFrequency: Double? = null,
+    /** Share of tracked weights frozen, when the phase freezes. */
+    @SerialName("frozen_fraction") val frozenFraction: Double? = null,
 )
 
 /** `report.json`: the figures of benchmark.md for the run's last phase, plus each phase's outcome. */
@@ -27,6 +34,9 @@ data class Report(
     @SerialName("train_images_per_sec") val trainImagesPerSec: Double,
     @SerialName("peak_rss_mb") val peakRssMb: Double,
     @SerialName("fp32_test_top1") val fp32TestTop1: Double? = null,
+    @SerialName("test_top1_no_bn_reestimation") val testTop1NoBnReestimation: Double? = null,
+    @SerialName("oscillating_fraction") val oscillatingFraction: Double? = null,
+    @SerialName("frozen_fraction") val frozenFraction: Double? = null,
     val phases: List<PhaseOutcome>,
 )
 

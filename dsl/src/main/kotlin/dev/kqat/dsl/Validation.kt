@@ -46,6 +46,13 @@ object Validation {
         if (e.qat != null && e.quantization == null) problem("quantization", "qat { } needs a quantize { } block")
         if (e.quantization != null && e.qat == null) problem("qat", "quantize { } is set but there is no qat { } phase")
         e.quantization?.let { checkQuantization(it, layerNames, ::problem) }
+        e.oscillations?.let {
+            if (e.qat == null) problem("oscillations", "oscillation control acts during QAT: add qat { } and quantize { }")
+            checkOscillations(it, ::problem)
+        }
+        if (e.evaluation.bnReestimationBatches < 0) {
+            problem("evaluation.bnReestimationBatches", "must be >= 1 (or 0: off), got ${e.evaluation.bnReestimationBatches}")
+        }
         e.initFrom?.let {
             if (!Files.isDirectory(Path.of(it))) problem("initFrom", "checkpoint folder not found: $it")
         }
@@ -126,6 +133,24 @@ object Validation {
                 problem("quantization.layers[$name]", "no layer is called '$name'" +
                     if (near.isNotEmpty()) "; similar: ${near.joinToString()}" else "; layers: ${layers.take(8).joinToString()}, …")
             }
+        }
+    }
+
+    private fun checkOscillations(o: OscillationsSpec, problem: (String, String) -> Unit) {
+        o.tracking?.let {
+            if (!(it.threshold in 0.0..1.0)) problem("oscillations.tracking.threshold", "a frequency: must be in [0, 1], got ${it.threshold}")
+            if (it.maxBits !in 2..16) problem("oscillations.tracking.maxBits", "bits must be in 2..16, got ${it.maxBits}")
+            if (!(it.momentum > 0 && it.momentum <= 1)) problem("oscillations.tracking.momentum", "must be in (0, 1], got ${it.momentum}")
+        }
+        o.dampening?.let {
+            val weights = it.weight.extremes()
+            if (weights.any { w -> !w.isFinite() || w < 0 }) problem("oscillations.dampening.weight", "must be finite and >= 0, got $weights")
+            if (!(it.after >= 0 && it.after < 1)) problem("oscillations.dampening.after", "must be in [0, 1), got ${it.after}")
+        }
+        o.freezing?.let {
+            val thresholds = it.threshold.extremes()
+            if (thresholds.any { t -> !(t > 0 && t <= 1) }) problem("oscillations.freezing.threshold", "frequencies: must be in (0, 1], got $thresholds")
+            if (!(it.after >= 0 && it.after < 1)) problem("oscillations.freezing.after", "must be in [0, 1), got ${it.after}")
         }
     }
 

@@ -38,6 +38,39 @@ class ExperimentRunnerSpec : FunSpec({
         report2.fp32TestTop1 shouldBe report.fp32TestTop1
     }
 
+    test("oscillation tracking, dampening, freezing and BN re-estimation land in report.json and metrics.jsonl") {
+        val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
+        val e = experiment("oscillations") {
+            data { synthetic(trainSize = 1024, testSize = 128, height = 12, width = 12, classes = 4, noise = 0.8); batchSize = 32 }
+            model { tinyMbv2() }
+            pretrain { epochs = 2; optimizer = sgd(lr = cosine(0.05)); cacheKey = "spec-oscillations" }
+            quantize { weights { bits = 3 }; activations { bits = 4 } }
+            qat { epochs = 2; optimizer = sgd(lr = cosine(0.05)) }
+            // A large momentum and threshold 0.02 so that 64 steps can freeze something.
+            oscillations {
+                track(momentum = 0.2, threshold = 0.02)
+                dampen(weight = cosine(0.0, 0.1))
+                freeze(threshold = constant(0.05), after = 0.25)
+            }
+            evaluate { bnReestimation(batches = 4) }
+        }
+        val dir = Files.createTempDirectory("kqat-run-osc")
+        val report = ExperimentRunner(e, dir, cache = cache).run()
+        report.testTop1 shouldBeGreaterThan 0.5
+        report.testTop1NoBnReestimation!! shouldBeGreaterThan 0.0
+        report.oscillatingFraction!! shouldBeGreaterThan 0.0
+        report.frozenFraction!! shouldBeGreaterThan 0.0
+        val json = Json.parseToJsonElement(Files.readString(dir.resolve("report.json"))).jsonObject
+        for (key in listOf("oscillating_fraction", "frozen_fraction", "test_top1_no_bn_reestimation")) {
+            json[key]!!.jsonPrimitive.content.toDouble() shouldBeGreaterThan 0.0
+        }
+        val lines = Files.readAllLines(dir.resolve("metrics.jsonl")).map { Json.parseToJsonElement(it).jsonObject }
+        val layers = lines.filter { it["event"]!!.jsonPrimitive.content == "oscillation" }
+        // 3-bit weights: every weight layer but the 8-bit first and last is tracked, each epoch.
+        layers.map { it["layer"]!!.jsonPrimitive.content }.toSet().size shouldBe 21
+        layers.size shouldBe 2 * 21
+    }
+
     test("an image-folder experiment decodes, augments and learns: FP32, then W4A4 QAT") {
         // Three classes told apart by their dominant colour channel, under pixel noise.
         val root = Files.createTempDirectory("kqat-images")

@@ -58,6 +58,29 @@ class ValidationSpec : FunSpec({
         e.message shouldContain "image folder split not found: $root/val"
     }
 
+    test("nonsense oscillation control is rejected, each problem naming its field") {
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment {
+                data { synthetic() }
+                quantize { }
+                qat { }
+                oscillations {
+                    track(threshold = 1.5, maxBits = 1)
+                    dampen(weight = cosine(0.0, -0.1))
+                    freeze(threshold = cosine(2.0, 0.01), after = 1.0)
+                }
+                evaluate { bnReestimation(batches = -5) }
+            }
+        }
+        e.problems.map { it.field } shouldContainExactlyInAnyOrder listOf(
+            "oscillations.tracking.threshold", "oscillations.tracking.maxBits", "oscillations.dampening.weight",
+            "oscillations.freezing.threshold", "oscillations.freezing.after", "evaluation.bnReestimationBatches",
+        )
+        shouldThrow<ExperimentValidationException> {
+            experiment { data { synthetic() }; pretrain { }; oscillations { dampen() } }
+        }.problems.map { it.field } shouldBe listOf("oscillations")
+    }
+
     test("an experiment round-trips through experiment.json") {
         val e = experiment("round-trip") {
             seed = 3
@@ -70,6 +93,8 @@ class ValidationSpec : FunSpec({
                 layer("block2/dw") { weightBits = 8 }
             }
             qat { epochs = 1; optimizer = sgd(lr = step(0.01, 0.1, 0.5, 0.75)) }
+            oscillations { track(threshold = 0.01); dampen(aggregation = DampeningAggregation.SUM); freeze(useEma = false) }
+            evaluate { bnReestimation(20) }
         }
         experimentFromJson(e.toJson()) shouldBe e
     }

@@ -43,7 +43,7 @@ object Bench {
         val kernel = FakeQuantKernel.preferred()
         val quantized = RuntimeMapping.policy(e.quantization)
         fun bench(policy: QuantPolicy, k: FakeQuantKernel) =
-            StepBenchmark(TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0, k), train, batchSize)
+            StepBenchmark(TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0).withKernel(k), train, batchSize)
         val setups = buildList {
             add("FP32" to bench(QuantPolicy.FLOAT, kernel))
             add("W4A4 QAT ${kernel.label()}" to bench(quantized, kernel))

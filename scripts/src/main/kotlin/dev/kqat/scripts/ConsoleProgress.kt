@@ -54,12 +54,21 @@ class ConsoleProgress(
     }
 
     override fun epochEnded(epoch: EpochMetrics) {
+        val noBn = epoch.testWithoutBnReestimation()?.let { " (%.4f before BN re-estimation)".format(it.top1()) } ?: ""
         out.println(
-            "[%s] epoch %d: train loss %.4f top-1 %.4f | test loss %.4f top-1 %.4f | %.0f img/s".format(
+            "[%s] epoch %d: train loss %.4f top-1 %.4f | test loss %.4f top-1 %.4f%s | %.0f img/s".format(
                 epoch.phase(), epoch.epoch(), epoch.trainLoss(), epoch.trainTop1(),
-                epoch.test().loss(), epoch.test().top1(), epoch.imagesPerSecond(),
+                epoch.test().loss(), epoch.test().top1(), noBn, epoch.imagesPerSecond(),
             ),
         )
+        epoch.oscillations()?.let { o ->
+            out.println(
+                "[%s] oscillating %.2f %% of %d tracked weights (frequency > %s), mean frequency %.4f, frozen %.2f %%".format(
+                    epoch.phase(), 100 * o.oscillatingFraction(), o.layers().sumOf { it.weights() }, o.threshold(),
+                    o.meanFrequency(), 100 * o.frozenFraction(),
+                ),
+            )
+        }
     }
 
     override fun checkpointSaved(phase: String, epoch: Int, dir: Path) {

@@ -5,9 +5,11 @@ package dev.kqat.runtime.events;
  * @param epoch 1-based epoch
  * @param trainLoss mean training loss over the epoch
  * @param trainTop1 training accuracy over the epoch
- * @param test evaluation after the epoch
+ * @param test evaluation after the epoch (after BN re-estimation when the phase asks for it)
+ * @param testWithoutBnReestimation evaluation with the running BN statistics; null without BN re-estimation
  * @param imagesPerSecond training throughput of the epoch (data loading included)
  * @param trainSeconds time spent in training steps
+ * @param oscillations oscillation figures of the tracked weights, or null without tracking
  */
 public record EpochMetrics(
     String phase,
@@ -15,5 +17,7 @@ public record EpochMetrics(
     double trainLoss,
     double trainTop1,
     EvalMetrics test,
+    EvalMetrics testWithoutBnReestimation,
     double imagesPerSecond,
-    double trainSeconds) {}
+    double trainSeconds,
+    OscillationMetrics oscillations) {}

@@ -5,6 +5,7 @@ import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;
 import dev.kqat.runtime.nn.ParamRole;
 import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.oscillation.OscillationSpec;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.QuantPolicy;
 import java.util.ArrayList;
@@ -35,7 +36,8 @@ public final class ModelInspector {
       Ops tf = Ops.create(g);
       ParamStore params = new ParamStore(tf, 0);
       // A FLOAT policy builds no quantizer, so the kernel is never used.
-      NetContext ctx = new NetContext(new ModelState(params, QuantPolicy.FLOAT, List.of(), FakeQuantKernel.TF_OPS), false, null);
+      NetContext ctx = new NetContext(new ModelState(params, QuantPolicy.FLOAT, List.of(), FakeQuantKernel.TF_OPS,
+          OscillationSpec.NONE), false, null);
       int[] in = model.inputShape();
       Placeholder<TFloat32> x =
           tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, in[0], in[1], in[2])));

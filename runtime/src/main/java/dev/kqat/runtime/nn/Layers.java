@@ -91,6 +91,13 @@ public final class Layers {
         p.getOrCreate(name + "/moving_mean", shape, ParamRole.STATE, s -> p.fill(s, 0f));
     Variable<TFloat32> var =
         p.getOrCreate(name + "/moving_variance", shape, ParamRole.STATE, s -> p.fill(s, 1f));
+    if (ctx.collectsBnStatistics()) {
+      Operand<TFloat32> empty = tf.constant(new float[0]);
+      FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
+          FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(true));
+      ctx.addBatchStatistics(new NetContext.BnStatistics(name, bn.batchMean(), bn.batchVariance(), mean, var));
+      return bn.y();
+    }
     if (!ctx.training()) {
       return tf.nn.fusedBatchNorm(x, gamma, beta, mean, var,
               FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(false))

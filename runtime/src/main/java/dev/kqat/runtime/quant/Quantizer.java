@@ -60,21 +60,43 @@ public final class Quantizer {
 
   /** Fake-quantizes {@code x} with this quantizer's convention and current step size. */
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x) {
-    Operand<TFloat32> s = tf.math.maximum(scale, tf.constant(1e-8f));
-    if (spec.gradientScaling()) {
-      // g = 1/sqrt(p * N), N = elements per step-size value (§0.2, OSC/RFQ rule).
-      Operand<TFloat32> perScale =
-          tf.math.div(tf.dtypes.cast(tf.size(x), TFloat32.class), tf.constant((float) channels));
-      Operand<TFloat32> g = tf.math.rsqrt(tf.math.mul(highest, perScale));
-      s = FakeQuant.scaleGradient(tf, s, g);
+    return FakeQuant.apply(tf, kernel, spec.convention(), x, learnedStepSize(tf, x), lowest, highest);
+  }
+
+  /**
+   * The step size as the fake quantization of {@code x} uses it: its value is {@link #stepSize},
+   * its gradient carries LSQ gradient scaling when the spec asks for it.
+   */
+  public Operand<TFloat32> learnedStepSize(Ops tf, Operand<TFloat32> x) {
+    Operand<TFloat32> s = stepSize(tf);
+    if (!spec.gradientScaling()) {
+      return s;
     }
-    return FakeQuant.apply(tf, kernel, spec.convention(), x, s, lowest, highest);
+    // g = 1/sqrt(p * N), N = elements per step-size value (§0.2, OSC/RFQ rule).
+    Operand<TFloat32> perScale =
+        tf.math.div(tf.dtypes.cast(tf.size(x), TFloat32.class), tf.constant((float) channels));
+    Operand<TFloat32> g = tf.math.rsqrt(tf.math.mul(highest, perScale));
+    return FakeQuant.scaleGradient(tf, s, g);
+  }
+
+  /** The step size, kept away from zero. */
+  public Operand<TFloat32> stepSize(Ops tf) {
+    return tf.math.maximum(scale, tf.constant(1e-8f));
   }
 
   /** Integer grid values of {@code x} (no gradient semantics), for trackers and reports. */
   public Operand<TFloat32> integers(Ops tf, Operand<TFloat32> x) {
-    Operand<TFloat32> s = tf.math.maximum(scale, tf.constant(1e-8f));
-    return FakeQuant.integers(tf, x, s, lowest, highest);
+    return FakeQuant.integers(tf, x, stepSize(tf), lowest, highest);
+  }
+
+  /** The lowest integer n of the grid (a variable: signedness is decided at calibration). */
+  public Variable<TFloat32> lowest() {
+    return lowest;
+  }
+
+  /** The highest integer p of the grid. */
+  public Variable<TFloat32> highest() {
+    return highest;
   }
 
   public String name() {

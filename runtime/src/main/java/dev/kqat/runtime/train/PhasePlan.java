@@ -13,6 +13,8 @@ import dev.kqat.runtime.data.Dataset;
  * @param checkpoints where this phase's checkpoints go, or null for none
  * @param calibrationBatches training batches used to initialise quantizer ranges
  * @param evaluateBeforeTraining evaluate once before the first epoch (after calibration)
+ * @param bnReestimationBatches training batches whose BN statistics replace the running ones
+ *     before each evaluation after an epoch (algorithms.md §1.8); 0 for none
  */
 public record PhasePlan(
     String phase,
@@ -22,8 +24,19 @@ public record PhasePlan(
     Dataset test,
     CheckpointStore checkpoints,
     int calibrationBatches,
-    boolean evaluateBeforeTraining) {
+    boolean evaluateBeforeTraining,
+    int bnReestimationBatches) {
+
+  /** A plan without BN re-estimation. */
+  public PhasePlan(String phase, int epochs, int batchSize, Dataset train, Dataset test,
+      CheckpointStore checkpoints, int calibrationBatches, boolean evaluateBeforeTraining) {
+    this(phase, epochs, batchSize, train, test, checkpoints, calibrationBatches, evaluateBeforeTraining, 0);
+  }
+
   public PhasePlan {
+    if (bnReestimationBatches < 0) {
+      throw new IllegalArgumentException("BN re-estimation batches must be >= 0, got " + bnReestimationBatches);
+    }
     if (epochs < 1) {
       throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
     }

@@ -4,6 +4,9 @@ import dev.kqat.runtime.data.Batch;
 import dev.kqat.runtime.data.Dataset;
 import dev.kqat.runtime.data.Prefetcher;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.Session;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
@@ -35,11 +38,16 @@ public final class StepBenchmark implements AutoCloseable {
     }
   }
 
-  /** Runs {@code steps} training steps and returns images per second. */
+  /**
+   * Runs {@code steps} training steps and returns images per second. Oscillation schedules take
+   * their mid-training values, where dampening and freezing are both active.
+   */
   public double imagesPerSecond(int steps) {
     long images = 0;
     long start = System.nanoTime();
     Iterator<Batch> source = data.batches(batchSize, true, 1000 + step, true);
+    Map<Placeholder<TFloat32>, TFloat32> schedules = new LinkedHashMap<>();
+    graph.oscillationFeeds(0.5).forEach((p, v) -> schedules.put(p, TFloat32.scalarOf(v)));
     try (Prefetcher batches = new Prefetcher(source, 3);
         TFloat32 lr = TFloat32.scalarOf(1e-4f)) {
       for (int i = 0; i < steps; i++) {
@@ -48,7 +56,9 @@ public final class StepBenchmark implements AutoCloseable {
         }
         try (Batch b = batches.next();
             TInt64 key = TInt64.vectorOf(0, ++step)) {
-          session.runner()
+          Session.Runner runner = session.runner();
+          schedules.forEach(runner::feed);
+          runner
               .feed(graph.images(), b.images())
               .feed(graph.labels(), b.labels())
               .feed(graph.lrWeights(), lr)
@@ -60,6 +70,8 @@ public final class StepBenchmark implements AutoCloseable {
           images += b.size();
         }
       }
+    } finally {
+      schedules.values().forEach(TFloat32::close);
     }
     return images / ((System.nanoTime() - start) / 1e9);
   }

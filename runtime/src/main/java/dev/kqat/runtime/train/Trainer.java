@@ -5,8 +5,10 @@ import dev.kqat.runtime.data.Dataset;
 import dev.kqat.runtime.data.Prefetcher;
 import dev.kqat.runtime.events.EpochMetrics;
 import dev.kqat.runtime.events.EvalMetrics;
+import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.events.StepMetrics;
+import dev.kqat.runtime.oscillation.OscillationTracker;
 import dev.kqat.runtime.quant.Calibration;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +70,7 @@ public final class Trainer {
       listener.evaluated(plan.phase(), 0, evaluate(plan.test(), plan.batchSize()));
     }
     EvalMetrics last = null;
+    EvalMetrics withoutBn = null;
     double seconds = 0;
     long images = 0;
     TrainingSetup setup = graph.setup();
@@ -87,7 +90,7 @@ public final class Trainer {
             double lrQ = setup.quantizers().learningRate().at(progress);
             globalStep++;
             inEpoch++;
-            float[] out = step(b, lrW, lrQ, globalStep, setup.seed());
+            float[] out = step(b, lrW, lrQ, progress, globalStep, setup.seed());
             if (!Float.isFinite(out[0])) {
               throw new DivergenceException(plan.phase(), epoch, globalStep, out[0], lastCheckpoint);
             }
@@ -103,10 +106,17 @@ public final class Trainer {
       double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
       seconds += epochSeconds;
       images += epochImages;
-      last = evaluate(plan.test(), plan.batchSize());
+      EvalMetrics running = evaluate(plan.test(), plan.batchSize());
+      withoutBn = null;
+      last = running;
+      if (reestimatesBn(plan)) {
+        reestimateBn(plan, epoch);
+        withoutBn = running;
+        last = evaluate(plan.test(), plan.batchSize());
+      }
       listener.evaluated(plan.phase(), epoch, last);
       listener.epochEnded(new EpochMetrics(plan.phase(), epoch, lossSum / epochImages,
-          correct / epochImages, last, epochImages / epochSeconds, epochSeconds));
+          correct / epochImages, last, withoutBn, epochImages / epochSeconds, epochSeconds, oscillations()));
       if (plan.checkpoints() != null) {
         Path saved = plan.checkpoints().save(session, graph,
             new CheckpointState(plan.phase(), epoch, plan.epochs(), globalStep));
@@ -118,7 +128,33 @@ public final class Trainer {
       last = evaluate(plan.test(), plan.batchSize());
     }
     listener.phaseEnded(plan.phase());
-    return new PhaseResult(last, seconds > 0 ? images / seconds : 0, globalStep, seconds);
+    return new PhaseResult(last, withoutBn, seconds > 0 ? images / seconds : 0, globalStep, seconds,
+        oscillations());
+  }
+
+  private boolean reestimatesBn(PhasePlan plan) {
+    return plan.bnReestimationBatches() > 0 && graph.bnReestimation() != null;
+  }
+
+  /**
+   * BN re-estimation (algorithms.md §1.8): running statistics := the average of the per-batch
+   * statistics of {@code plan.bnReestimationBatches()} training batches (training augmentation),
+   * quantizers in evaluation mode. The statistics stay in the model.
+   */
+  public void reestimateBn(PhasePlan plan, int epoch) {
+    session.runner().addTarget(graph.bnReestimation().reset()).run();
+    Iterator<Batch> source = plan.train().batches(
+        plan.batchSize(), true, epochSeed(graph.setup().seed(), epoch) ^ 0x5eed, true);
+    int done = 0;
+    try (Prefetcher batches = new Prefetcher(source, 3)) {
+      while (done < plan.bnReestimationBatches() && batches.hasNext()) {
+        try (Batch b = batches.next()) {
+          session.runner().feed(graph.images(), b.images()).addTarget(graph.bnAccumulate()).run();
+          done++;
+        }
+      }
+    }
+    session.runner().addTarget(graph.bnReestimation().apply()).run();
   }
 
   /** Top-1 and mean loss over a dataset with the evaluation pass (running BN statistics). */
@@ -128,8 +164,12 @@ public final class Trainer {
     int count = 0;
     try (Prefetcher batches = new Prefetcher(data.batches(batchSize, false, 0, false), 3)) {
       while (batches.hasNext()) {
+        Session.Runner runner = session.runner();
+        if (graph.evalTracking() != null) {
+          runner.addTarget(graph.evalTracking());
+        }
         try (Batch b = batches.next();
-            Result r = session.runner()
+            Result r = runner
                 .feed(graph.images(), b.images())
                 .feed(graph.labels(), b.labels())
                 .fetch(graph.evalLossSum())
@@ -162,22 +202,49 @@ public final class Trainer {
     listener.calibrated(plan.phase(), graph.quantizers().size(), (System.nanoTime() - start) / 1e9);
   }
 
-  private float[] step(Batch b, double lrW, double lrQ, long globalStep, long seed) {
+  private float[] step(Batch b, double lrW, double lrQ, double progress, long globalStep, long seed) {
+    List<TFloat32> schedules = new ArrayList<>();
     try (TFloat32 lw = TFloat32.scalarOf((float) lrW);
         TFloat32 lq = TFloat32.scalarOf((float) lrQ);
-        TInt64 key = TInt64.vectorOf(seed, globalStep);
-        Result r = session.runner()
-            .feed(graph.images(), b.images())
-            .feed(graph.labels(), b.labels())
-            .feed(graph.lrWeights(), lw)
-            .feed(graph.lrQuantizers(), lq)
-            .feed(graph.stepKey(), key)
-            .addTarget(graph.step())
-            .fetch(graph.trainLoss())
-            .fetch(graph.trainCorrect())
-            .run()) {
-      return new float[] {((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat()};
+        TInt64 key = TInt64.vectorOf(seed, globalStep)) {
+      Session.Runner runner = session.runner()
+          .feed(graph.images(), b.images())
+          .feed(graph.labels(), b.labels())
+          .feed(graph.lrWeights(), lw)
+          .feed(graph.lrQuantizers(), lq)
+          .feed(graph.stepKey(), key);
+      graph.oscillationFeeds(progress).forEach((placeholder, value) -> {
+        TFloat32 t = TFloat32.scalarOf(value);
+        schedules.add(t);
+        runner.feed(placeholder, t);
+      });
+      try (Result r = runner.addTarget(graph.step())
+          .fetch(graph.trainLoss())
+          .fetch(graph.trainCorrect())
+          .run()) {
+        return new float[] {((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat()};
+      }
+    } finally {
+      schedules.forEach(TFloat32::close);
     }
+  }
+
+  /** The trackers' figures now, or null without tracking. */
+  public OscillationMetrics oscillations() {
+    if (graph.oscillationStatistics() == null) {
+      return null;
+    }
+    List<OscillationMetrics.Layer> layers = new ArrayList<>();
+    try (Result r = session.runner().fetch(graph.oscillationStatistics()).run()) {
+      TFloat32 rows = (TFloat32) r.get(0);
+      List<OscillationTracker> trackers = graph.trackers();
+      for (int i = 0; i < trackers.size(); i++) {
+        double weights = rows.getFloat(i, 3);
+        layers.add(new OscillationMetrics.Layer(trackers.get(i).name(), (long) weights,
+            rows.getFloat(i, 0) / weights, rows.getFloat(i, 1) / weights, rows.getFloat(i, 2) / weights));
+      }
+    }
+    return OscillationMetrics.of(graph.setup().oscillations().tracking().threshold(), layers);
   }
 
   static long epochSeed(long seed, int epoch) {

@@ -6,6 +6,9 @@ import dev.kqat.runtime.nn.NetContext;
 import dev.kqat.runtime.nn.Param;
 import dev.kqat.runtime.nn.ParamRole;
 import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.oscillation.BnReestimation;
+import dev.kqat.runtime.oscillation.OscillationSpec;
+import dev.kqat.runtime.oscillation.OscillationTracker;
 import dev.kqat.runtime.quant.Quantizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,9 +27,9 @@ import org.tensorflow.types.TInt64;
 
 /**
  * One TensorFlow graph holding everything a training phase runs (architecture.md rule 1): the
- * training forward pass with fake quantization and BN updates, the loss, gradients and both
- * optimizer groups' updates as a single step op, and the evaluation forward pass over the same
- * variables.
+ * training forward pass with fake quantization, BN updates, oscillation tracking and dampening,
+ * the loss, gradients and both optimizer groups' updates as a single step op, the evaluation
+ * forward pass, and a BN-statistics pass for BN re-estimation, all over the same variables.
  */
 public final class TrainingGraph implements AutoCloseable {
   private final Graph graph;
@@ -44,6 +47,10 @@ public final class TrainingGraph implements AutoCloseable {
   private final Op step;
   private final Operand<TFloat32> evalLossSum;
   private final Operand<TFloat32> evalCorrect;
+  private final Op evalTracking;
+  private final BnReestimation bnReestimation;
+  private final Op bnAccumulate;
+  private final Operand<TFloat32> oscillationStatistics;
   private final Map<String, Operand<TFloat32>> quantizerInputs;
   private final ModelInspector.Summary summary;
 
@@ -53,7 +60,7 @@ public final class TrainingGraph implements AutoCloseable {
     this.graph = new Graph();
     this.tf = Ops.create(graph);
     this.params = new ParamStore(tf, setup.seed());
-    this.state = new ModelState(params, setup.policy(), summary.layers(), setup.kernel());
+    this.state = new ModelState(params, setup.policy(), summary.layers(), setup.kernel(), setup.oscillations());
     int[] in = setup.model().inputShape();
     int classes = setup.model().numClasses();
     images = tf.withName("images").placeholder(TFloat32.class,
@@ -65,8 +72,11 @@ public final class TrainingGraph implements AutoCloseable {
 
     NetContext train = new NetContext(state, true, stepKey);
     Operand<TFloat32> logits = setup.model().forward(train, images);
-    trainLoss = tf.math.mean(
+    Operand<TFloat32> taskLoss = tf.math.mean(
         Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()), tf.constant(0));
+    // The dampening loss (§1.5) joins the task loss: L = CE + λ · Σ_layers term.
+    trainLoss = train.dampeningTerms().isEmpty() ? taskLoss : tf.math.add(taskLoss,
+        tf.math.mul(state.dampeningWeight(), tf.math.addN(train.dampeningTerms())));
     trainCorrect = Losses.correctCount(tf, logits, labels);
 
     List<Param> weightParams = params.withRole(ParamRole.WEIGHT);
@@ -81,13 +91,17 @@ public final class TrainingGraph implements AutoCloseable {
       all.add(g.output());
       gradOps.add(g);
     }
-    Ops gated = tf.withControlDependencies(gradOps);
+    // The optimizers wait for the gradients and for the trackers, which read the weights too.
+    List<Op> beforeUpdates = new ArrayList<>(gradOps);
+    beforeUpdates.addAll(train.trackingUpdates());
+    Ops gated = tf.withControlDependencies(beforeUpdates);
     List<Op> updates = new ArrayList<>();
     updates.addAll(Optimizers.apply(params, gated, "weights", setup.weights(), weightParams,
         all.subList(0, weightParams.size()), lrWeights));
     updates.addAll(Optimizers.apply(params, gated, "quantizers", setup.quantizers(), quantParams,
         all.subList(weightParams.size(), all.size()), lrQuantizers));
     updates.addAll(train.updates());
+    updates.addAll(train.trackingUpdates());
     step = tf.withControlDependencies(updates).withName("train_step").noOp();
 
     NetContext eval = new NetContext(state, false, null);
@@ -95,7 +109,23 @@ public final class TrainingGraph implements AutoCloseable {
     evalLossSum = tf.reduceSum(
         Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
     evalCorrect = Losses.correctCount(tf, evalLogits, labels);
+    evalTracking = eval.trackingUpdates().isEmpty() ? null
+        : tf.withControlDependencies(eval.trackingUpdates()).withName("eval_tracking").noOp();
     quantizerInputs = eval.quantizerInputs();
+
+    NetContext bnPass = NetContext.bnStatistics(state);
+    setup.model().forward(bnPass, images);
+    if (bnPass.batchStatistics().isEmpty()) {
+      bnReestimation = null;
+      bnAccumulate = null;
+    } else {
+      bnReestimation = new BnReestimation(params, bnPass.batchStatistics());
+      List<Op> accumulate = new ArrayList<>(List.of(bnReestimation.accumulate()));
+      accumulate.addAll(bnPass.trackingUpdates());
+      bnAccumulate = tf.withControlDependencies(accumulate).withName("bn_reestimation_batch").noOp();
+    }
+    oscillationStatistics = state.trackers().isEmpty() ? null : tf.stack(state.trackers().stream()
+        .map(t -> t.statistics(tf, (float) setup.oscillations().tracking().threshold())).toList());
   }
 
   public Graph graph() {
@@ -160,6 +190,44 @@ public final class TrainingGraph implements AutoCloseable {
 
   Operand<TFloat32> evalCorrect() {
     return evalCorrect;
+  }
+
+  /** BN re-estimation ops, or null for a model without BN. */
+  BnReestimation bnReestimation() {
+    return bnReestimation;
+  }
+
+  /** One BN re-estimation batch: accumulate its statistics (and track, with the parity switch). */
+  Op bnAccumulate() {
+    return bnAccumulate;
+  }
+
+  /** Tracker updates to run with each evaluation batch (the parity switch), or null. */
+  Op evalTracking() {
+    return evalTracking;
+  }
+
+  /** Trackers of the quantized weights, in forward order; empty without tracking. */
+  public List<OscillationTracker> trackers() {
+    return state.trackers();
+  }
+
+  /** One row per tracker: [oscillating, frequency sum, frozen, elements]; null without tracking. */
+  Operand<TFloat32> oscillationStatistics() {
+    return oscillationStatistics;
+  }
+
+  /** Placeholders of the per-step oscillation schedules and their values at {@code progress}. */
+  Map<Placeholder<TFloat32>, Float> oscillationFeeds(double progress) {
+    Map<Placeholder<TFloat32>, Float> feeds = new java.util.LinkedHashMap<>();
+    OscillationSpec spec = setup.oscillations();
+    if (state.dampeningWeight() != null) {
+      feeds.put(state.dampeningWeight(), (float) spec.dampening().weightAt(progress));
+    }
+    if (state.freezingThreshold() != null) {
+      feeds.put(state.freezingThreshold(), (float) spec.freezing().thresholdAt(progress));
+    }
+    return feeds;
   }
 
   /** Quantizer name to the (evaluation-pass) tensor it quantizes. */

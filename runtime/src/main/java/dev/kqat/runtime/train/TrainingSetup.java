@@ -1,6 +1,7 @@
 package dev.kqat.runtime.train;
 
 import dev.kqat.runtime.models.Model;
+import dev.kqat.runtime.oscillation.OscillationSpec;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.QuantPolicy;
 
@@ -13,6 +14,7 @@ import dev.kqat.runtime.quant.QuantPolicy;
  * @param quantizers optimizer of the quantizer step sizes (ignored when there are none)
  * @param labelSmoothing label smoothing of the cross-entropy, 0 for none
  * @param seed seed of weight initialisation and data order
+ * @param oscillations oscillation tracking, dampening and freezing of the quantized weights
  * @param kernel what computes fake quantization (same values either way)
  */
 public record TrainingSetup(
@@ -22,11 +24,24 @@ public record TrainingSetup(
     OptimizerConfig quantizers,
     double labelSmoothing,
     long seed,
+    OscillationSpec oscillations,
     FakeQuantKernel kernel) {
 
-  /** A setup with the {@linkplain FakeQuantKernel#preferred() preferred} fake-quant kernel. */
+  /**
+   * A setup without oscillation control, with the {@linkplain FakeQuantKernel#preferred()
+   * preferred} fake-quant kernel.
+   */
   public TrainingSetup(Model model, QuantPolicy policy, OptimizerConfig weights, OptimizerConfig quantizers,
       double labelSmoothing, long seed) {
-    this(model, policy, weights, quantizers, labelSmoothing, seed, FakeQuantKernel.preferred());
+    this(model, policy, weights, quantizers, labelSmoothing, seed, OscillationSpec.NONE,
+        FakeQuantKernel.preferred());
+  }
+
+  public TrainingSetup withOscillations(OscillationSpec spec) {
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, spec, kernel);
+  }
+
+  public TrainingSetup withKernel(FakeQuantKernel k) {
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, k);
   }
 }
