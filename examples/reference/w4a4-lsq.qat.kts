@@ -1,5 +1,6 @@
-// benchmark.md reference task: W4A4 plain LSQ QAT, 3 epochs, from the cached FP32 checkpoint
-// (trained first if the cache has none).
+// benchmark.md reference task: W4A4 plain LSQ QAT, 3 epochs, oscillations tracked,
+// BN re-estimation before each evaluation; from the cached FP32 checkpoint (trained first if the
+// cache has none).
 //   ./kqat run examples/reference/w4a4-lsq.qat.kts
 experiment("reference-w4a4-lsq") {
     referenceTask()

@@ -130,7 +130,7 @@ class ExperimentRunner(
             testTop1NoBnReestimation = result.testWithoutBnReestimation()?.top1(),
             oscillatingFraction = result.oscillations()?.oscillatingFraction(),
             meanOscillationFrequency = result.oscillations()?.meanFrequency(),
-            frozenFraction = result.oscillations()?.let { o -> if (experiment.oscillations?.freezing != null) o.frozenFraction() else null },
+            frozenFraction = result.oscillations()?.frozenFraction(),
         )
         AtomicFiles.write(outcomeFile, ExperimentJson.encodeToString(PhaseOutcome.serializer(), outcome))
         return outcome

@@ -26,7 +26,8 @@ fun ExperimentBuilder.referenceTask() {
 
 /**
  * Reference QAT: W[bits]A[bits] LSQ, MSE range init (per tensor), first/last layer 8 bits, 3 epochs;
- * SGD 0.9 lr 0.01 cosine for weights, Adam lr 1e-5 without weight decay for step sizes.
+ * SGD 0.9 lr 0.01 cosine for weights, Adam lr 1e-5 without weight decay for step sizes; oscillations
+ * tracked (threshold 0.005); BN re-estimation over 50 training batches before each evaluation.
  */
 fun ExperimentBuilder.referenceQat(bits: Int, epochs: Int = 3) {
     quantize {
@@ -39,4 +40,16 @@ fun ExperimentBuilder.referenceQat(bits: Int, epochs: Int = 3) {
         optimizer = sgd(lr = cosine(0.01, 0.0), momentum = 0.9, weightDecay = 5e-5)
         quantizerOptimizer = adam(lr = constant(1e-5))
     }
+    oscillations { track(threshold = 0.005) }
+    evaluate { bnReestimation(batches = 50) }
+}
+
+/** Variant (b) of benchmark.md: oscillation dampening, weight cosine 0 → 0.1 (after 25 % of steps, §1.6). */
+fun ExperimentBuilder.referenceDampening() {
+    oscillations { dampen(weight = cosine(0.0, 0.1), after = 0.25) }
+}
+
+/** Variant (c): iterative freezing, threshold cosine 0.1 → 0.01 starting after 25 % of steps. */
+fun ExperimentBuilder.referenceFreezing() {
+    oscillations { freeze(threshold = cosine(0.1, 0.01), after = 0.25) }
 }

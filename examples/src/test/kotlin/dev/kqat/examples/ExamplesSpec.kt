@@ -1,6 +1,9 @@
 package dev.kqat.examples
 
+import dev.kqat.dsl.DampeningSpec
 import dev.kqat.dsl.ExperimentRunner
+import dev.kqat.dsl.FreezingSpec
+import dev.kqat.dsl.cosine
 import dev.kqat.dsl.PretrainCache
 import dev.kqat.scripts.Overrides
 import dev.kqat.scripts.ScriptHost
@@ -19,13 +22,21 @@ class ExamplesSpec : FunSpec({
         val fp32 = host.evaluate(File(root, "examples/reference/fp32.qat.kts"))
         fp32.pretrain!!.epochs shouldBe 8
         fp32.qat shouldBe null
-        for (bits in listOf(3, 4)) {
-            val q = host.evaluate(File(root, "examples/reference/w${bits}a${bits}-lsq.qat.kts"))
+        val variants = listOf(3, 4).flatMap { bits -> listOf("lsq", "dampen", "freeze").map { "w${bits}a$bits-$it" to 3 } } +
+            listOf("lsq", "dampen", "freeze").map { "w3a3-$it-long" to 10 }
+        for ((name, epochs) in variants) {
+            val q = host.evaluate(File(root, "examples/reference/$name.qat.kts"))
+            val bits = name[1].digitToInt()
             q.pretrain shouldBe fp32.pretrain
             q.quantization!!.weights!!.bits shouldBe bits
             q.quantization!!.activations!!.bits shouldBe bits
             q.quantization!!.firstLastBits shouldBe 8
-            q.qat!!.epochs shouldBe 3
+            q.qat!!.epochs shouldBe epochs
+            q.evaluation.bnReestimationBatches shouldBe 50
+            q.oscillations!!.tracking!!.threshold shouldBe 0.005
+            // benchmark.md variants: (b) dampening cosine 0 -> 0.1, (c) freezing cosine 0.1 -> 0.01 after 25 %.
+            q.oscillations!!.dampening shouldBe if ("dampen" in name) DampeningSpec(cosine(0.0, 0.1)) else null
+            q.oscillations!!.freezing shouldBe if ("freeze" in name) FreezingSpec(cosine(0.1, 0.01), after = 0.25) else null
         }
     }
 

@@ -3,6 +3,7 @@ package dev.kqat.scripts
 import dev.kqat.dsl.RuntimeMapping
 import dev.kqat.dsl.experiment
 import dev.kqat.dsl.peakRssMb
+import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.train.OptimizerConfig
@@ -13,14 +14,17 @@ import dev.kqat.runtime.train.TrainingSetup
 /**
  * `kqat bench`: training throughput of the reference model (benchmark.md) in one process, FP32
  * against W4A4 LSQ QAT, measured in alternating rounds so that machine load hits both alike.
- * QAT runs with the preferred fake-quant kernel and, where that is the fused one, also with plain
- * TF ops as the baseline it replaces. Prints medians and the QAT/FP32 step-time ratios.
+ * QAT runs with the preferred fake-quant kernel; again with oscillation tracking, dampening and
+ * freezing all on (algorithms.md §1.4–1.7, schedules at mid-training); and, where the kernel is the
+ * fused one, with plain TF ops as the baseline it replaces. Prints medians and step-time ratios.
  */
 object Bench {
     data class Result(
         val kernel: FakeQuantKernel,
         val fp32: Double,
         val qat: Double,
+        /** W4A4 with tracking, dampening and freezing. */
+        val qatOscillationControl: Double,
         /** W4A4 with plain TF ops, when [kernel] is the fused one. */
         val qatTfOps: Double?,
         val peakRssMb: Double,
@@ -28,6 +32,8 @@ object Bench {
         /** QAT step time divided by FP32 step time. */
         val stepTimeRatio get() = fp32 / qat
         val tfOpsStepTimeRatio get() = qatTfOps?.let { fp32 / it }
+        /** Step time with oscillation control divided by plain QAT step time. */
+        val oscillationControlRatio get() = qat / qatOscillationControl
     }
 
     fun run(steps: Int, rounds: Int, batchSize: Int, log: (String) -> Unit): Result {
@@ -42,11 +48,20 @@ object Bench {
         val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
         val kernel = FakeQuantKernel.preferred()
         val quantized = RuntimeMapping.policy(e.quantization)
-        fun bench(policy: QuantPolicy, k: FakeQuantKernel) =
-            StepBenchmark(TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0).withKernel(k), train, batchSize)
+        val oscillationControl = OscillationSpec(
+            OscillationSpec.Tracking.DEFAULT,
+            OscillationSpec.Dampening(Schedule.Cosine(0.0, 0.1), OscillationSpec.Aggregation.KERNEL_MEAN, 0.25),
+            OscillationSpec.Freezing(Schedule.Cosine(0.1, 0.01), 0.25, true),
+        )
+        fun bench(policy: QuantPolicy, k: FakeQuantKernel, oscillations: OscillationSpec = OscillationSpec.NONE) =
+            StepBenchmark(
+                TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0).withKernel(k).withOscillations(oscillations),
+                train, batchSize,
+            )
         val setups = buildList {
             add("FP32" to bench(QuantPolicy.FLOAT, kernel))
             add("W4A4 QAT ${kernel.label()}" to bench(quantized, kernel))
+            add("+ oscillation control" to bench(quantized, kernel, oscillationControl))
             if (kernel == FakeQuantKernel.FUSED) add("W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}" to bench(quantized, FakeQuantKernel.TF_OPS))
         }
         val rates = setups.map { mutableListOf<Double>() }
@@ -59,7 +74,7 @@ object Bench {
         } finally {
             setups.forEach { (_, b) -> b.close() }
         }
-        return Result(kernel, rates[0].median(), rates[1].median(), rates.getOrNull(2)?.median(), peakRssMb())
+        return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), rates.getOrNull(3)?.median(), peakRssMb())
     }
 
     private fun FakeQuantKernel.label() = if (this == FakeQuantKernel.FUSED) "fused kernel" else "TF ops"

@@ -102,6 +102,8 @@ class BenchCommand : CliktCommand(name = "bench") {
         echo("fp32_images_per_sec %.1f".format(r.fp32))
         echo("qat_w4a4_images_per_sec %.1f".format(r.qat))
         echo("qat_over_fp32_step_time %.3f".format(r.stepTimeRatio))
+        echo("qat_oscillation_control_images_per_sec %.1f".format(r.qatOscillationControl))
+        echo("oscillation_control_over_qat_step_time %.3f".format(r.oscillationControlRatio))
         r.qatTfOps?.let { echo("qat_w4a4_tf_ops_images_per_sec %.1f".format(it)) }
         r.tfOpsStepTimeRatio?.let { echo("qat_tf_ops_over_fp32_step_time %.3f".format(it)) }
         echo("peak_rss_mb %.0f".format(r.peakRssMb))

@@ -57,14 +57,15 @@ class CliSpec : FunSpec({
         shouldThrow<ProgramResult> { cli("run", f.path, "--out", out.toString()) }.statusCode shouldBe 2
     }
 
-    test("kqat bench measures FP32, fused-kernel and TF-op QAT in one process and prints their ratios") {
+    test("kqat bench measures FP32, fused-kernel QAT with and without oscillation control, and TF-op QAT, in one process") {
         val result = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --steps 2 --rounds 1 --batch 32")
         result.statusCode shouldBe 0
         val figures = result.stdout.lines().mapNotNull { line ->
             line.split(" ").takeIf { it.size == 2 }?.let { (key, value) -> key to value }
         }.toMap()
         figures["fake_quant_kernel"] shouldBe "fused"
-        for (key in listOf("fp32_images_per_sec", "qat_w4a4_images_per_sec", "qat_w4a4_tf_ops_images_per_sec", "peak_rss_mb")) {
+        for (key in listOf("fp32_images_per_sec", "qat_w4a4_images_per_sec", "qat_oscillation_control_images_per_sec",
+                "qat_w4a4_tf_ops_images_per_sec", "peak_rss_mb")) {
             figures.getValue(key).toDouble() shouldBeGreaterThan 0.0
         }
         figures.getValue("qat_over_fp32_step_time").toDouble() shouldBe

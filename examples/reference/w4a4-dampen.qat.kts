@@ -1,0 +1,9 @@
+// benchmark.md reference task: W4A4 LSQ QAT with oscillation dampening (variant b), 3 epochs, oscillations tracked,
+// BN re-estimation before each evaluation; from the cached FP32 checkpoint (trained first if the
+// cache has none).
+//   ./kqat run examples/reference/w4a4-dampen.qat.kts
+experiment("reference-w4a4-dampen") {
+    referenceTask()
+    referenceQat(bits = 4)
+    referenceDampening()
+}
