@@ -3,11 +3,9 @@ package dev.kqat.dsl
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.train.CheckpointStore
-import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.train.PhasePlan
 import dev.kqat.runtime.train.Trainer
 import dev.kqat.runtime.train.TrainingGraph
-import dev.kqat.runtime.train.TrainingSetup
 import org.tensorflow.Session
 import java.nio.file.Files
 import java.nio.file.Path
@@ -108,14 +106,7 @@ class ExperimentRunner(
         }
         val store = CheckpointStore(runDir.resolve("checkpoints").resolve(phase), 2)
         val resumeFrom = store.latest().orElse(null)
-        val setup = TrainingSetup(
-            RuntimeMapping.model(experiment),
-            RuntimeMapping.policy(quantization),
-            RuntimeMapping.optimizer(spec.optimizer),
-            RuntimeMapping.optimizer(spec.quantizerOptimizer),
-            spec.labelSmoothing,
-            experiment.seed,
-        ).let { if (quantization != null) it.withOscillations(experiment.oscillations?.toRuntime() ?: OscillationSpec.NONE) else it }
+        val setup = RuntimeMapping.setup(experiment, spec, quantization)
         val plan = PhasePlan(
             phase, spec.epochs, experiment.data.batchSize, train, test, store,
             quantization?.calibrationBatches ?: 1, quantization != null,

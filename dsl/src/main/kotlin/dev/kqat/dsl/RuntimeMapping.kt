@@ -1,5 +1,8 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.train.TrainingSetup
+
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.data.ImageFolderDataset
@@ -80,6 +83,15 @@ object RuntimeMapping {
      * Loads (train, test) with the experiment's limits applied. Image folders are indexed here and
      * decoded batch by batch; close them (they are [AutoCloseable]) when done.
      */
+    /** What a phase's training graph is built from: QAT phases carry the oscillation control. */
+    fun setup(e: Experiment, phase: PhaseSpec, quantization: QuantizationSpec?): TrainingSetup {
+        val setup = TrainingSetup(
+            model(e), policy(quantization), optimizer(phase.optimizer), optimizer(phase.quantizerOptimizer),
+            phase.labelSmoothing, e.seed,
+        )
+        return if (quantization == null) setup else setup.withOscillations(e.oscillations?.toRuntime() ?: OscillationSpec.NONE)
+    }
+
     fun loadData(e: Experiment): Pair<Dataset, Dataset> {
         val (train, test) = when (val d = e.data.dataset) {
             is DatasetSpec.FashionMnist -> Pair(

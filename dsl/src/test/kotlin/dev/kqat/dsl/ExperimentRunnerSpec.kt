@@ -69,6 +69,13 @@ class ExperimentRunnerSpec : FunSpec({
         // 3-bit weights: every weight layer but the 8-bit first and last is tracked, each epoch.
         layers.map { it["layer"]!!.jsonPrimitive.content }.toSet().size shouldBe 21
         layers.size shouldBe 2 * 21
+        // kqat report: both pictures, as PNGs that decode.
+        val pictures = RunPlots.draw(dir)
+        pictures.map { it.fileName.toString() } shouldBe listOf("oscillating-share-per-layer.png", "latent-distance-to-bin-centre.png")
+        for (p in pictures) {
+            val image = javax.imageio.ImageIO.read(p.toFile())
+            (image.width > 400 && image.height > 300) shouldBe true
+        }
     }
 
     test("an image-folder experiment decodes, augments and learns: FP32, then W4A4 QAT") {

@@ -1,5 +1,7 @@
 package dev.kqat.scripts
 
+import dev.kqat.dsl.RunPlots
+
 import com.github.ajalt.clikt.core.CliktCommand
 import com.github.ajalt.clikt.core.Context
 import com.github.ajalt.clikt.core.ProgramResult
@@ -25,7 +27,7 @@ import java.time.LocalDateTime
 import java.time.format.DateTimeFormatter
 
 /** Exit codes: 0 done, 2 bad input (script, settings, data), 3 training diverged. */
-fun main(args: Array<String>) = Kqat().subcommands(RunCommand(), BenchCommand()).main(args)
+fun main(args: Array<String>) = Kqat().subcommands(RunCommand(), BenchCommand(), ReportCommand()).main(args)
 
 class Kqat : CliktCommand(name = "kqat") {
     override fun help(context: Context) = "Quantization-aware training driven by Kotlin scripts"
@@ -84,6 +86,23 @@ class RunCommand : CliktCommand(name = "run") {
     private fun fail(message: String?, code: Int): Nothing {
         echo("error: ${message ?: "unknown error"}", err = true)
         throw ProgramResult(code)
+    }
+}
+
+class ReportCommand : CliktCommand(name = "report") {
+    override fun help(context: Context) =
+        "Draw a run's oscillation plots (PNG and SVG) into RUN_DIR/plots"
+
+    private val runDir by argument("RUN_DIR", help = "a run directory written by kqat run").path()
+
+    override fun run() {
+        try {
+            val files = RunPlots.draw(runDir) { echo(it, err = true) }
+            files.forEach { echo(it.toString()) }
+        } catch (e: IllegalArgumentException) {
+            echo("error: ${e.message}", err = true)
+            throw ProgramResult(2)
+        }
     }
 }
 
