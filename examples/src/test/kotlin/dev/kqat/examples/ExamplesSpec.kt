@@ -5,9 +5,12 @@ import dev.kqat.dsl.ExperimentRunner
 import dev.kqat.dsl.FreezingSpec
 import dev.kqat.dsl.cosine
 import dev.kqat.dsl.PretrainCache
+import dev.kqat.dsl.ToyRunner
+import dev.kqat.dsl.ToyStudy
 import dev.kqat.scripts.Overrides
 import dev.kqat.scripts.ScriptHost
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import java.io.File
@@ -38,6 +41,22 @@ class ExamplesSpec : FunSpec({
             q.oscillations!!.dampening shouldBe if ("dampen" in name) DampeningSpec(cosine(0.0, 0.1)) else null
             q.oscillations!!.freezing shouldBe if ("freeze" in name) FreezingSpec(cosine(0.1, 0.01), after = 0.25) else null
         }
+    }
+
+    test("the toy-regression script shows the oscillation under plain STE and its removal, in pictures") {
+        val study = host.evaluateDeclaration(File(root, "examples/toy-regression.qat.kts")) as ToyStudy
+        study.variants.keys shouldBe setOf("plain STE", "dampening", "freezing")
+        val dir = Files.createTempDirectory("kqat-toy")
+        val outcomes = ToyRunner.run(study, dir).associateBy { it.variant }
+        outcomes.getValue("plain STE").flipsPerStep shouldBe (0.8 plusOrMinus 0.02)
+        outcomes.getValue("plain STE").upperStateShare shouldBe (0.6 plusOrMinus 0.02)
+        // Dampening flips until λ passes 0.4, then never again; freezing stops them early.
+        outcomes.getValue("dampening").integer.takeLast(1000).toSet() shouldBe setOf(1f)
+        outcomes.getValue("freezing").flipsPerStep shouldBe 0.0
+        outcomes.getValue("freezing").integer.takeLast(4000).toSet() shouldBe setOf(1f)
+        val pictures = ToyRunner.draw(dir)
+        pictures.map { it.fileName.toString() } shouldBe listOf("toy-trajectory.png", "toy-integers.png")
+        pictures.forEach { (javax.imageio.ImageIO.read(it.toFile()).width > 400) shouldBe true }
     }
 
     test("the quickstart script trains FP32 then W4A4 on a Fashion-MNIST subset") {

@@ -1,6 +1,8 @@
 package dev.kqat.scripts
 
 import dev.kqat.dsl.RunPlots
+import dev.kqat.dsl.ToyRunner
+import dev.kqat.dsl.ToyStudy
 
 import com.github.ajalt.clikt.core.CliktCommand
 import com.github.ajalt.clikt.core.Context
@@ -48,6 +50,12 @@ class RunCommand : CliktCommand(name = "run") {
     override fun run() {
         val progress = ConsoleProgress()
         try {
+            val toy = script?.takeIf { resume == null && experimentFile == null }
+                ?.let { ScriptHost().evaluateDeclaration(it.toFile(), scriptArgs.toTypedArray()) as? ToyStudy }
+            if (toy != null) {
+                runToy(toy)
+                return
+            }
             val report = if (resume != null) {
                 echo("resuming ${resume}", err = true)
                 ExperimentRunner.resume(resume!!, progress)
@@ -74,6 +82,17 @@ class RunCommand : CliktCommand(name = "run") {
         }
     }
 
+    private fun runToy(study: ToyStudy) {
+        val dir = out ?: Path.of("runs", "${study.name}-${LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))}")
+        echo("run directory: $dir", err = true)
+        for (o in ToyRunner.run(study, dir)) {
+            echo("%-24s flips/step %.3f  upper state %.2f  frequency %.3f  final w %.3f%s".format(
+                o.variant, o.flipsPerStep, o.upperStateShare, o.finalFrequency, o.finalLatent,
+                o.frozenAtStep?.let { "  frozen at step $it" } ?: ""))
+        }
+        ToyRunner.draw(dir).forEach { echo(it.toString()) }
+    }
+
     private fun load(): Experiment {
         experimentFile?.let { f ->
             if (!Files.isRegularFile(f)) throw IllegalArgumentException("$f: experiment file not found")
@@ -97,7 +116,8 @@ class ReportCommand : CliktCommand(name = "report") {
 
     override fun run() {
         try {
-            val files = RunPlots.draw(runDir) { echo(it, err = true) }
+            val files = if (Files.isRegularFile(runDir.resolve(ToyRunner.RESULT_FILE))) ToyRunner.draw(runDir)
+            else RunPlots.draw(runDir) { echo(it, err = true) }
             files.forEach { echo(it.toString()) }
         } catch (e: IllegalArgumentException) {
             echo("error: ${e.message}", err = true)

@@ -1,6 +1,7 @@
 package dev.kqat.scripts
 
 import dev.kqat.dsl.Experiment
+import dev.kqat.dsl.ToyStudy
 import java.io.File
 import java.nio.file.Path
 import kotlin.script.experimental.api.EvaluationResult
@@ -48,7 +49,12 @@ class ScriptHost(private val cacheDir: Path? = defaultCacheDir()) {
     }
 
     /** Evaluates [file] with [args] and returns the experiment it declares. */
-    fun evaluate(file: File, args: Array<String> = emptyArray()): Experiment {
+    fun evaluate(file: File, args: Array<String> = emptyArray()): Experiment =
+        evaluateDeclaration(file, args) as? Experiment
+            ?: throw ScriptException("${file.path}: the script declares a toy study, not an experiment { } block")
+
+    /** Evaluates [file] with [args] and returns what it declares: an [Experiment] or a [ToyStudy]. */
+    fun evaluateDeclaration(file: File, args: Array<String> = emptyArray()): Any {
         if (!file.isFile) throw ScriptException("${file.path}: script not found")
         val compilation = createJvmCompilationConfigurationFromTemplate<QatScript>()
         val evaluation = ScriptEvaluationConfiguration {
@@ -62,9 +68,9 @@ class ScriptHost(private val cacheDir: Path? = defaultCacheDir()) {
         return extract(file, value)
     }
 
-    private fun extract(file: File, evaluation: EvaluationResult): Experiment =
+    private fun extract(file: File, evaluation: EvaluationResult): Any =
         when (val rv = evaluation.returnValue) {
-            is ResultValue.Value -> rv.value as? Experiment
+            is ResultValue.Value -> rv.value?.takeIf { it is Experiment || it is ToyStudy }
                 ?: throw ScriptException("${file.path}: the script's last expression is a ${rv.type}, not an experiment { } block")
             is ResultValue.Error -> {
                 val cause = rv.error
