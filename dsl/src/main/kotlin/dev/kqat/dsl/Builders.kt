@@ -136,22 +136,43 @@ class ModelBuilder internal constructor(start: ModelSpec) {
     var architecture: String = start.architecture
     var widthMultiplier: Double = start.widthMultiplier
     var classes: Int? = start.classes
+    /** Batch-norm epsilon; null: the architecture's own. */
+    var bnEpsilon: Double? = start.bnEpsilon
 
     /** The reference task's 86,634-parameter MobileNetV2 (benchmark.md). */
     fun tinyMbv2() {
         architecture = "tiny-mbv2"
     }
 
-    fun mobilenetV2(widthMultiplier: Double = 1.0) {
+    /** MobileNetV2 in the ImageNet layout; `bnEpsilon = 1e-3` to start from Keras weights. */
+    fun mobilenetV2(widthMultiplier: Double = 1.0, bnEpsilon: Double? = null) {
         architecture = "mobilenet-v2"
         this.widthMultiplier = widthMultiplier
+        this.bnEpsilon = bnEpsilon
+    }
+
+    /** MobileNetV3-Small (squeeze-excite and hard-swish; BN epsilon 1e-3 as torchvision and Keras). */
+    fun mobilenetV3Small(widthMultiplier: Double = 1.0) {
+        architecture = "mobilenet-v3-small"
+        this.widthMultiplier = widthMultiplier
+    }
+
+    /** MobileNetV3-Large. */
+    fun mobilenetV3Large(widthMultiplier: Double = 1.0) {
+        architecture = "mobilenet-v3-large"
+        this.widthMultiplier = widthMultiplier
+    }
+
+    /** EfficientNet-lite0 as timm's `efficientnet_lite0` (no width multiplier). */
+    fun efficientNetLite0() {
+        architecture = "efficientnet-lite0"
     }
 
     fun resnet18() {
         architecture = "resnet18"
     }
 
-    internal fun build() = ModelSpec(architecture, widthMultiplier, classes)
+    internal fun build() = ModelSpec(architecture, widthMultiplier, classes, bnEpsilon)
 }
 
 @QatDsl

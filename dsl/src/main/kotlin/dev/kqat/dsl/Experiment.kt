@@ -24,7 +24,10 @@ data class Experiment(
     val oscillations: OscillationsSpec? = null,
     /** Evaluation of the QAT phase (BN re-estimation). */
     val evaluation: EvaluationSpec = EvaluationSpec(),
-    /** A checkpoint folder whose weights start the first phase (e.g. another run's FP32 result). */
+    /**
+     * Weights that start the first phase: a checkpoint folder (e.g. another run's FP32 result) or a
+     * Keras 2 `.h5` weights file (e.g. `keras.applications` ImageNet weights of the same architecture).
+     */
     val initFrom: String? = null,
     /** `cpu`, `gpu` or `auto`. */
     val device: String = "cpu",
@@ -88,11 +91,13 @@ data class DataSpec(
 
 @Serializable
 data class ModelSpec(
-    /** `tiny-mbv2`, `mobilenet-v2` or `resnet18`. */
+    /** `tiny-mbv2`, `mobilenet-v2`, `mobilenet-v3-small`, `mobilenet-v3-large`, `efficientnet-lite0` or `resnet18`. */
     val architecture: String = "tiny-mbv2",
     val widthMultiplier: Double = 1.0,
     /** Number of classes; null: the dataset's. */
     val classes: Int? = null,
+    /** Batch-norm epsilon; null: the architecture's own (1e-5, MobileNetV3 1e-3; Keras weights want 1e-3). */
+    val bnEpsilon: Double? = null,
 )
 
 @Serializable

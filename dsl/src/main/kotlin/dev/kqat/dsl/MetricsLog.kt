@@ -4,7 +4,9 @@ import dev.kqat.runtime.events.EpochMetrics
 import dev.kqat.runtime.events.EvalMetrics
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.events.StepMetrics
+import kotlinx.serialization.json.JsonArray
 import kotlinx.serialization.json.JsonObjectBuilder
+import kotlinx.serialization.json.JsonPrimitive
 import kotlinx.serialization.json.buildJsonObject
 import kotlinx.serialization.json.put
 import java.io.BufferedWriter
@@ -34,6 +36,11 @@ class MetricsLog(file: Path, private val stepEvery: Int = 10) : RunListener, Aut
 
     override fun phaseStarted(phase: String, epochs: Int, stepsPerEpoch: Int, startEpoch: Int) = write("phase_start") {
         put("phase", phase); put("epochs", epochs); put("steps_per_epoch", stepsPerEpoch); put("start_epoch", startEpoch)
+    }
+
+    override fun weightsImported(phase: String, file: Path, loaded: Int, skipped: List<String>) = write("weights_imported") {
+        put("phase", phase); put("file", file.toString()); put("loaded", loaded)
+        put("skipped", JsonArray(skipped.map(::JsonPrimitive)))
     }
 
     override fun calibrated(phase: String, quantizers: Int, seconds: Double) = write("calibrated") {

@@ -10,7 +10,10 @@ import dev.kqat.runtime.data.ImageFolderDataset.Transform
 import dev.kqat.runtime.data.ImagePipeline
 import dev.kqat.runtime.data.InMemoryDataset
 import dev.kqat.runtime.data.SyntheticDataset
+import dev.kqat.runtime.models.EfficientNetLite0
 import dev.kqat.runtime.models.MobileNetV2
+import dev.kqat.runtime.models.MobileNetV3
+import dev.kqat.runtime.nn.Layers
 import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.models.ResNet18
@@ -26,7 +29,12 @@ import java.nio.file.Path
 
 /** Turns the declarative [Experiment] into runtime objects; the only place the two vocabularies meet. */
 object RuntimeMapping {
-    val architectures = listOf("tiny-mbv2", "mobilenet-v2", "resnet18")
+    val architectures = listOf(
+        "tiny-mbv2", "mobilenet-v2", "mobilenet-v3-small", "mobilenet-v3-large", "efficientnet-lite0", "resnet18",
+    )
+
+    /** Architectures that take `model.bnEpsilon` (the others keep their own). */
+    val bnEpsilonArchitectures = setOf("mobilenet-v2")
 
     /** Image height, width, channels and class count of the dataset, known without loading it. */
     fun dataShape(d: DatasetSpec): IntArray = when (d) {
@@ -41,7 +49,12 @@ object RuntimeMapping {
         val classes = e.model.classes ?: k
         return when (e.model.architecture) {
             "tiny-mbv2" -> TinyMbv2(classes, intArrayOf(h, w, c))
-            "mobilenet-v2" -> MobileNetV2(e.model.widthMultiplier, classes, h, c)
+            "mobilenet-v2" -> MobileNetV2(
+                e.model.widthMultiplier, classes, h, c, (e.model.bnEpsilon ?: Layers.BN_EPSILON.toDouble()).toFloat(),
+            )
+            "mobilenet-v3-small" -> MobileNetV3.small(e.model.widthMultiplier, classes, h, c)
+            "mobilenet-v3-large" -> MobileNetV3.large(e.model.widthMultiplier, classes, h, c)
+            "efficientnet-lite0" -> EfficientNetLite0(classes, h, c)
             "resnet18" -> ResNet18(classes, h, c)
             else -> throw IllegalArgumentException("model.architecture: unknown '${e.model.architecture}'")
         }

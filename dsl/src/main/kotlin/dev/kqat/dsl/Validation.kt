@@ -1,5 +1,6 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.io.KerasH5Weights
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -54,7 +55,12 @@ object Validation {
             problem("evaluation.bnReestimationBatches", "must be >= 1 (or 0: off), got ${e.evaluation.bnReestimationBatches}")
         }
         e.initFrom?.let {
-            if (!Files.isDirectory(Path.of(it))) problem("initFrom", "checkpoint folder not found: $it")
+            val p = Path.of(it)
+            if (KerasH5Weights.isH5(p)) {
+                if (!Files.isRegularFile(p)) problem("initFrom", "Keras weights file not found: $it")
+            } else if (!Files.isDirectory(p)) {
+                problem("initFrom", "checkpoint folder not found: $it (or give a Keras .h5 weights file)")
+            }
         }
         return out
     }
@@ -93,6 +99,13 @@ object Validation {
         }
         if (m.widthMultiplier <= 0) problem("model.widthMultiplier", "must be > 0, got ${m.widthMultiplier}")
         m.classes?.let { if (it < 2) problem("model.classes", "needs at least 2 classes, got $it") }
+        m.bnEpsilon?.let {
+            if (m.architecture !in RuntimeMapping.bnEpsilonArchitectures) {
+                problem("model.bnEpsilon", "'${m.architecture}' keeps its own epsilon; only ${RuntimeMapping.bnEpsilonArchitectures.joinToString()} take one")
+            } else if (!(it > 0.0 && it < 1.0)) {
+                problem("model.bnEpsilon", "must be in (0, 1), got $it")
+            }
+        }
         return runCatching { RuntimeMapping.layerNames(e) }.getOrNull()
     }
 

@@ -26,6 +26,11 @@ class ConsoleProgress(
         out.println("[$phase] $epochs epoch(s) × $stepsPerEpoch steps$from")
     }
 
+    override fun weightsImported(phase: String, file: Path, loaded: Int, skipped: List<String>) {
+        out.println("[$phase] $loaded variables from $file")
+        skipped.forEach { out.println("[$phase]   left at initial values: $it") }
+    }
+
     override fun calibrated(phase: String, quantizers: Int, seconds: Double) {
         out.println("[$phase] initialised $quantizers quantizer ranges in ${"%.1f".format(seconds)} s")
     }

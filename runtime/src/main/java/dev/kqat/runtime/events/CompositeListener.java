@@ -17,6 +17,11 @@ final class CompositeListener implements RunListener {
   }
 
   @Override
+  public void weightsImported(String phase, Path file, int loaded, List<String> skipped) {
+    listeners.forEach(l -> l.weightsImported(phase, file, loaded, skipped));
+  }
+
+  @Override
   public void calibrated(String phase, int quantizers, double seconds) {
     listeners.forEach(l -> l.calibrated(phase, quantizers, seconds));
   }

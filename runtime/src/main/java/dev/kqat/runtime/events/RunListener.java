@@ -10,6 +10,12 @@ public interface RunListener {
   /** A phase (e.g. {@code pretrain}, {@code qat}) begins, possibly resumed at {@code startEpoch}. */
   default void phaseStarted(String phase, int epochs, int stepsPerEpoch, int startEpoch) {}
 
+  /**
+   * The phase starts from Keras weights: {@code loaded} variables set from {@code file};
+   * {@code skipped} lists classifier variables left at their initial values (other class count).
+   */
+  default void weightsImported(String phase, Path file, int loaded, java.util.List<String> skipped) {}
+
   /** Quantizer ranges were initialised; {@code seconds} of calibration. */
   default void calibrated(String phase, int quantizers, double seconds) {}
 

@@ -13,30 +13,14 @@ import org.tensorflow.Operand;
 import org.tensorflow.types.TFloat32;
 
 /** ResNet-18 (torchvision layout): 7×7 stem, max-pool, four stages of two basic blocks. */
-public final class ResNet18 implements Model {
-  private final int numClasses;
-  private final int inputSize;
-  private final int inputChannels;
-
+public final class ResNet18 extends SquareImageModel {
   public ResNet18(int numClasses, int inputSize, int inputChannels) {
-    this.numClasses = numClasses;
-    this.inputSize = inputSize;
-    this.inputChannels = inputChannels;
+    super(numClasses, inputSize, inputChannels);
   }
 
   @Override
   public String name() {
     return "resnet18";
-  }
-
-  @Override
-  public int[] inputShape() {
-    return new int[] {inputSize, inputSize, inputChannels};
-  }
-
-  @Override
-  public int numClasses() {
-    return numClasses;
   }
 
   @Override

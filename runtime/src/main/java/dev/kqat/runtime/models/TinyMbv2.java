@@ -1,5 +1,6 @@
 package dev.kqat.runtime.models;
 
+import static dev.kqat.runtime.nn.Layers.BN_EPSILON;
 import static dev.kqat.runtime.nn.Layers.batchNorm;
 import static dev.kqat.runtime.nn.Layers.conv2d;
 import static dev.kqat.runtime.nn.Layers.dense;
@@ -45,7 +46,7 @@ public final class TinyMbv2 implements Model {
   public Operand<TFloat32> forward(NetContext ctx, Operand<TFloat32> images) {
     Operand<TFloat32> h = conv2d(ctx, "stem", images, 16, 3, 1);
     h = relu6(ctx, batchNorm(ctx, "stem_bn", h));
-    h = InvertedResidual.stack(ctx, h, SETTINGS, 1.0);
+    h = InvertedResidual.stack(ctx, h, InvertedResidual.threeByThree(SETTINGS), 1.0, BN_EPSILON);
     h = conv2d(ctx, "head", h, 128, 1, 1);
     h = relu6(ctx, batchNorm(ctx, "head_bn", h));
     h = globalAvgPool(ctx, h);

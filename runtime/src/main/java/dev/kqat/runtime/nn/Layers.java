@@ -17,7 +17,7 @@ import org.tensorflow.types.TInt64;
  * §1.3).
  */
 public final class Layers {
-  /** PyTorch/Keras default BN epsilon. */
+  /** PyTorch's default BN epsilon (Keras defaults to 1e-3). */
   public static final float BN_EPSILON = 1e-5f;
   /** Weight of the current batch in the running statistics (PyTorch momentum 0.1). */
   public static final float BN_MOMENTUM = 0.1f;
@@ -79,6 +79,14 @@ public final class Layers {
    * momentum 0.1 from the unbiased batch variance (as PyTorch). Evaluation: running statistics.
    */
   public static Operand<TFloat32> batchNorm(NetContext ctx, String name, Operand<TFloat32> x) {
+    return batchNorm(ctx, name, x, BN_EPSILON);
+  }
+
+  /**
+   * Batch normalisation with an explicit epsilon: Keras' MobileNets and torchvision's MobileNetV3
+   * use 1e-3, and pretrained statistics are only right with the epsilon they were trained with.
+   */
+  public static Operand<TFloat32> batchNorm(NetContext ctx, String name, Operand<TFloat32> x, float epsilon) {
     Ops tf = ctx.tf();
     int c = channels(x);
     ParamStore p = ctx.params();
@@ -94,19 +102,19 @@ public final class Layers {
     if (ctx.collectsBnStatistics()) {
       Operand<TFloat32> empty = tf.constant(new float[0]);
       FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
-          FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(true));
+          FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));
       ctx.addBatchStatistics(new NetContext.BnStatistics(name, bn.batchMean(), bn.batchVariance(), mean, var));
       return bn.y();
     }
     if (!ctx.training()) {
       return tf.nn.fusedBatchNorm(x, gamma, beta, mean, var,
-              FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(false))
+              FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(false))
           .y();
     }
     Operand<TFloat32> empty = tf.constant(new float[0]);
     FusedBatchNorm<TFloat32, TFloat32> bn =
         tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
-            FusedBatchNorm.epsilon(BN_EPSILON), FusedBatchNorm.isTraining(true));
+            FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));
     Operand<TFloat32> m = tf.constant(BN_MOMENTUM);
     // batchVariance carries Bessel's correction in TF, like PyTorch's running_var update.
     ctx.addUpdate(tf.assignSub(mean, tf.math.mul(tf.math.sub(mean, bn.batchMean()), m)));
@@ -124,9 +132,13 @@ public final class Layers {
 
   /** {@code x * relu6(x + 3) / 6} (MobileNetV3). */
   public static Operand<TFloat32> hardSwish(NetContext ctx, Operand<TFloat32> x) {
+    return ctx.tf().math.mul(x, hardSigmoid(ctx, x));
+  }
+
+  /** {@code relu6(x + 3) / 6}, the gate of squeeze-excite in MobileNetV3. */
+  public static Operand<TFloat32> hardSigmoid(NetContext ctx, Operand<TFloat32> x) {
     Ops tf = ctx.tf();
-    Operand<TFloat32> gate = tf.math.div(tf.nn.relu6(tf.math.add(x, tf.constant(3f))), tf.constant(6f));
-    return tf.math.mul(x, gate);
+    return tf.math.div(tf.nn.relu6(tf.math.add(x, tf.constant(3f))), tf.constant(6f));
   }
 
   /** Mean over the spatial axes: [N,H,W,C] to [N,C]. */

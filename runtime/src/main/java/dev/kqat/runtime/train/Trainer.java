@@ -8,12 +8,17 @@ import dev.kqat.runtime.events.EvalMetrics;
 import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.events.StepMetrics;
+import dev.kqat.runtime.io.KerasH5Weights;
+import dev.kqat.runtime.io.KerasWeightImport;
+import dev.kqat.runtime.models.KerasLayout;
+import dev.kqat.runtime.nn.LayerInfo;
 import dev.kqat.runtime.oscillation.OscillationTracker;
 import dev.kqat.runtime.quant.Calibration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.types.TFloat32;
@@ -39,7 +44,8 @@ public final class Trainer {
    *
    * @param resumeFrom a checkpoint of this same phase to continue from, or null
    * @param initFrom a checkpoint (e.g. FP32 pre-training) whose matching variables start this
-   *     phase, or null; ignored when resuming
+   *     phase, or Keras {@code .h5} weights ({@link KerasWeightImport}), or null; ignored when
+   *     resuming
    */
   public PhaseResult run(PhasePlan plan, Path resumeFrom, Path initFrom) {
     int startEpoch = 0;
@@ -56,7 +62,10 @@ public final class Trainer {
       globalStep = st.globalStep();
       lastCheckpoint = resumeFrom.toString();
     } else {
-      if (initFrom != null) {
+      if (initFrom != null && KerasH5Weights.isH5(initFrom)) {
+        session.initialize();
+        importKeras(plan.phase(), initFrom);
+      } else if (initFrom != null) {
         CheckpointStore.restore(session, graph, initFrom, true);
       } else {
         session.initialize();
@@ -182,6 +191,15 @@ public final class Trainer {
       }
     }
     return new EvalMetrics(lossSum / count, correct / count, count);
+  }
+
+  private void importKeras(String phase, Path file) {
+    Map<String, String> names =
+        graph.setup().model() instanceof KerasLayout k ? k.kerasLayerNames() : null;
+    List<LayerInfo> layers = graph.summary().layers();
+    KerasWeightImport.Result r = KerasWeightImport.load(
+        session, graph.params(), file, names, layers.get(layers.size() - 1).name());
+    listener.weightsImported(phase, file, r.loaded(), r.skipped());
   }
 
   private void calibrate(PhasePlan plan) {

@@ -1,0 +1,54 @@
+package dev.kqat.runtime.models
+
+import dev.kqat.runtime.floats
+import dev.kqat.runtime.nn.ModelState
+import dev.kqat.runtime.nn.NetContext
+import dev.kqat.runtime.nn.ParamStore
+import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.quant.FakeQuantKernel
+import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.runGraph
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.shouldBe
+import org.tensorflow.ndarray.Shape
+import kotlin.random.Random
+
+class ModelsSpec : FunSpec({
+    // torchvision's and timm's published weight counts at 1000 classes (BN affine included, running statistics not).
+    val published = listOf(
+        MobileNetV2(1.0, 1000, 224, 3) to 3_504_872L,
+        MobileNetV3.small(1.0, 1000, 224, 3) to 2_542_856L,
+        MobileNetV3.large(1.0, 1000, 224, 3) to 5_483_032L,
+        EfficientNetLite0(1000, 224, 3) to 4_652_008L,
+        ResNet18(1000, 224, 3) to 11_689_512L,
+    )
+    for ((model, count) in published) {
+        test("${model.name()} has the published $count weights") {
+            ModelInspector.inspect(model).trainableParameters() shouldBe count
+        }
+    }
+
+    test("weight layers: squeeze-excite is two dense layers per SE block, first and last layer are stem and classifier") {
+        val small = ModelInspector.inspect(MobileNetV3.small(1.0, 10, 64, 3)).layers()
+        small.first().name() shouldBe "stem"
+        small.last().name() shouldBe "classifier"
+        small.count { it.name().endsWith("/se_reduce") } shouldBe 9
+        ModelInspector.inspect(MobileNetV3.large(1.0, 10, 64, 3)).layers().count { it.name().endsWith("/se_expand") } shouldBe 8
+        // EfficientNet-lite0: stem, 16 blocks (the first without expansion: 2 convs, the others 3), head, classifier.
+        ModelInspector.inspect(EfficientNetLite0(10, 64, 3)).layers().size shouldBe 1 + 2 + 15 * 3 + 1 + 1
+    }
+
+    test("each new architecture maps a batch of images to finite logits of the right shape") {
+        val models = listOf(MobileNetV3.small(0.75, 7, 64, 3), MobileNetV3.large(1.0, 7, 64, 3), EfficientNetLite0(7, 64, 3))
+        for (model in models) {
+            val random = Random(3)
+            val logits = runGraph { tf ->
+                val ctx = NetContext(ModelState(ParamStore(tf, 0), QuantPolicy.FLOAT, listOf(), FakeQuantKernel.TF_OPS, OscillationSpec.NONE), false, null)
+                listOf(model.forward(ctx, tf.floats(Shape.of(2, 64, 64, 3), FloatArray(2 * 64 * 64 * 3) { random.nextFloat() })))
+            }.single()
+            logits.size shouldBe 2 * 7
+            logits.all { it.isFinite() } shouldBe true
+            (logits.toSet().size > 1) shouldBe true
+        }
+    }
+})
