@@ -1,0 +1,57 @@
+package dev.kqat.dsl
+
+/**
+ * Building blocks of `examples/paper/`: the published ImageNet recipes of the oscillation paper
+ * (algorithms.md §1.11). Only what all recipes share lives here; each script spells out its own
+ * model, learning rate, weight decay, epochs and oscillation control.
+ */
+object PaperRecipes {
+    /**
+     * A path the user supplies to a recipe: the system property `kqat.<key>` or else the environment
+     * variable `KQAT_<KEY>` (e.g. `KQAT_IMAGENET`). Missing, it is a validation problem naming both.
+     */
+    fun input(key: String, what: String): String =
+        System.getProperty("kqat.$key") ?: System.getenv("KQAT_${key.uppercase()}")
+            ?: throw ExperimentValidationException(
+                listOf(Problem("KQAT_${key.uppercase()}", "not set: $what (or -Dkqat.$key=...)")),
+            )
+
+    /** Keras' MobileNet input scaling, x / 127.5 - 1, as mean and std on the [0, 1] scale. */
+    val KERAS_MEAN = listOf(0.5, 0.5, 0.5)
+    val KERAS_STD = listOf(0.5, 0.5, 0.5)
+}
+
+/**
+ * §1.9 data: the ImageNet folder of `KQAT_IMAGENET` (`train/<class>/`, `val/<class>/`), random
+ * resized crop 224 + flip for training, resize 248 + centre crop 224 for validation, batch 128.
+ * [kerasInputs]: pixels scaled to [-1, 1] as Keras' pretrained MobileNets expect; otherwise the
+ * ImageNet mean/std normalisation.
+ */
+fun ExperimentBuilder.paperImageNet(kerasInputs: Boolean) {
+    val path = PaperRecipes.input("imagenet", "the ImageNet folder with train/ and val/")
+    data {
+        if (kerasInputs) {
+            imageFolder(path, imageSize = 224, resizeSize = 248, mean = PaperRecipes.KERAS_MEAN, std = PaperRecipes.KERAS_STD)
+        } else {
+            imageFolder(path, imageSize = 224, resizeSize = 248)
+        }
+        batchSize = 128
+    }
+}
+
+/**
+ * §1.11 common part: LSQ weights and activations at [bits] (per tensor, MSE range init with 100
+ * candidates, round-then-clamp), first and last layer at 8 bits, step sizes trained by Adam lr 1e-5
+ * without weight decay, oscillations tracked (threshold 0.005), BN re-estimation over 50 batches
+ * before each evaluation. The script adds `qat { epochs; optimizer = sgd(...) }`.
+ */
+fun ExperimentBuilder.paperQuantization(bits: Int) {
+    quantize {
+        weights { this.bits = bits; init = RangeInitKind.MSE; candidates = 100 }
+        activations { this.bits = bits; init = RangeInitKind.MSE; candidates = 100 }
+        firstLastBits = 8
+    }
+    qat { quantizerOptimizer = adam(lr = constant(1e-5)) }
+    oscillations { track(threshold = 0.005) }
+    evaluate { bnReestimation(batches = 50) }
+}

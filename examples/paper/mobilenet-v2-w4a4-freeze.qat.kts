@@ -1,0 +1,17 @@
+// Nagel et al., ICML 2022 — published recipe (algorithms.md §1.11): MobileNetV2 W4A4 LSQ QAT with iterative weight freezing,
+// on ImageNet from FP32 weights, 90 epochs.
+// FP32 weights: Keras' ImageNet MobileNetV2 (.h5, e.g. mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5),
+// which wants inputs in [-1, 1] and BN epsilon 1e-3, or a kqat checkpoint folder trained the same way.
+//   KQAT_IMAGENET=/data/imagenet KQAT_FP32_WEIGHTS=mobilenet_v2_1.0_224.h5 \
+//     ./kqat run examples/paper/mobilenet-v2-w4a4-freeze.qat.kts
+experiment("osc-mobilenet-v2-w4a4-freeze") {
+    paperImageNet(kerasInputs = true)
+    initFrom = PaperRecipes.input("fp32_weights", "FP32 MobileNetV2 weights (Keras .h5 or kqat checkpoint folder)")
+    model { mobilenetV2(bnEpsilon = 1e-3) }
+    paperQuantization(bits = 4)
+    qat {
+        epochs = 90
+        optimizer = sgd(lr = cosine(0.0033, 0.0), momentum = 0.9, weightDecay = 5e-5)
+    }
+    oscillations { freeze(threshold = cosine(0.1, 0.01), after = 0.25) }
+}
