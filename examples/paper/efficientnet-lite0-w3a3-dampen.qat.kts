@@ -5,13 +5,8 @@
 //   KQAT_IMAGENET=/data/imagenet KQAT_FP32_WEIGHTS=runs/lite0-fp32/checkpoints/pretrain/epoch-0050 \
 //     ./kqat run examples/paper/efficientnet-lite0-w3a3-dampen.qat.kts
 experiment("osc-efficientnet-lite0-w3a3-dampen") {
-    paperImageNet(kerasInputs = false)
-    initFrom = PaperRecipes.input("fp32_weights", "FP32 EfficientNet-lite0 weights (kqat checkpoint folder)")
-    model { efficientNetLite0() }
-    paperQuantization(bits = 3)
-    qat {
-        epochs = 50
-        optimizer = sgd(lr = cosine(0.01, 0.0), momentum = 0.9, weightDecay = 5e-5)
-    }
+    paperEfficientNetLite0()     // KQAT_IMAGENET, KQAT_FP32_WEIGHTS (checkpoint folder)
+    paperQuantization(bits = 3)  // §1.11 common part: LSQ W3A3, MSE init, 8-bit first/last, Adam 1e-5, BN re-estimation
+    qat { epochs = 50; optimizer = sgd(lr = cosine(0.01, 0.0), momentum = 0.9, weightDecay = 5e-5) }
     oscillations { dampen(weight = cosine(0.0, 0.1), after = 0.25) }
 }

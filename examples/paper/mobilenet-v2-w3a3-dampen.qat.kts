@@ -5,13 +5,8 @@
 //   KQAT_IMAGENET=/data/imagenet KQAT_FP32_WEIGHTS=mobilenet_v2_1.0_224.h5 \
 //     ./kqat run examples/paper/mobilenet-v2-w3a3-dampen.qat.kts
 experiment("osc-mobilenet-v2-w3a3-dampen") {
-    paperImageNet(kerasInputs = true)
-    initFrom = PaperRecipes.input("fp32_weights", "FP32 MobileNetV2 weights (Keras .h5 or kqat checkpoint folder)")
-    model { mobilenetV2(bnEpsilon = 1e-3) }
-    paperQuantization(bits = 3)
-    qat {
-        epochs = 90
-        optimizer = sgd(lr = cosine(0.01, 0.0), momentum = 0.9, weightDecay = 2.5e-5)
-    }
+    paperMobileNetV2()           // KQAT_IMAGENET, KQAT_FP32_WEIGHTS; inputs in [-1, 1], BN epsilon 1e-3
+    paperQuantization(bits = 3)  // §1.11 common part: LSQ W3A3, MSE init, 8-bit first/last, Adam 1e-5, BN re-estimation
+    qat { epochs = 90; optimizer = sgd(lr = cosine(0.01, 0.0), momentum = 0.9, weightDecay = 2.5e-5) }
     oscillations { dampen(weight = cosine(0.0, 0.1), after = 0.25) }
 }

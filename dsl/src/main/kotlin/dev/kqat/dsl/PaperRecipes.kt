@@ -55,3 +55,23 @@ fun ExperimentBuilder.paperQuantization(bits: Int) {
     oscillations { track(threshold = 0.005) }
     evaluate { bnReestimation(batches = 50) }
 }
+
+/**
+ * MobileNetV2 of the recipes, from `KQAT_FP32_WEIGHTS`: Keras' ImageNet weights (`.h5`) or a kqat
+ * checkpoint trained the same way — inputs scaled to [-1, 1], BN epsilon 1e-3.
+ */
+fun ExperimentBuilder.paperMobileNetV2() {
+    paperImageNet(kerasInputs = true)
+    initFrom = PaperRecipes.input("fp32_weights", "FP32 MobileNetV2 weights (Keras .h5 or kqat checkpoint folder)")
+    model { mobilenetV2(bnEpsilon = 1e-3) }
+}
+
+/**
+ * EfficientNet-lite0 of the recipes, from the kqat checkpoint folder of `KQAT_FP32_WEIGHTS` (timm's
+ * weights are PyTorch files); ImageNet mean/std inputs.
+ */
+fun ExperimentBuilder.paperEfficientNetLite0() {
+    paperImageNet(kerasInputs = false)
+    initFrom = PaperRecipes.input("fp32_weights", "FP32 EfficientNet-lite0 weights (kqat checkpoint folder)")
+    model { efficientNetLite0() }
+}
