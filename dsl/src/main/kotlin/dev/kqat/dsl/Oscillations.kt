@@ -14,10 +14,11 @@ data class OscillationsSpec(
     val dampening: DampeningSpec? = null,
     val freezing: FreezingSpec? = null,
 ) {
-    fun toRuntime() = OscillationSpec(
+    /** The runtime form for a QAT phase of [epochs] epochs. */
+    fun toRuntime(epochs: Int) = OscillationSpec(
         tracking?.let { OscillationSpec.Tracking(it.maxBits, it.momentum, it.threshold, it.countEvaluationPasses) },
-        dampening?.let { OscillationSpec.Dampening(it.weight.toRuntime(), it.aggregation.runtime, it.after) },
-        freezing?.let { OscillationSpec.Freezing(it.threshold.toRuntime(), it.after, it.useEma) },
+        dampening?.let { OscillationSpec.Dampening(it.weight.toRuntime(epochs), it.aggregation.runtime, it.after) },
+        freezing?.let { OscillationSpec.Freezing(it.threshold.toRuntime(epochs), it.after, it.useEma) },
     )
 }
 

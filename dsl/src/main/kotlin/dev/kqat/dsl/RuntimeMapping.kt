@@ -84,12 +84,12 @@ object RuntimeMapping {
         d.learnable,
     )
 
-    fun optimizer(o: OptimizerSpec): OptimizerConfig {
+    fun optimizer(o: OptimizerSpec, epochs: Int): OptimizerConfig {
         val kind = when (o.kind) {
             OptimizerKind.SGD -> OptimizerConfig.Kind.SGD
             OptimizerKind.ADAM -> OptimizerConfig.Kind.ADAM
         }
-        return OptimizerConfig(kind, o.learningRate.toRuntime(), o.momentum, o.nesterov, o.weightDecay, 0.9, 0.999, 1e-8)
+        return OptimizerConfig(kind, o.learningRate.toRuntime(epochs), o.momentum, o.nesterov, o.weightDecay, 0.9, 0.999, 1e-8)
     }
 
     /**
@@ -99,10 +99,10 @@ object RuntimeMapping {
     /** What a phase's training graph is built from: QAT phases carry the oscillation control. */
     fun setup(e: Experiment, phase: PhaseSpec, quantization: QuantizationSpec?): TrainingSetup {
         val setup = TrainingSetup(
-            model(e), policy(quantization), optimizer(phase.optimizer), optimizer(phase.quantizerOptimizer),
+            model(e), policy(quantization), optimizer(phase.optimizer, phase.epochs), optimizer(phase.quantizerOptimizer, phase.epochs),
             phase.labelSmoothing, e.seed,
         )
-        return if (quantization == null) setup else setup.withOscillations(e.oscillations?.toRuntime() ?: OscillationSpec.NONE)
+        return if (quantization == null) setup else setup.withOscillations(e.oscillations?.toRuntime(phase.epochs) ?: OscillationSpec.NONE)
     }
 
     fun loadData(e: Experiment): Pair<Dataset, Dataset> {

@@ -99,7 +99,7 @@ object ToyRunner {
         Files.createDirectories(dir)
         val outcomes = study.variants.map { (name, spec) ->
             val t = ToyRegression(study.target, study.gridStep, study.initial, study.learningRate, study.steps,
-                spec.toRuntime()).run()
+                spec.toRuntime(1)).run() // one "epoch": the toy has steps only
             val from = study.steps / 5
             ToyOutcome(
                 name, t.flipsPerStep(from, study.steps), t.shareAbove(Math.floor(study.target / study.gridStep)),

@@ -5,7 +5,8 @@ package dev.kqat.runtime.train;
  * (architecture.md rule 4). Learning rates, dampening weights and thresholds all use it.
  */
 public sealed interface Schedule
-    permits Schedule.Constant, Schedule.Linear, Schedule.Cosine, Schedule.Step, Schedule.Warmup {
+    permits Schedule.Constant, Schedule.Linear, Schedule.Cosine, Schedule.Step, Schedule.Warmup,
+        Schedule.PerEpoch {
 
   double at(double progress);
 
@@ -84,6 +85,25 @@ public sealed interface Schedule
         return after.at(fraction) * progress / fraction;
       }
       return after.at(progress);
+    }
+  }
+
+  /**
+   * {@code inner} evaluated at the start of the current epoch: constant within an epoch, as
+   * PyTorch schedulers stepped once per epoch.
+   */
+  record PerEpoch(Schedule inner, int epochs) implements Schedule {
+    public PerEpoch {
+      if (epochs < 1) {
+        throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+      }
+    }
+
+    @Override
+    public double at(double progress) {
+      // The epsilon keeps step e·S/(E·S) from rounding into the previous epoch.
+      double epoch = Math.floor(clamp(progress) * epochs + 1e-9);
+      return inner.at(Math.min(epoch, epochs - 1) / epochs);
     }
   }
 
