@@ -2,6 +2,7 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
+import dev.kqat.runtime.events.TensorBoardLog
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
 import dev.kqat.runtime.train.Trainer
@@ -12,7 +13,8 @@ import java.nio.file.Path
 
 /**
  * Runs an [Experiment] into a self-describing run directory (architecture.md):
- * `experiment.json`, `metrics.jsonl`, `checkpoints/<phase>/`, `<phase>.outcome.json`, `report.json`.
+ * `experiment.json`, `metrics.jsonl`, `tensorboard/`, `checkpoints/<phase>/`, `<phase>.outcome.json`,
+ * `report.json`.
  * Started again on the same directory ([resume]), it skips finished phases and continues the
  * interrupted one from its last checkpoint.
  */
@@ -26,6 +28,8 @@ class ExperimentRunner(
         const val EXPERIMENT_FILE = "experiment.json"
         const val REPORT_FILE = "report.json"
         const val METRICS_FILE = "metrics.jsonl"
+        /** TensorBoard scalars of the same figures: `tensorboard --logdir RUN_DIR/tensorboard`. */
+        const val TENSORBOARD_DIR = "tensorboard"
 
         /** Continues the run in [runDir] from its `experiment.json` and checkpoints. */
         fun resume(runDir: Path, listener: RunListener = object : RunListener {}, cache: PretrainCache = PretrainCache()): Report {
@@ -52,8 +56,8 @@ class ExperimentRunner(
     private fun runPhases(train: Dataset, test: Dataset): Report {
         val outcomes = mutableListOf<PhaseOutcome>()
         var init: Path? = experiment.initFrom?.let(Path::of)
-        MetricsLog(runDir.resolve(METRICS_FILE)).use { metrics ->
-            val events = RunListener.of(metrics, listener)
+        MetricsLog(runDir.resolve(METRICS_FILE)).use { metrics -> TensorBoardLog(runDir.resolve(TENSORBOARD_DIR), 10).use { tensorBoard ->
+            val events = RunListener.of(metrics, tensorBoard, listener)
             experiment.pretrain?.let { spec ->
                 val cached = if (spec.cacheKey != null) cache.lookup(experiment) else null
                 val outcome = cached ?: runPhase("pretrain", spec, null, train, test, events, init)
@@ -64,7 +68,7 @@ class ExperimentRunner(
             experiment.qat?.let { spec ->
                 outcomes += runPhase("qat", spec, experiment.quantization, train, test, events, init)
             }
-        }
+        } }
         val last = outcomes.last()
         val report = Report(
             experiment = experiment.name,

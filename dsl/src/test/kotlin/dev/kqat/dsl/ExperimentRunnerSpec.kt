@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import kotlinx.serialization.json.Json
@@ -69,6 +70,13 @@ class ExperimentRunnerSpec : FunSpec({
         // 3-bit weights: every weight layer but the 8-bit first and last is tracked, each epoch.
         layers.map { it["layer"]!!.jsonPrimitive.content }.toSet().size shouldBe 21
         layers.size shouldBe 2 * 21
+        // TensorBoard: the same figures as scalars, readable from the event file.
+        val scalars = TensorBoardEvents.read(dir.resolve("tensorboard"))
+        scalars.getValue("qat/test_top1").last().toDouble() shouldBe (report.testTop1 plusOrMinus 1e-6)
+        scalars.getValue("qat/oscillating_fraction").last().toDouble() shouldBe (report.oscillatingFraction!! plusOrMinus 1e-6)
+        scalars.getValue("qat/frozen_fraction").last().toDouble() shouldBe (report.frozenFraction!! plusOrMinus 1e-6)
+        scalars.keys.count { it.startsWith("qat/oscillating_share/") } shouldBe 21
+        scalars.getValue("qat/loss").size shouldBe 64 / 10
         // kqat report: both pictures, as PNGs that decode.
         val pictures = RunPlots.draw(dir)
         pictures.map { it.fileName.toString() } shouldBe listOf("oscillating-share-per-layer.png", "latent-distance-to-bin-centre.png")
