@@ -1,5 +1,9 @@
 package dev.kqat.dsl
 
+import kotlinx.serialization.json.JsonArray
+import kotlinx.serialization.json.JsonElement
+import kotlinx.serialization.json.JsonNull
+import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.buildJsonObject
 import kotlinx.serialization.json.put
 import java.nio.file.Files
@@ -20,15 +24,25 @@ class PretrainCache(val root: Path = defaultRoot()) {
 
     fun entry(e: Experiment): Path {
         val pretrain = requireNotNull(e.pretrain) { "no pretrain phase" }
-        val identity = buildJsonObject {
+        val identity = withoutNulls(buildJsonObject {
             put("data", ExperimentJson.encodeToJsonElement(DataSpec.serializer(), e.data))
             put("model", ExperimentJson.encodeToJsonElement(ModelSpec.serializer(), e.model))
             put("pretrain", ExperimentJson.encodeToJsonElement(PhaseSpec.serializer(), pretrain.copy(cacheKey = null)))
             put("seed", e.seed)
-        }.toString()
+        }).toString()
         val digest = MessageDigest.getInstance("SHA-256").digest(identity.toByteArray())
         val hash = digest.take(6).joinToString("") { "%02x".format(it) }
         return root.resolve("${pretrain.cacheKey}-$hash")
+    }
+
+    /**
+     * Unset (null) fields leave the key alone, so that adding an optional field to the experiment
+     * (e.g. `model.bnEpsilon`) does not orphan every cached checkpoint.
+     */
+    private fun withoutNulls(e: JsonElement): JsonElement = when (e) {
+        is JsonObject -> JsonObject(e.filterValues { it !is JsonNull }.mapValues { withoutNulls(it.value) })
+        is JsonArray -> JsonArray(e.map(::withoutNulls))
+        else -> e
     }
 
     /** The cached outcome, if this entry was completed. */
