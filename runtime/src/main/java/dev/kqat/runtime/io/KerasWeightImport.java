@@ -47,6 +47,7 @@ public final class KerasWeightImport {
     List<KerasH5Weights.Weight> weights = KerasH5Weights.read(file);
     List<String> problems = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
+    Set<String> skippedNames = new LinkedHashSet<>();
     Map<Param, float[]> values = new LinkedHashMap<>();
     Set<String> unmappedLayers = new LinkedHashSet<>();
     for (KerasH5Weights.Weight w : weights) {
@@ -65,6 +66,7 @@ public final class KerasWeightImport {
         String text = p.name() + " has shape " + p.shape() + ", the file " + Arrays.toString(w.shape());
         if (layer.equals(classifier)) {
           skipped.add(text);
+          skippedNames.add(p.name());
         } else {
           problems.add(text);
         }
@@ -79,8 +81,7 @@ public final class KerasWeightImport {
     for (Param p : params.all()) {
       boolean modelVariable = p.role() == ParamRole.WEIGHT || p.name().endsWith("/moving_mean")
           || p.name().endsWith("/moving_variance");
-      boolean isSkipped = skipped.stream().anyMatch(s -> s.startsWith(p.name() + " "));
-      if (modelVariable && !values.containsKey(p) && !isSkipped) {
+      if (modelVariable && !values.containsKey(p) && !skippedNames.contains(p.name())) {
         notInFile.add(p.name());
       }
     }
