@@ -10,7 +10,7 @@
 experiment("osc-efficientnet-lite0-w4a4-freeze") {
     paperEfficientNetLite0()     // KQAT_IMAGENET, KQAT_FP32_WEIGHTS (checkpoint folder)
     paperQuantization(bits = 4)  // §1.11 common part: LSQ W4A4, MSE init, 8-bit first/last, Adam 1e-5, BN re-estimation
-    qat { epochs = 50; optimizer = sgd(lr = cosine(0.0033, 0.0), momentum = 0.9, weightDecay = 1e-4) }
+    qat { epochs = 50; optimizer = sgd(lr = perEpoch(cosine(0.0033, 0.0)), momentum = 0.9, weightDecay = 1e-4) }
     oscillations {
         dampen(weight = cosine(0.0, 0.1), after = 0.25)
         freeze(threshold = cosine(0.1, 0.015), after = 0.25)

@@ -7,6 +7,6 @@
 experiment("osc-mobilenet-v2-w3a3-freeze") {
     paperMobileNetV2()           // KQAT_IMAGENET, KQAT_FP32_WEIGHTS; inputs in [-1, 1], BN epsilon 1e-3
     paperQuantization(bits = 3)  // §1.11 common part: LSQ W3A3, MSE init, 8-bit first/last, Adam 1e-5, BN re-estimation
-    qat { epochs = 90; optimizer = sgd(lr = cosine(0.01, 0.0), momentum = 0.9, weightDecay = 2.5e-5) }
+    qat { epochs = 90; optimizer = sgd(lr = perEpoch(cosine(0.01, 0.0)), momentum = 0.9, weightDecay = 2.5e-5) }
     oscillations { freeze(threshold = cosine(0.1, 0.011), after = 0.25) }
 }

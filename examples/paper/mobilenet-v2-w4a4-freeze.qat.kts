@@ -7,6 +7,6 @@
 experiment("osc-mobilenet-v2-w4a4-freeze") {
     paperMobileNetV2()           // KQAT_IMAGENET, KQAT_FP32_WEIGHTS; inputs in [-1, 1], BN epsilon 1e-3
     paperQuantization(bits = 4)  // §1.11 common part: LSQ W4A4, MSE init, 8-bit first/last, Adam 1e-5, BN re-estimation
-    qat { epochs = 90; optimizer = sgd(lr = cosine(0.0033, 0.0), momentum = 0.9, weightDecay = 5e-5) }
+    qat { epochs = 90; optimizer = sgd(lr = perEpoch(cosine(0.0033, 0.0)), momentum = 0.9, weightDecay = 5e-5) }
     oscillations { freeze(threshold = cosine(0.1, 0.01), after = 0.25) }
 }

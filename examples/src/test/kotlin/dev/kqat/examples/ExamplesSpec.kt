@@ -6,6 +6,7 @@ import dev.kqat.dsl.OptimizerKind
 import dev.kqat.dsl.RangeInitKind
 import dev.kqat.dsl.constant
 import dev.kqat.dsl.experiment
+import dev.kqat.dsl.perEpoch
 import dev.kqat.dsl.sgd
 import dev.kqat.dsl.ExperimentRunner
 import dev.kqat.dsl.FreezingSpec
@@ -43,6 +44,7 @@ class ExamplesSpec : FunSpec({
             q.quantization!!.activations!!.bits shouldBe bits
             q.quantization!!.firstLastBits shouldBe 8
             q.qat!!.epochs shouldBe epochs
+            q.qat!!.optimizer.learningRate shouldBe perEpoch(cosine(0.01, 0.0))
             q.evaluation.bnReestimationBatches shouldBe 50
             q.oscillations!!.tracking!!.threshold shouldBe 0.005
             // benchmark.md variants: (b) dampening cosine 0 -> 0.1, (c) freezing cosine 0.1 -> 0.01 after 25 %.
@@ -110,7 +112,8 @@ class ExamplesSpec : FunSpec({
                 e.quantization!!.activations!!.init shouldBe RangeInitKind.MSE
                 e.quantization!!.firstLastBits shouldBe 8
                 e.qat!!.epochs.toDouble() shouldBe row[2]
-                e.qat!!.optimizer.learningRate shouldBe cosine(row[0]!!, 0.0)
+                // CosineAnnealingLR stepped once per epoch, as the reference code (§1.9)
+                e.qat!!.optimizer.learningRate shouldBe perEpoch(cosine(row[0]!!, 0.0))
                 e.qat!!.optimizer.weightDecay shouldBe row[1]
                 e.qat!!.quantizerOptimizer.kind shouldBe OptimizerKind.ADAM
                 e.qat!!.quantizerOptimizer.learningRate shouldBe constant(1e-5)
