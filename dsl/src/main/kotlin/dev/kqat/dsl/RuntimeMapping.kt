@@ -13,11 +13,11 @@ import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.models.EfficientNetLite0
 import dev.kqat.runtime.models.MobileNetV2
 import dev.kqat.runtime.models.MobileNetV3
-import dev.kqat.runtime.nn.Layers
 import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.models.ResNet18
 import dev.kqat.runtime.models.TinyMbv2
+import dev.kqat.runtime.nn.Layers
 import dev.kqat.runtime.quant.BackwardConvention
 import dev.kqat.runtime.quant.InputQuantPolicy
 import dev.kqat.runtime.quant.LayerOverride
