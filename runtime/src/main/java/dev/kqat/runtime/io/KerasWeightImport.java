@@ -1,7 +1,6 @@
 package dev.kqat.runtime.io;
 
 import dev.kqat.runtime.nn.Param;
-import dev.kqat.runtime.nn.ParamRole;
 import dev.kqat.runtime.nn.ParamStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +57,7 @@ public final class KerasWeightImport {
       }
       String variable = w.variable().equals("depthwise_kernel") ? "kernel" : w.variable();
       Param p = params.get(layer + "/" + variable);
-      if (p == null || p.role() == ParamRole.QUANTIZER) {
+      if (p == null || !p.role().isModelVariable()) {
         problems.add("Keras weight " + w.layer() + "/" + w.variable() + ": the model has no variable " + layer + "/" + variable);
         continue;
       }
@@ -79,9 +78,7 @@ public final class KerasWeightImport {
     }
     List<String> notInFile = new ArrayList<>();
     for (Param p : params.all()) {
-      boolean modelVariable = p.role() == ParamRole.WEIGHT || p.name().endsWith("/moving_mean")
-          || p.name().endsWith("/moving_variance");
-      if (modelVariable && !values.containsKey(p) && !skippedNames.contains(p.name())) {
+      if (p.role().isModelVariable() && !values.containsKey(p) && !skippedNames.contains(p.name())) {
         notInFile.add(p.name());
       }
     }

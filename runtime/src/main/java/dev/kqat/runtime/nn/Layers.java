@@ -96,9 +96,9 @@ public final class Layers {
     Variable<TFloat32> beta =
         p.getOrCreate(name + "/beta", shape, ParamRole.WEIGHT, s -> p.fill(s, 0f));
     Variable<TFloat32> mean =
-        p.getOrCreate(name + "/moving_mean", shape, ParamRole.STATE, s -> p.fill(s, 0f));
+        p.getOrCreate(name + "/moving_mean", shape, ParamRole.BN_STATISTIC, s -> p.fill(s, 0f));
     Variable<TFloat32> var =
-        p.getOrCreate(name + "/moving_variance", shape, ParamRole.STATE, s -> p.fill(s, 1f));
+        p.getOrCreate(name + "/moving_variance", shape, ParamRole.BN_STATISTIC, s -> p.fill(s, 1f));
     if (ctx.collectsBnStatistics()) {
       Operand<TFloat32> empty = tf.constant(new float[0]);
       FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,

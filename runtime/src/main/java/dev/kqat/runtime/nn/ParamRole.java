@@ -6,6 +6,13 @@ public enum ParamRole {
   WEIGHT,
   /** Quantizer step sizes: the quantizer optimizer. */
   QUANTIZER,
-  /** Not trained by gradients: BN running statistics, integer ranges, optimizer slots, trackers. */
-  STATE
+  /** BN running statistics: not trained by gradients, but part of the model (saved with its weights, imported). */
+  BN_STATISTIC,
+  /** Not trained by gradients and not part of the model: integer ranges, optimizer slots, trackers. */
+  STATE;
+
+  /** Whether the variable belongs to the network itself rather than to training or quantization. */
+  public boolean isModelVariable() {
+    return this == WEIGHT || this == BN_STATISTIC;
+  }
 }
