@@ -80,6 +80,7 @@ class ExperimentRunner(
             testTop1NoBnReestimation = last.testTop1NoBnReestimation,
             oscillatingFraction = last.oscillatingFraction,
             frozenFraction = last.frozenFraction,
+            oscillatingUnfrozenFraction = last.oscillatingUnfrozenFraction,
             phases = outcomes,
         )
         AtomicFiles.write(runDir.resolve(REPORT_FILE), ExperimentJson.encodeToString(Report.serializer(), report))
@@ -126,6 +127,7 @@ class ExperimentRunner(
             oscillatingFraction = result.oscillations()?.oscillatingFraction(),
             meanOscillationFrequency = result.oscillations()?.meanFrequency(),
             frozenFraction = result.oscillations()?.frozenFraction(),
+            oscillatingUnfrozenFraction = result.oscillations()?.oscillatingUnfrozenFraction(),
         )
         AtomicFiles.write(outcomeFile, ExperimentJson.encodeToString(PhaseOutcome.serializer(), outcome))
         return outcome

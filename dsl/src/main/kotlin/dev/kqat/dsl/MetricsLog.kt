@@ -69,7 +69,7 @@ class MetricsLog(file: Path, private val stepEvery: Int = 10) : RunListener, Aut
             put("images_per_sec", epoch.imagesPerSecond()); put("train_seconds", epoch.trainSeconds())
             epoch.oscillations()?.let { o ->
                 put("oscillating_fraction", o.oscillatingFraction()); put("mean_oscillation_frequency", o.meanFrequency())
-                put("frozen_fraction", o.frozenFraction())
+                put("frozen_fraction", o.frozenFraction()); put("oscillating_unfrozen_fraction", o.oscillatingUnfrozenFraction())
             }
         }
         // One line per tracked layer: what `kqat report` plots over training.
@@ -77,7 +77,7 @@ class MetricsLog(file: Path, private val stepEvery: Int = 10) : RunListener, Aut
             write("oscillation") {
                 put("phase", epoch.phase()); put("epoch", epoch.epoch()); put("layer", l.name()); put("weights", l.weights())
                 put("oscillating_fraction", l.oscillatingFraction()); put("mean_frequency", l.meanFrequency())
-                put("frozen_fraction", l.frozenFraction())
+                put("frozen_fraction", l.frozenFraction()); put("oscillating_unfrozen_fraction", l.oscillatingUnfrozenFraction())
             }
         }
     }

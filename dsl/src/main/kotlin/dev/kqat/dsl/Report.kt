@@ -22,6 +22,8 @@ data class PhaseOutcome(
     @SerialName("mean_oscillation_frequency") val meanOscillationFrequency: Double? = null,
     /** Share of tracked weights frozen, when the phase freezes. */
     @SerialName("frozen_fraction") val frozenFraction: Double? = null,
+    /** Share of tracked weights oscillating and not frozen (equals the oscillating share without freezing). */
+    @SerialName("oscillating_unfrozen_fraction") val oscillatingUnfrozenFraction: Double? = null,
 )
 
 /** `report.json`: the figures of benchmark.md for the run's last phase, plus each phase's outcome. */
@@ -37,6 +39,7 @@ data class Report(
     @SerialName("test_top1_no_bn_reestimation") val testTop1NoBnReestimation: Double? = null,
     @SerialName("oscillating_fraction") val oscillatingFraction: Double? = null,
     @SerialName("frozen_fraction") val frozenFraction: Double? = null,
+    @SerialName("oscillating_unfrozen_fraction") val oscillatingUnfrozenFraction: Double? = null,
     val phases: List<PhaseOutcome>,
 )
 

@@ -3,6 +3,8 @@ package dev.kqat.dsl
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeGreaterThanOrEqual
+import io.kotest.matchers.doubles.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.jsonObject
@@ -61,6 +63,9 @@ class ExperimentRunnerSpec : FunSpec({
         report.testTop1NoBnReestimation!! shouldBeGreaterThan 0.0
         report.oscillatingFraction!! shouldBeGreaterThan 0.0
         report.frozenFraction!! shouldBeGreaterThan 0.0
+        // Weights still free to flip: the oscillating ones minus those of them that are frozen.
+        report.oscillatingUnfrozenFraction!! shouldBeLessThanOrEqual report.oscillatingFraction!!
+        report.oscillatingUnfrozenFraction!! shouldBeGreaterThanOrEqual report.oscillatingFraction!! - report.frozenFraction!! - 1e-9
         val json = Json.parseToJsonElement(Files.readString(dir.resolve("report.json"))).jsonObject
         for (key in listOf("oscillating_fraction", "frozen_fraction", "test_top1_no_bn_reestimation")) {
             json[key]!!.jsonPrimitive.content.toDouble() shouldBeGreaterThan 0.0
@@ -75,6 +80,8 @@ class ExperimentRunnerSpec : FunSpec({
         scalars.getValue("qat/test_top1").last().toDouble() shouldBe (report.testTop1 plusOrMinus 1e-6)
         scalars.getValue("qat/oscillating_fraction").last().toDouble() shouldBe (report.oscillatingFraction!! plusOrMinus 1e-6)
         scalars.getValue("qat/frozen_fraction").last().toDouble() shouldBe (report.frozenFraction!! plusOrMinus 1e-6)
+        scalars.getValue("qat/oscillating_unfrozen_fraction").last().toDouble() shouldBe
+            (report.oscillatingUnfrozenFraction!! plusOrMinus 1e-6)
         scalars.keys.count { it.startsWith("qat/oscillating_share/") } shouldBe 21
         scalars.getValue("qat/loss").size shouldBe 64 / 10
         // kqat report: both pictures, as PNGs that decode.

@@ -67,10 +67,12 @@ class ConsoleProgress(
             ),
         )
         epoch.oscillations()?.let { o ->
+            // Frozen weights keep their decaying frequency for a while: say how many are still free to flip.
+            val unfrozen = if (o.frozenFraction() > 0) " (%.2f %% oscillating and not frozen)".format(100 * o.oscillatingUnfrozenFraction()) else ""
             out.println(
-                "[%s] oscillating %.2f %% of %d tracked weights (frequency > %s), mean frequency %.4f, frozen %.2f %%".format(
+                "[%s] oscillating %.2f %% of %d tracked weights (frequency > %s), mean frequency %.4f, frozen %.2f %%%s".format(
                     epoch.phase(), 100 * o.oscillatingFraction(), o.layers().sumOf { it.weights() }, o.threshold(),
-                    o.meanFrequency(), 100 * o.frozenFraction(),
+                    o.meanFrequency(), 100 * o.frozenFraction(), unfrozen,
                 ),
             )
         }

@@ -82,6 +82,7 @@ public final class TensorBoardLog implements RunListener, AutoCloseable {
       scalar(p + "oscillating_fraction", at, o.oscillatingFraction());
       scalar(p + "mean_oscillation_frequency", at, o.meanFrequency());
       scalar(p + "frozen_fraction", at, o.frozenFraction());
+      scalar(p + "oscillating_unfrozen_fraction", at, o.oscillatingUnfrozenFraction());
       for (OscillationMetrics.Layer l : o.layers()) {
         scalar(p + "oscillating_share/" + l.name(), at, l.oscillatingFraction());
       }

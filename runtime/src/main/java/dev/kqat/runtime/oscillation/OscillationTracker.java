@@ -157,16 +157,22 @@ public final class OscillationTracker {
   }
 
   /**
-   * [oscillating count, frequency sum, frozen count, elements]: weights whose frequency is above
-   * {@code threshold}, for the per-layer and whole-model reports.
+   * [oscillating count, frequency sum, frozen count, oscillating and not frozen count, elements]:
+   * oscillating = frequency above {@code threshold}; for the per-layer and whole-model reports.
    */
   public Operand<TFloat32> statistics(Ops tf, float threshold) {
     Operand<TInt32> all = tf.constant(allAxes());
-    Operand<TFloat32> oscillating = tf.reduceSum(
-        tf.dtypes.cast(tf.math.greater(frequency, tf.constant(threshold)), TFloat32.class), all);
-    Operand<TFloat32> frozenCount = freezing == null ? tf.constant(0f) : tf.reduceSum(frozen, all);
-    return tf.stack(List.of(oscillating, tf.reduceSum(frequency, all), frozenCount,
-        tf.constant((float) shape.size())));
+    Operand<TFloat32> oscillatingMask =
+        tf.dtypes.cast(tf.math.greater(frequency, tf.constant(threshold)), TFloat32.class);
+    Operand<TFloat32> frozenCount = tf.constant(0f);
+    Operand<TFloat32> oscillatingUnfrozen = tf.reduceSum(oscillatingMask, all);
+    if (freezing != null) {
+      // A frozen weight keeps its decaying frequency for a while although its integer no longer moves.
+      frozenCount = tf.reduceSum(frozen, all);
+      oscillatingUnfrozen = tf.reduceSum(tf.math.mul(oscillatingMask, tf.math.sub(tf.constant(1f), frozen)), all);
+    }
+    return tf.stack(List.of(tf.reduceSum(oscillatingMask, all), tf.reduceSum(frequency, all), frozenCount,
+        oscillatingUnfrozen, tf.constant((float) shape.size())));
   }
 
   private int[] allAxes() {

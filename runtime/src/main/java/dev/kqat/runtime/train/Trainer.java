@@ -257,9 +257,10 @@ public final class Trainer {
       TFloat32 rows = (TFloat32) r.get(0);
       List<OscillationTracker> trackers = graph.trackers();
       for (int i = 0; i < trackers.size(); i++) {
-        double weights = rows.getFloat(i, 3);
+        double weights = rows.getFloat(i, 4);
         layers.add(new OscillationMetrics.Layer(trackers.get(i).name(), (long) weights,
-            rows.getFloat(i, 0) / weights, rows.getFloat(i, 1) / weights, rows.getFloat(i, 2) / weights));
+            rows.getFloat(i, 0) / weights, rows.getFloat(i, 1) / weights, rows.getFloat(i, 2) / weights,
+            rows.getFloat(i, 3) / weights));
       }
     }
     return OscillationMetrics.of(graph.setup().oscillations().tracking().threshold(), layers);

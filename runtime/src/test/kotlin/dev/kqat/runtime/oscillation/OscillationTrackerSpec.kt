@@ -16,7 +16,10 @@ import org.tensorflow.types.TFloat32
 /** algorithms.md §1.4 (tracking) and §1.7 (freezing) on hand-made integer sequences. */
 class OscillationTrackerSpec : FunSpec({
 
-    /** Feeds each row of [sequence] as one tracked forward; returns per step the pinned integers and the state. */
+    /**
+     * Feeds each row of [sequence] as one tracked forward; returns per step the pinned integers, the state
+     * and the report's `statistics` with an oscillation threshold of [STATISTICS_THRESHOLD].
+     */
     fun track(
         sequence: List<FloatArray>,
         momentum: Double,
@@ -32,6 +35,7 @@ class OscillationTrackerSpec : FunSpec({
         val threshold = tf.placeholder(TFloat32::class.java)
         val pinned = tracker.pinIntegers(tf, tf.reshape(integers, tf.constant(longArrayOf(size))))
         val updates = tracker.update(tf, pinned, if (freezing == null) null else threshold, pinned)
+        val statistics = tracker.statistics(tf, STATISTICS_THRESHOLD)
         val state = listOf("frequency", "direction", "previous_integer") +
             (if (freezing == null) emptyList() else listOf("frozen", "frozen_integer"))
         Session(g).use { s ->
@@ -44,7 +48,11 @@ class OscillationTrackerSpec : FunSpec({
                         val used = r.run().use { (it.get(0) as TFloat32).toFloatArray() }
                         val fetch = s.runner()
                         state.forEach { fetch.fetch(params.get("layer/weight/oscillation/$it").variable()) }
-                        fetch.run().use { res -> mapOf("used" to used) + state.indices.associate { k -> state[k] to (res.get(k) as TFloat32).toFloatArray() } }
+                        fetch.fetch(statistics)
+                        fetch.run().use { res ->
+                            mapOf("used" to used, "statistics" to (res.get(state.size) as TFloat32).toFloatArray()) +
+                                state.indices.associate { k -> state[k] to (res.get(k) as TFloat32).toFloatArray() }
+                        }
                     }
                 }
             }
@@ -104,6 +112,7 @@ class OscillationTrackerSpec : FunSpec({
         val direction = IntArray(3)
         val frequency = DoubleArray(3)
         var everFrozen = false
+        var frozenStillAboveThreshold = false
         for ((t, row) in rows.withIndex()) {
             val used = FloatArray(3) { if (frozen[it]) frozenValue[it] else row[it] }
             withClue("step $t pinned integers") { steps[t].getValue("used").toList() shouldBe used.toList() }
@@ -126,9 +135,20 @@ class OscillationTrackerSpec : FunSpec({
             withClue("step $t") {
                 steps[t].getValue("frozen").toList() shouldBe frozen.map { if (it) 1f else 0f }
                 steps[t].getValue("frozen_integer").toList() shouldBe frozenValue.toList()
+                // Report figures: oscillating, frequency sum, frozen, oscillating and not frozen, elements.
+                val above = BooleanArray(3) { frequency[it] > STATISTICS_THRESHOLD }
+                val statistics = steps[t].getValue("statistics")
+                statistics[0] shouldBe above.count { it }.toFloat()
+                statistics[1].toDouble() shouldBe (frequency.sum() plusOrMinus 1e-6)
+                statistics[2] shouldBe frozen.count { it }.toFloat()
+                statistics[3] shouldBe (0 until 3).count { above[it] && !frozen[it] }.toFloat()
+                statistics[4] shouldBe 3f
             }
+            if ((0 until 3).any { frozen[it] && frequency[it] > STATISTICS_THRESHOLD }) frozenStillAboveThreshold = true
         }
         everFrozen shouldBe true
+        // A just-frozen weight still counts as oscillating but not as oscillating and not frozen.
+        frozenStillAboveThreshold shouldBe true
         // Column 0 froze while oscillating and then ignored the jumps to 3 and -2.
         frozen[0] shouldBe true
         steps[7].getValue("used")[0] shouldBe steps[8].getValue("used")[0]
@@ -136,3 +156,5 @@ class OscillationTrackerSpec : FunSpec({
         steps[8].getValue("used")[2] shouldBe -2f
     }
 })
+
+private const val STATISTICS_THRESHOLD = 0.2f
