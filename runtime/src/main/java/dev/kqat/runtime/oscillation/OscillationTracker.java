@@ -164,15 +164,16 @@ public final class OscillationTracker {
     Operand<TInt32> all = tf.constant(allAxes());
     Operand<TFloat32> oscillatingMask =
         tf.dtypes.cast(tf.math.greater(frequency, tf.constant(threshold)), TFloat32.class);
+    Operand<TFloat32> oscillating = tf.reduceSum(oscillatingMask, all);
     Operand<TFloat32> frozenCount = tf.constant(0f);
-    Operand<TFloat32> oscillatingUnfrozen = tf.reduceSum(oscillatingMask, all);
+    Operand<TFloat32> oscillatingUnfrozen = oscillating;
     if (freezing != null) {
       // A frozen weight keeps its decaying frequency for a while although its integer no longer moves.
       frozenCount = tf.reduceSum(frozen, all);
       oscillatingUnfrozen = tf.reduceSum(tf.math.mul(oscillatingMask, tf.math.sub(tf.constant(1f), frozen)), all);
     }
-    return tf.stack(List.of(tf.reduceSum(oscillatingMask, all), tf.reduceSum(frequency, all), frozenCount,
-        oscillatingUnfrozen, tf.constant((float) shape.size())));
+    return tf.stack(List.of(oscillating, tf.reduceSum(frequency, all), frozenCount, oscillatingUnfrozen,
+        tf.constant((float) shape.size())));
   }
 
   private int[] allAxes() {
