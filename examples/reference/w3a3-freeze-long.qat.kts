@@ -4,5 +4,5 @@
 experiment("reference-w3a3-freeze-long") {
     referenceTask()
     referenceQat(bits = 3, epochs = 10)
-    referenceFreezing()
+    referenceFreezing(bits = 3)
 }

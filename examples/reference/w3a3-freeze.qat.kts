@@ -5,5 +5,5 @@
 experiment("reference-w3a3-freeze") {
     referenceTask()
     referenceQat(bits = 3)
-    referenceFreezing()
+    referenceFreezing(bits = 3)
 }

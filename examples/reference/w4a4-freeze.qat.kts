@@ -5,5 +5,5 @@
 experiment("reference-w4a4-freeze") {
     referenceTask()
     referenceQat(bits = 4)
-    referenceFreezing()
+    referenceFreezing(bits = 4)
 }

@@ -25,9 +25,25 @@ fun ExperimentBuilder.referenceTask() {
 }
 
 /**
+ * The published MobileNetV2 recipe's per-bit QAT settings (algorithms.md §1.11) that benchmark.md's
+ * reference task uses: learning rate 0.01 at 3 bits and 0.0033 at 4 bits, weight decay 2.5e-5
+ * (5e-5 for 4-bit freezing).
+ */
+object ReferenceRecipe {
+    fun learningRate(bits: Int): Double = when (bits) {
+        3 -> 0.01
+        4 -> 0.0033
+        else -> throw IllegalArgumentException("the reference task defines W3A3 and W4A4, not $bits bits")
+    }
+
+    fun weightDecay(bits: Int, freezing: Boolean): Double = if (freezing && bits == 4) 5e-5 else 2.5e-5
+}
+
+/**
  * Reference QAT: W[bits]A[bits] LSQ, MSE range init (per tensor), first/last layer 8 bits, 3 epochs;
- * SGD 0.9 lr 0.01 cosine for weights, Adam lr 1e-5 without weight decay for step sizes; oscillations
- * tracked (threshold 0.005); BN re-estimation over 50 training batches before each evaluation.
+ * SGD 0.9 with [ReferenceRecipe]'s per-bit learning rate (cosine to 0) and weight decay for weights,
+ * Adam lr 1e-5 without weight decay for step sizes; oscillations tracked (threshold 0.005); BN
+ * re-estimation over 50 training batches before each evaluation.
  * The cosine is stepped once per epoch, as the official implementation's `CosineAnnealingLR`
  * (algorithms.md §1.9): a per-step cosine leaves the last epoch near lr 0 and halves the share of
  * oscillating weights (docs/benchmarks.md).
@@ -40,7 +56,10 @@ fun ExperimentBuilder.referenceQat(bits: Int, epochs: Int = 3) {
     }
     qat {
         this.epochs = epochs
-        optimizer = sgd(lr = perEpoch(cosine(0.01, 0.0)), momentum = 0.9, weightDecay = 5e-5)
+        optimizer = sgd(
+            lr = perEpoch(cosine(ReferenceRecipe.learningRate(bits), 0.0)), momentum = 0.9,
+            weightDecay = ReferenceRecipe.weightDecay(bits, freezing = false),
+        )
         quantizerOptimizer = adam(lr = constant(1e-5))
     }
     oscillations { track(threshold = 0.005) }
@@ -52,7 +71,11 @@ fun ExperimentBuilder.referenceDampening() {
     oscillations { dampen(weight = cosine(0.0, 0.1), after = 0.25) }
 }
 
-/** Variant (c): iterative freezing, threshold cosine 0.1 → 0.01 starting after 25 % of steps. */
-fun ExperimentBuilder.referenceFreezing() {
+/**
+ * Variant (c): iterative freezing, threshold cosine 0.1 → 0.01 starting after 25 % of steps, with
+ * the recipe's weight decay for freezing at [bits].
+ */
+fun ExperimentBuilder.referenceFreezing(bits: Int) {
     oscillations { freeze(threshold = cosine(0.1, 0.01), after = 0.25) }
+    qat { optimizer = optimizer.copy(weightDecay = ReferenceRecipe.weightDecay(bits, freezing = true)) }
 }

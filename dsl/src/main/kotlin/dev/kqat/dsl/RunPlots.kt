@@ -76,7 +76,7 @@ object RunPlots {
         val distances = mutableListOf<Double>()
         TrainingGraph(RuntimeMapping.setup(e, qat, quantization)).use { graph ->
             Session(graph.graph()).use { session ->
-                CheckpointStore.restore(session, graph, checkpoint, false)
+                CheckpointStore.restore(session, graph, checkpoint)
                 for (q in graph.quantizers().filter { it.name().endsWith("/weight") && it.spec().bits() <= maxBits }) {
                     val kernel = graph.quantizerInputs().getValue(q.name())
                     session.runner().fetch(kernel).fetch(q.scale()).run().use { r ->

@@ -44,12 +44,12 @@ public final class Quantizer {
     this.scaleShape = scaleShape;
     this.channels = (int) Math.max(1, scaleShape.size());
     IntRange initial = IntRange.signed(spec.bits());
-    ParamRole scaleRole = spec.learnable() ? ParamRole.QUANTIZER : ParamRole.STATE;
+    ParamRole scaleRole = spec.learnable() ? ParamRole.QUANTIZER : ParamRole.QUANTIZER_RANGE;
     this.scale = params.getOrCreate(name + "/scale", scaleShape, scaleRole, s -> params.fill(s, 1f));
     this.lowest =
-        params.getOrCreate(name + "/n", Shape.scalar(), ParamRole.STATE, s -> params.fill(s, initial.n()));
+        params.getOrCreate(name + "/n", Shape.scalar(), ParamRole.QUANTIZER_RANGE, s -> params.fill(s, initial.n()));
     this.highest =
-        params.getOrCreate(name + "/p", Shape.scalar(), ParamRole.STATE, s -> params.fill(s, initial.p()));
+        params.getOrCreate(name + "/p", Shape.scalar(), ParamRole.QUANTIZER_RANGE, s -> params.fill(s, initial.p()));
     this.scaleFeed = tf.placeholder(TFloat32.class, Placeholder.shape(scaleShape));
     this.lowestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     this.highestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));

@@ -1,6 +1,7 @@
 package dev.kqat.runtime.train;
 
 import dev.kqat.runtime.nn.Param;
+import dev.kqat.runtime.nn.ParamRole;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -10,9 +11,11 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
@@ -123,31 +126,49 @@ public final class CheckpointStore {
   }
 
   /**
-   * Loads the variables of {@code checkpoint} into {@code graph}. With {@code partial}, only the
-   * variables present in both with equal shapes are loaded (FP32 weights into a QAT graph);
-   * otherwise every graph variable must be there.
-   *
-   * @return names of graph variables that were not loaded
+   * Loads every variable of {@code graph} from {@code checkpoint}, which must hold all of them with
+   * the same shapes: a run resumed from its own checkpoint, optimizer slots and trackers included.
    */
-  public static List<String> restore(Session session, TrainingGraph graph, Path checkpoint, boolean partial) {
+  public static void restore(Session session, TrainingGraph graph, Path checkpoint) {
     Map<String, String> manifest = readManifest(checkpoint);
-    List<Param> toLoad = new ArrayList<>();
     List<String> missing = new ArrayList<>();
     for (Param p : graph.params().all()) {
       String shape = manifest.get(p.name());
-      if (shape != null && shape.equals(shapeText(p.shape()))) {
-        toLoad.add(p);
-      } else {
+      if (shape == null || !shape.equals(shapeText(p.shape()))) {
         missing.add(p.name() + (shape == null ? "" : " (shape " + shape + " ≠ " + shapeText(p.shape()) + ")"));
       }
     }
-    if (!partial && !missing.isEmpty()) {
+    if (!missing.isEmpty()) {
       throw new IllegalStateException(
           checkpoint + ": does not match this experiment's graph; missing or different: " + missing);
     }
+    load(session, graph, checkpoint, graph.params().all());
+  }
+
+  /**
+   * Starts a phase from another phase's checkpoint: loads the variables that {@linkplain
+   * ParamRole#isHandedOver() cross phases} (weights, BN parameters and statistics, quantizer
+   * parameters) and are in the checkpoint with the same shape. Optimizer slots, trackers and other
+   * per-phase state keep their initial values, as a fresh optimizer would.
+   *
+   * @return names of the variables loaded
+   */
+  public static Set<String> handOver(Session session, TrainingGraph graph, Path checkpoint) {
+    Map<String, String> manifest = readManifest(checkpoint);
+    List<Param> toLoad = graph.params().all().stream()
+        .filter(p -> p.role().isHandedOver())
+        .filter(p -> shapeText(p.shape()).equals(manifest.get(p.name())))
+        .toList();
     if (toLoad.isEmpty()) {
-      throw new IllegalStateException(checkpoint + ": holds none of this graph's variables");
+      throw new IllegalStateException(checkpoint + ": holds none of this model's variables");
     }
+    load(session, graph, checkpoint, toLoad);
+    Set<String> names = new LinkedHashSet<>();
+    toLoad.forEach(p -> names.add(p.name()));
+    return names;
+  }
+
+  private static void load(Session session, TrainingGraph graph, Path checkpoint, List<Param> toLoad) {
     Ops tf = graph.tf();
     String[] names = toLoad.stream().map(Param::name).toArray(String[]::new);
     String[] slices = new String[names.length];
@@ -167,7 +188,6 @@ public final class CheckpointStore {
       assigns.forEach(r::addTarget);
       r.run();
     }
-    return missing;
   }
 
   private static Map<String, String> readManifest(Path checkpoint) {

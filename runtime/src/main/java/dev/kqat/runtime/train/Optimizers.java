@@ -44,7 +44,7 @@ final class Optimizers {
       Param p = params.get(i);
       Operand<TFloat32> g = withDecay(tf, grads.get(i), p.variable(), config.weightDecay());
       Variable<TFloat32> accum =
-          store.getOrCreate("opt/" + group + "/" + p.name() + "/momentum", p.shape(), ParamRole.STATE,
+          store.getOrCreate("opt/" + group + "/" + p.name() + "/momentum", p.shape(), ParamRole.OPTIMIZER_SLOT,
               s -> store.fill(s, 0f));
       ops.add(tf.train.applyMomentum(p.variable(), accum, learningRate, g, momentum,
           ApplyMomentum.useNesterov(config.nesterov())));
@@ -65,19 +65,19 @@ final class Optimizers {
     Operand<TFloat32> eps = tf.constant((float) config.epsilon());
     Variable<TFloat32> b1Power =
         store.getOrCreate("opt/" + group + "/beta1_power", org.tensorflow.ndarray.Shape.scalar(),
-            ParamRole.STATE, s -> store.fill(s, (float) config.beta1()));
+            ParamRole.OPTIMIZER_SLOT, s -> store.fill(s, (float) config.beta1()));
     Variable<TFloat32> b2Power =
         store.getOrCreate("opt/" + group + "/beta2_power", org.tensorflow.ndarray.Shape.scalar(),
-            ParamRole.STATE, s -> store.fill(s, (float) config.beta2()));
+            ParamRole.OPTIMIZER_SLOT, s -> store.fill(s, (float) config.beta2()));
     List<Op> applies = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       Param p = params.get(i);
       Operand<TFloat32> g = withDecay(tf, grads.get(i), p.variable(), config.weightDecay());
       Variable<TFloat32> m =
-          store.getOrCreate("opt/" + group + "/" + p.name() + "/m", p.shape(), ParamRole.STATE,
+          store.getOrCreate("opt/" + group + "/" + p.name() + "/m", p.shape(), ParamRole.OPTIMIZER_SLOT,
               s -> store.fill(s, 0f));
       Variable<TFloat32> v =
-          store.getOrCreate("opt/" + group + "/" + p.name() + "/v", p.shape(), ParamRole.STATE,
+          store.getOrCreate("opt/" + group + "/" + p.name() + "/v", p.shape(), ParamRole.OPTIMIZER_SLOT,
               s -> store.fill(s, 0f));
       applies.add(tf.train.applyAdam(p.variable(), m, v, b1Power, b2Power, learningRate, b1, b2, eps, g));
     }

@@ -14,11 +14,13 @@ import dev.kqat.runtime.models.KerasLayout;
 import dev.kqat.runtime.nn.LayerInfo;
 import dev.kqat.runtime.oscillation.OscillationTracker;
 import dev.kqat.runtime.quant.Calibration;
+import dev.kqat.runtime.quant.Quantizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.types.TFloat32;
@@ -57,20 +59,22 @@ public final class Trainer {
         throw new IllegalArgumentException(
             resumeFrom + ": belongs to phase '" + st.phase() + "', not '" + plan.phase() + "'");
       }
-      CheckpointStore.restore(session, graph, resumeFrom, false);
+      CheckpointStore.restore(session, graph, resumeFrom);
       startEpoch = st.epoch();
       globalStep = st.globalStep();
       lastCheckpoint = resumeFrom.toString();
     } else {
+      session.initialize();
+      Set<String> handedOver = Set.of();
       if (initFrom != null && KerasH5Weights.isH5(initFrom)) {
-        session.initialize();
         importKeras(plan.phase(), initFrom);
       } else if (initFrom != null) {
-        CheckpointStore.restore(session, graph, initFrom, true);
-      } else {
-        session.initialize();
+        handedOver = CheckpointStore.handOver(session, graph, initFrom);
       }
-      calibrate(plan);
+      // Quantizers that came trained from the previous phase keep their step sizes and ranges.
+      Set<String> inherited = handedOver;
+      calibrate(plan, graph.quantizers().stream()
+          .filter(q -> !inherited.contains(q.name() + "/scale")).toList());
     }
     int stepsPerEpoch = plan.train().batchCount(plan.batchSize(), true);
     long totalSteps = (long) stepsPerEpoch * plan.epochs();
@@ -202,8 +206,8 @@ public final class Trainer {
     listener.weightsImported(phase, file, r.loaded(), r.skipped());
   }
 
-  private void calibrate(PhasePlan plan) {
-    if (graph.quantizers().isEmpty()) {
+  private void calibrate(PhasePlan plan, List<Quantizer> quantizers) {
+    if (quantizers.isEmpty()) {
       return;
     }
     long start = System.nanoTime();
@@ -213,11 +217,11 @@ public final class Trainer {
       for (int i = 0; i < Math.max(1, plan.calibrationBatches()) && it.hasNext(); i++) {
         batches.add(it.next());
       }
-      Calibration.run(session, graph.quantizers(), graph.quantizerInputs(), graph.images(), batches);
+      Calibration.run(session, quantizers, graph.quantizerInputs(), graph.images(), batches);
     } finally {
       batches.forEach(Batch::close);
     }
-    listener.calibrated(plan.phase(), graph.quantizers().size(), (System.nanoTime() - start) / 1e9);
+    listener.calibrated(plan.phase(), quantizers.size(), (System.nanoTime() - start) / 1e9);
   }
 
   private float[] step(Batch b, double lrW, double lrQ, double progress, long globalStep, long seed) {
