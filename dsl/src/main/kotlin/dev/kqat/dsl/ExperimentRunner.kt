@@ -31,13 +31,36 @@ class ExperimentRunner(
         /** TensorBoard scalars of the same figures: `tensorboard --logdir RUN_DIR/tensorboard`. */
         const val TENSORBOARD_DIR = "tensorboard"
 
-        /** Continues the run in [runDir] from its `experiment.json` and checkpoints. */
-        fun resume(runDir: Path, listener: RunListener = object : RunListener {}, cache: PretrainCache = PretrainCache()): Report {
-            val file = runDir.resolve(EXPERIMENT_FILE)
-            require(Files.isRegularFile(file)) { "$runDir: not a kqat run directory (no $EXPERIMENT_FILE)" }
-            val e = experimentFromJson(Files.readString(file))
+        /**
+         * Continues the unfinished run in [runDir] from its `experiment.json` and checkpoints; with
+         * [expected], the run must be of that experiment (a script given beside `--resume`).
+         */
+        fun resume(
+            runDir: Path,
+            listener: RunListener = object : RunListener {},
+            cache: PretrainCache = PretrainCache(),
+            expected: Experiment? = null,
+        ): Report {
+            val e = storedExperiment(runDir)
+            if (expected != null && e.withoutSource() != expected.withoutSource()) {
+                throw IllegalArgumentException(
+                    "$runDir: holds a run of experiment '${e.name}', not of the given script's '${expected.name}' " +
+                        "(or the same name with other settings); resume without the script, or choose another --out")
+            }
+            if (Files.exists(runDir.resolve(REPORT_FILE))) {
+                throw IllegalStateException("$runDir: the run already finished ($REPORT_FILE is there); start a new run with another --out")
+            }
             return ExperimentRunner(e, runDir, listener, cache).run(resume = true)
         }
+
+        /** The experiment a run directory was started with. */
+        fun storedExperiment(runDir: Path): Experiment {
+            val file = runDir.resolve(EXPERIMENT_FILE)
+            require(Files.isRegularFile(file)) { "$runDir: not a kqat run directory (no $EXPERIMENT_FILE)" }
+            return readExperimentFile(file)
+        }
+
+        private fun Experiment.withoutSource() = copy(sourceFile = null, sourceLines = emptyMap())
     }
 
     fun run(resume: Boolean = false): Report {

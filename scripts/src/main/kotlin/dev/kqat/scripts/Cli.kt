@@ -20,7 +20,7 @@ import com.github.ajalt.clikt.parameters.types.path
 import dev.kqat.dsl.Experiment
 import dev.kqat.dsl.ExperimentRunner
 import dev.kqat.dsl.ExperimentValidationException
-import dev.kqat.dsl.experimentFromJson
+import dev.kqat.dsl.readExperimentFile
 import dev.kqat.runtime.data.DatasetException
 import dev.kqat.runtime.train.DivergenceException
 import java.nio.file.Files
@@ -57,8 +57,10 @@ class RunCommand : CliktCommand(name = "run") {
                 return
             }
             val report = if (resume != null) {
+                // A script beside --resume names the experiment the folder must hold.
+                val expected = script?.let { Overrides.apply(load(), sets) }
                 echo("resuming ${resume}", err = true)
-                ExperimentRunner.resume(resume!!, progress)
+                ExperimentRunner.resume(resume!!, progress, expected = expected)
             } else {
                 val experiment = Overrides.apply(load(), sets)
                 val dir = out ?: Path.of("runs", "${experiment.name}-${LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))}")
@@ -94,10 +96,7 @@ class RunCommand : CliktCommand(name = "run") {
     }
 
     private fun load(): Experiment {
-        experimentFile?.let { f ->
-            if (!Files.isRegularFile(f)) throw IllegalArgumentException("$f: experiment file not found")
-            return experimentFromJson(Files.readString(f))
-        }
+        experimentFile?.let { return readExperimentFile(it) }
         val file = script ?: throw IllegalArgumentException("give a script FILE.qat.kts, --experiment FILE.json or --resume DIR")
         return ScriptHost().evaluate(file.toFile(), scriptArgs.toTypedArray())
     }

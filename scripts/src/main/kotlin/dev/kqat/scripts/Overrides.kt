@@ -18,20 +18,20 @@ object Overrides {
     fun apply(experiment: Experiment, assignments: List<String>): Experiment {
         if (assignments.isEmpty()) return experiment
         var tree: JsonElement = ExperimentJson.encodeToJsonElement(Experiment.serializer(), experiment)
+        var result = experiment
+        // One assignment at a time, so that a value of the wrong type is reported with its own --set.
         for (a in assignments) {
             val eq = a.indexOf('=')
             require(eq > 0) { "--set $a: expected path=value" }
             val path = a.substring(0, eq).split('.')
-            val raw = a.substring(eq + 1)
-            val value = runCatching { ExperimentJson.parseToJsonElement(raw) }.getOrElse { JsonPrimitive(raw) }
-            tree = set(tree, path, value, a)
-        }
-        val result = try {
-            ExperimentJson.decodeFromJsonElement(Experiment.serializer(), tree)
-        } catch (e: SerializationException) {
-            throw IllegalArgumentException("--set: ${e.message}", e)
-        } catch (e: IllegalArgumentException) {
-            throw IllegalArgumentException("--set: ${e.message}", e)
+            tree = set(tree, path, value(a.substring(eq + 1)), a)
+            result = try {
+                ExperimentJson.decodeFromJsonElement(Experiment.serializer(), tree)
+            } catch (e: SerializationException) {
+                throw IllegalArgumentException("--set $a: ${e.message?.lineSequence()?.first()}", e)
+            } catch (e: IllegalArgumentException) {
+                throw IllegalArgumentException("--set $a: ${e.message?.lineSequence()?.first()}", e)
+            }
         }
         // The JSON dialect ignores unknown keys; a typo in a path must not pass silently.
         val check = ExperimentJson.encodeToJsonElement(Experiment.serializer(), result)
@@ -41,6 +41,14 @@ object Overrides {
             requireNotNull(node) { "--set $a: no such field '${a.substringBefore('=')}'" }
         }
         return result
+    }
+
+    /** JSON numbers, booleans, null, objects and quoted strings as such; any other word as a string. */
+    private fun value(raw: String): JsonElement {
+        val parsed = runCatching { ExperimentJson.parseToJsonElement(raw) }.getOrNull()
+        val bareWord = parsed is JsonPrimitive && !parsed.isString && parsed !is JsonNull &&
+            parsed.content.toDoubleOrNull() == null && parsed.content !in setOf("true", "false")
+        return if (parsed == null || bareWord) JsonPrimitive(raw) else parsed
     }
 
     private fun set(node: JsonElement, path: List<String>, value: JsonElement, original: String): JsonElement {

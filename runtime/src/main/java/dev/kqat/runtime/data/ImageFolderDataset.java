@@ -88,7 +88,12 @@ public final class ImageFolderDataset implements Dataset, AutoCloseable {
         throw new DatasetException(splitDir.resolve(name) + ": class '" + name + "' is not among the training classes");
       }
       try (Stream<Path> images = Files.list(splitDir.resolve(name))) {
-        images.filter(ImageFolderDataset::isImage).map(Path::toString).sorted().forEach(f -> {
+        List<String> found = images.filter(ImageFolderDataset::isImage).map(Path::toString).sorted().toList();
+        if (found.isEmpty()) {
+          // A class without examples would train a classifier row that never sees data.
+          throw new DatasetException(splitDir.resolve(name) + ": class folder holds no image (.jpg, .jpeg, .png or .bmp)");
+        }
+        found.forEach(f -> {
           files.add(f);
           labels.add(label);
         });

@@ -1,0 +1,6 @@
+experiment("missing-dataset") {
+    data {
+        fashionMnist("/nonexistent/fashion-mnist")
+    }
+    pretrain { epochs = 1 }
+}

@@ -1,0 +1,2 @@
+val experiments = 2
+experiments * 21

@@ -1,0 +1,5 @@
+experiment("syntax-error") {
+    data {
+        batchSize =
+    }
+}

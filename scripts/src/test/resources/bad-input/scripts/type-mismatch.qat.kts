@@ -1,0 +1,6 @@
+experiment("type-mismatch") {
+    data {
+        batchSize = "large"
+    }
+    pretrain { epochs = 1 }
+}

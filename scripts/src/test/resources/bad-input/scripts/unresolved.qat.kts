@@ -1,0 +1,6 @@
+experiment("unresolved") {
+    model {
+        mobilenetV9()
+    }
+    pretrain { epochs = 1 }
+}
