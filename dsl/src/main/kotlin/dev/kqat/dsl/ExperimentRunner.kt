@@ -65,14 +65,16 @@ class ExperimentRunner(
 
     fun run(resume: Boolean = false): Report {
         Validation.requireValid(experiment)
-        prepareDirectory(resume)
-        // Load data before building anything: a corrupt file fails fast, naming the file.
-        val (train, test) = RuntimeMapping.loadData(experiment)
-        try {
-            return runPhases(train, test)
-        } finally {
-            (train as? AutoCloseable)?.close()
-            (test as? AutoCloseable)?.close()
+        RunLock.acquire(runDir).use {
+            prepareDirectory(resume)
+            // Load data before building anything: a corrupt file fails fast, naming the file.
+            val (train, test) = RuntimeMapping.loadData(experiment)
+            try {
+                return runPhases(train, test)
+            } finally {
+                (train as? AutoCloseable)?.close()
+                (test as? AutoCloseable)?.close()
+            }
         }
     }
 

@@ -21,7 +21,18 @@ import java.nio.file.StandardOpenOption
 class MetricsLog(file: Path, private val stepEvery: Int = 10) : RunListener, AutoCloseable {
     private val out: BufferedWriter = Files.newBufferedWriter(
         file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE,
-    )
+    ).also { w ->
+        // A run killed in the middle of a line leaves it unterminated; the resumed run starts a new line.
+        if (Files.size(file) > 0 && lastByte(file) != '\n'.code) {
+            w.newLine()
+            w.flush()
+        }
+    }
+
+    private fun lastByte(file: Path): Int = java.io.RandomAccessFile(file.toFile(), "r").use { f ->
+        f.seek(f.length() - 1)
+        f.read()
+    }
 
     private fun write(event: String, fill: JsonObjectBuilder.() -> Unit) {
         val line = buildJsonObject {

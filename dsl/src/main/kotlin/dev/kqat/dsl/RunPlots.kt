@@ -52,7 +52,8 @@ object RunPlots {
         val metrics = runDir.resolve(ExperimentRunner.METRICS_FILE)
         if (!Files.isRegularFile(metrics)) return null
         val rows = Files.readAllLines(metrics).filter { it.isNotBlank() }
-            .map { Json.parseToJsonElement(it).jsonObject }
+            // A run killed mid-write can leave one torn line; it carries nothing to draw.
+            .mapNotNull { runCatching { Json.parseToJsonElement(it).jsonObject }.getOrNull() }
             .filter { it.string("event") == "oscillation" }
         if (rows.isEmpty()) return null
         val data = mapOf(

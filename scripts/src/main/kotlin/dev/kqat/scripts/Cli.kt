@@ -22,6 +22,7 @@ import dev.kqat.dsl.ExperimentRunner
 import dev.kqat.dsl.ExperimentValidationException
 import dev.kqat.dsl.readExperimentFile
 import dev.kqat.runtime.data.DatasetException
+import dev.kqat.runtime.train.CheckpointWriteException
 import dev.kqat.runtime.train.DivergenceException
 import java.nio.file.Files
 import java.nio.file.Path
@@ -78,6 +79,10 @@ class RunCommand : CliktCommand(name = "run") {
         } catch (e: IllegalArgumentException) {
             fail(e.message, 2)
         } catch (e: IllegalStateException) {
+            fail(e.message, 2)
+        } catch (e: CheckpointWriteException) {
+            fail(e.message, 2)
+        } catch (e: java.io.UncheckedIOException) {
             fail(e.message, 2)
         } catch (e: DivergenceException) {
             fail(e.message, 3)

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
@@ -53,27 +54,23 @@ public final class CheckpointStore {
     return dir;
   }
 
-  /** Saves every variable of {@code graph} with {@code state}; returns the checkpoint folder. */
+  /**
+   * Saves every variable of {@code graph} with {@code state}; returns the checkpoint folder. A write
+   * that fails (e.g. a full disk) removes its temporary folder and leaves the previous checkpoint as
+   * the latest one.
+   *
+   * @throws CheckpointWriteException when the checkpoint cannot be written
+   */
   public Path save(Session session, TrainingGraph graph, CheckpointState state) {
+    String name = String.format("epoch-%04d", state.epoch());
+    Path tmp = null;
     try {
       Files.createDirectories(dir);
-      String name = String.format("epoch-%04d", state.epoch());
-      Path tmp = Files.createTempDirectory(dir, "." + name + ".tmp-");
-      List<Param> params = graph.params().all();
-      Ops tf = graph.tf();
-      String[] names = params.stream().map(Param::name).toArray(String[]::new);
-      String[] slices = new String[names.length];
-      java.util.Arrays.fill(slices, "");
-      List<Operand<?>> tensors = new ArrayList<>();
-      params.forEach(p -> tensors.add(p.variable()));
-      Op saveOp;
-      try (TString prefix = TString.scalarOf(tmp.resolve(VARIABLES).toString())) {
-        Placeholder<TString> prefixFeed = tf.placeholder(TString.class);
-        saveOp = tf.train.save(prefixFeed, tf.constant(java.nio.charset.StandardCharsets.UTF_8, names), tf.constant(java.nio.charset.StandardCharsets.UTF_8, slices), tensors);
-        session.runner().feed(prefixFeed, prefix).addTarget(saveOp).run();
-      }
+      tmp = Files.createTempDirectory(dir, "." + name + ".tmp-");
+      writeVariables(session, graph, tmp);
+      injectedFailure(state.epoch());
       StringBuilder manifest = new StringBuilder();
-      for (Param p : params) {
+      for (Param p : graph.params().all()) {
         manifest.append(p.name()).append('\t').append(shapeText(p.shape())).append('\n');
       }
       Files.writeString(tmp.resolve(MANIFEST), manifest);
@@ -88,9 +85,47 @@ public final class CheckpointStore {
       move(pointerTmp, dir.resolve(LATEST));
       prune(name);
       return target;
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot write checkpoint under " + dir + " (the previous checkpoint is intact): " + e.getMessage(), e);
+    } catch (IOException | TensorFlowException e) {
+      deleteQuietly(tmp);
+      String kept = latest().map(p -> "the latest complete checkpoint is " + p).orElse("no earlier checkpoint exists");
+      throw new CheckpointWriteException(
+          "cannot write checkpoint " + dir.resolve(name) + " (" + e.getMessage() + "); " + kept, e);
+    }
+  }
+
+  private static void writeVariables(Session session, TrainingGraph graph, Path folder) {
+    List<Param> params = graph.params().all();
+    Ops tf = graph.tf();
+    String[] names = params.stream().map(Param::name).toArray(String[]::new);
+    String[] slices = new String[names.length];
+    java.util.Arrays.fill(slices, "");
+    List<Operand<?>> tensors = new ArrayList<>();
+    params.forEach(p -> tensors.add(p.variable()));
+    try (TString prefix = TString.scalarOf(folder.resolve(VARIABLES).toString())) {
+      Placeholder<TString> prefixFeed = tf.placeholder(TString.class);
+      Op saveOp = tf.train.save(prefixFeed, tf.constant(java.nio.charset.StandardCharsets.UTF_8, names),
+          tf.constant(java.nio.charset.StandardCharsets.UTF_8, slices), tensors);
+      session.runner().feed(prefixFeed, prefix).addTarget(saveOp).run();
+    }
+  }
+
+  /**
+   * Failure injection for tests on machines that cannot mount a small tmpfs: with the system
+   * property {@code kqat.test.failCheckpointAtEpoch=N}, writing epoch N's checkpoint fails after its
+   * variables are written, as a full disk would.
+   */
+  private static void injectedFailure(int epoch) throws IOException {
+    String failAt = System.getProperty("kqat.test.failCheckpointAtEpoch");
+    if (failAt != null && Integer.parseInt(failAt) == epoch) {
+      throw new IOException("No space left on device (injected by kqat.test.failCheckpointAtEpoch)");
+    }
+  }
+
+  private static void deleteQuietly(Path tmp) {
+    try {
+      deleteTree(tmp);
+    } catch (IOException | RuntimeException ignored) {
+      // the next successful save prunes leftovers of this one
     }
   }
 
@@ -240,7 +275,7 @@ public final class CheckpointStore {
   }
 
   private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
+    if (root == null || !Files.exists(root)) {
       return;
     }
     try (Stream<Path> s = Files.walk(root)) {
