@@ -3,11 +3,9 @@ package dev.kqat.dsl
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.events.TensorBoardLog
+import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
-import dev.kqat.runtime.train.Trainer
-import dev.kqat.runtime.train.TrainingGraph
-import org.tensorflow.Session
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -142,9 +140,7 @@ class ExperimentRunner(
             quantization?.calibrationBatches ?: 1, quantization != null,
             if (quantization != null) experiment.evaluation.bnReestimationBatches else 0,
         )
-        val result = TrainingGraph(setup).use { graph ->
-            Session(graph.graph()).use { session -> Trainer(graph, session, events).run(plan, resumeFrom, init) }
-        }
+        val result = PhaseRunner(setup).use { it.train(plan, resumeFrom, init, events) }
         val outcome = PhaseOutcome(
             phase, result.test().top1(), result.test().loss(), result.imagesPerSecond(), result.steps(),
             store.latest().orElseThrow().toString(),

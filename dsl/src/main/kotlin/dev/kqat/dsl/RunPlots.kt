@@ -1,7 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.train.CheckpointStore
-import dev.kqat.runtime.train.TrainingGraph
+import dev.kqat.runtime.run.PhaseRunner
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.double
@@ -15,8 +15,6 @@ import org.jetbrains.letsPlot.ggsize
 import org.jetbrains.letsPlot.label.labs
 import org.jetbrains.letsPlot.letsPlot
 import org.jetbrains.letsPlot.scale.scaleXContinuous
-import org.tensorflow.Session
-import org.tensorflow.types.TFloat32
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -74,28 +72,9 @@ object RunPlots {
         val qat = e.qat ?: return null
         val checkpoint = CheckpointStore(runDir.resolve("checkpoints").resolve("qat"), 2).latest().orElse(null) ?: return null
         val maxBits = e.oscillations?.tracking?.maxBits ?: 4
-        val distances = mutableListOf<Double>()
-        TrainingGraph(RuntimeMapping.setup(e, qat, quantization)).use { graph ->
-            Session(graph.graph()).use { session ->
-                CheckpointStore.restore(session, graph, checkpoint)
-                for (q in graph.quantizers().filter { it.name().endsWith("/weight") && it.spec().bits() <= maxBits }) {
-                    val kernel = graph.quantizerInputs().getValue(q.name())
-                    session.runner().fetch(kernel).fetch(q.scale()).run().use { r ->
-                        val w = r.get(0) as TFloat32
-                        val s = r.get(1) as TFloat32
-                        val channels = s.shape().size()
-                        val values = FloatArray(w.shape().size().toInt())
-                        w.copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(values, false, false))
-                        val steps = FloatArray(channels.toInt().coerceAtLeast(1))
-                        if (channels == 0L || s.shape().numDimensions() == 0) steps[0] = s.getFloat() else
-                            s.copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(steps, false, false))
-                        for (i in values.indices) {
-                            val u = values[i] / maxOf(steps[i % steps.size], 1e-8f).toDouble()
-                            distances += u - Math.rint(u)
-                        }
-                    }
-                }
-            }
+        val distances = PhaseRunner(RuntimeMapping.setup(e, qat, quantization)).use { runner ->
+            runner.restore(checkpoint)
+            runner.weightsInSteps(maxBits).flatMap { w -> w.valuesInSteps().map { u -> u - Math.rint(u.toDouble()) } }
         }
         if (distances.isEmpty()) return null
         return letsPlot(mapOf("distance" to distances)) { x = "distance" } +

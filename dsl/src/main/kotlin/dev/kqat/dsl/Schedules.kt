@@ -1,6 +1,6 @@
 package dev.kqat.dsl
 
-import dev.kqat.runtime.train.Schedule
+import dev.kqat.runtime.schedule.Schedule
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
 

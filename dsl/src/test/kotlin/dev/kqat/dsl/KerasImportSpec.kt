@@ -5,8 +5,9 @@ import dev.kqat.runtime.io.KerasWeightImport
 import dev.kqat.runtime.models.MobileNetV2
 import dev.kqat.runtime.nn.ModelState
 import dev.kqat.runtime.nn.NetContext
-import dev.kqat.runtime.nn.ParamStore
-import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.tf.ParamStore
+import dev.kqat.runtime.nn.PassMode
+import dev.kqat.runtime.nn.QuantHooks
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
 import io.kotest.assertions.throwables.shouldThrow
@@ -53,7 +54,7 @@ class KerasImportSpec : FunSpec({
         Graph().use { g ->
             val tf = Ops.create(g)
             val params = ParamStore(tf, 0)
-            val ctx = NetContext(ModelState(params, QuantPolicy.FLOAT, listOf(), FakeQuantKernel.TF_OPS, OscillationSpec.NONE), false, null)
+            val ctx = NetContext(ModelState(params, QuantPolicy.FLOAT, listOf(), FakeQuantKernel.TF_OPS, QuantHooks.NONE), PassMode.EVAL, null)
             MobileNetV2(0.35, 1000, 224, 3, 1e-3f).forward(ctx, tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.of(-1, 224, 224, 3))))
             Session(g).use { session ->
                 session.initialize()

@@ -7,7 +7,7 @@ import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.train.OptimizerConfig
-import dev.kqat.runtime.train.Schedule
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.train.StepBenchmark
 import dev.kqat.runtime.train.TrainingSetup
 

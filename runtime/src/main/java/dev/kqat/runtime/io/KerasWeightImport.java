@@ -1,7 +1,7 @@
 package dev.kqat.runtime.io;
 
-import dev.kqat.runtime.nn.Param;
-import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.tf.Param;
+import dev.kqat.runtime.tf.ParamStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

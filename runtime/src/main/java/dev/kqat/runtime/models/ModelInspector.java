@@ -1,11 +1,12 @@
 package dev.kqat.runtime.models;
 
-import dev.kqat.runtime.nn.LayerInfo;
+import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;
-import dev.kqat.runtime.nn.ParamRole;
-import dev.kqat.runtime.nn.ParamStore;
-import dev.kqat.runtime.oscillation.OscillationSpec;
+import dev.kqat.runtime.nn.PassMode;
+import dev.kqat.runtime.nn.QuantHooks;
+import dev.kqat.runtime.tf.ParamRole;
+import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.QuantPolicy;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ public final class ModelInspector {
       ParamStore params = new ParamStore(tf, 0);
       // A FLOAT policy builds no quantizer, so the kernel is never used.
       NetContext ctx = new NetContext(new ModelState(params, QuantPolicy.FLOAT, List.of(), FakeQuantKernel.TF_OPS,
-          OscillationSpec.NONE), false, null);
+          QuantHooks.NONE), PassMode.EVAL, null);
       int[] in = model.inputShape();
       Placeholder<TFloat32> x =
           tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, in[0], in[1], in[2])));

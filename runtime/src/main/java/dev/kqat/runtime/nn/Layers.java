@@ -1,5 +1,8 @@
 package dev.kqat.runtime.nn;
 
+import dev.kqat.runtime.tf.ParamStore;
+import dev.kqat.runtime.tf.ParamRole;
+import dev.kqat.runtime.quant.LayerKind;
 import dev.kqat.runtime.quant.LayerQuant;
 import java.util.List;
 import org.tensorflow.Operand;
@@ -99,7 +102,7 @@ public final class Layers {
         p.getOrCreate(name + "/moving_mean", shape, ParamRole.BN_STATISTIC, s -> p.fill(s, 0f));
     Variable<TFloat32> var =
         p.getOrCreate(name + "/moving_variance", shape, ParamRole.BN_STATISTIC, s -> p.fill(s, 1f));
-    if (ctx.collectsBnStatistics()) {
+    if (ctx.mode() == PassMode.BN_STATISTICS) {
       Operand<TFloat32> empty = tf.constant(new float[0]);
       FusedBatchNorm<TFloat32, TFloat32> bn = tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
           FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));

@@ -1,10 +1,10 @@
 package dev.kqat.runtime.nn;
 
-import dev.kqat.runtime.oscillation.DampeningLoss;
-import dev.kqat.runtime.oscillation.OscillationSpec;
-import dev.kqat.runtime.oscillation.OscillationTracker;
+import dev.kqat.runtime.tf.ParamStore;
+import dev.kqat.runtime.quant.LayerKind;
 import dev.kqat.runtime.quant.LayerQuant;
 import dev.kqat.runtime.quant.Quantizer;
+import dev.kqat.runtime.quant.QuantizerTarget;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -18,20 +18,18 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
 /**
- * One forward pass being built: training or evaluation mode over a shared {@link ModelState}.
- * Layers ask it for variables and quantized tensors; it records BN updates (training), the
- * oscillation trackers' updates and dampening terms of the weights, the weight layers met, and
- * each quantizer's un-quantized input (used for range init).
+ * One forward pass being built, in a {@link PassMode}, over a shared {@link ModelState}. Layers
+ * ask it for variables and quantized tensors; it records BN updates (training), the ops the
+ * quantization hooks add to the pass, the weight layers met, and each quantizer's un-quantized
+ * input (used for range init).
  */
 public final class NetContext {
   private final ModelState state;
-  private final boolean training;
-  private final boolean bnStatistics;
+  private final PassMode mode;
   private final List<BnStatistics> batchStatistics = new ArrayList<>();
   private final Operand<TInt64> stepKey;
   private final List<Op> updates = new ArrayList<>();
-  private final List<Op> trackingUpdates = new ArrayList<>();
-  private final List<Operand<TFloat32>> dampeningTerms = new ArrayList<>();
+  private final List<Op> passUpdates = new ArrayList<>();
   private final List<LayerInfoDraft> layersSeen = new ArrayList<>();
   private final Map<String, Operand<TFloat32>> quantizerInputs = new LinkedHashMap<>();
 
@@ -45,38 +43,23 @@ public final class NetContext {
   public record LayerInfoDraft(String name, LayerKind kind) {}
 
   /**
-   * @param stepKey per-step random key (for dropout) or null in evaluation
+   * @param stepKey per-step random key (for dropout) in a training pass, else null
    */
-  public NetContext(ModelState state, boolean training, Operand<TInt64> stepKey) {
-    this(state, training, stepKey, false);
-  }
-
-  private NetContext(ModelState state, boolean training, Operand<TInt64> stepKey, boolean bnStatistics) {
+  public NetContext(ModelState state, PassMode mode, Operand<TInt64> stepKey) {
     this.state = state;
-    this.training = training;
+    this.mode = mode;
     this.stepKey = stepKey;
-    this.bnStatistics = bnStatistics;
   }
 
-  /**
-   * A pass for BN re-estimation (algorithms.md §1.8): evaluation mode (quantizers, dropout) except
-   * that BN layers normalise with the batch's statistics and report them
-   * ({@link #batchStatistics()}); running statistics are left alone.
-   */
-  public static NetContext bnStatistics(ModelState state) {
-    return new NetContext(state, false, null, true);
-  }
-
-  /** Whether BN layers use and report batch statistics while everything else evaluates. */
-  boolean collectsBnStatistics() {
-    return bnStatistics;
+  public PassMode mode() {
+    return mode;
   }
 
   void addBatchStatistics(BnStatistics s) {
     batchStatistics.add(s);
   }
 
-  /** Per BN layer, the batch statistics of a {@link #bnStatistics} pass. */
+  /** Per BN layer, the batch statistics of a {@link PassMode#BN_STATISTICS} pass. */
   public List<BnStatistics> batchStatistics() {
     return Collections.unmodifiableList(batchStatistics);
   }
@@ -90,7 +73,7 @@ public final class NetContext {
   }
 
   public boolean training() {
-    return training;
+    return mode == PassMode.TRAIN;
   }
 
   Operand<TInt64> stepKey() {
@@ -106,17 +89,17 @@ public final class NetContext {
     return Collections.unmodifiableList(updates);
   }
 
-  /**
-   * Oscillation trackers' updates from this pass: with the training step they must run before the
-   * optimizer changes the weights they read.
-   */
-  public List<Op> trackingUpdates() {
-    return Collections.unmodifiableList(trackingUpdates);
+  /** Adds an op a quantization hook needs to run with this pass (e.g. oscillation tracking). */
+  public void addPassUpdate(Op op) {
+    passUpdates.add(op);
   }
 
-  /** Per-layer dampening terms of this (training) pass, to be summed and weighted by λ. */
-  public List<Operand<TFloat32>> dampeningTerms() {
-    return Collections.unmodifiableList(dampeningTerms);
+  /**
+   * Ops the hooks added to this pass: with the training step they run before the optimizer
+   * changes the weights they read.
+   */
+  public List<Op> passUpdates() {
+    return Collections.unmodifiableList(passUpdates);
   }
 
   public List<LayerInfoDraft> layersSeen() {
@@ -144,9 +127,9 @@ public final class NetContext {
     if (plan.input() == null) {
       return x;
     }
-    Quantizer q = state.quantizer(layer + "/input", plan.input(), Shape.scalar());
+    Quantizer q = state.quantizer(layer + "/input", QuantizerTarget.ACTIVATION, plan.input(), Shape.scalar());
     quantizerInputs.put(q.name(), x);
-    return q.apply(tf(), x);
+    return state.hooks().activation(new QuantHooks.ActivationSite(this, q, x, q.apply(tf(), x)));
   }
 
   /** Fake-quantizes a kernel; per-channel step sizes follow the kernel's trailing channel dims. */
@@ -156,24 +139,8 @@ public final class NetContext {
       return kernel;
     }
     Shape scaleShape = plan.weight().perChannel() ? channelShape : Shape.scalar();
-    Quantizer q = state.quantizer(layer + "/weight", plan.weight(), scaleShape);
+    Quantizer q = state.quantizer(layer + "/weight", QuantizerTarget.WEIGHT, plan.weight(), scaleShape);
     quantizerInputs.put(q.name(), kernel);
-    Ops tf = tf();
-    Operand<TFloat32> quantized = q.apply(tf, kernel);
-    OscillationSpec oscillations = state.oscillations();
-    OscillationTracker tracker = state.tracker(q, kernel.shape());
-    if (tracker != null) {
-      quantized = tracker.pin(tf, quantized, q.learnedStepSize(tf, kernel));
-      if (training || oscillations.tracking().countEvaluationPasses()) {
-        Operand<TFloat32> integers = tracker.pinIntegers(tf, q.integers(tf, kernel));
-        trackingUpdates.addAll(
-            tracker.update(tf, integers, training ? state.freezingThreshold() : null, quantized));
-      }
-    }
-    if (training && oscillations.dampening() != null) {
-      dampeningTerms.add(DampeningLoss.term(
-          tf, q, kernel, quantized, channelShape.size(), oscillations.dampening().aggregation()));
-    }
-    return quantized;
+    return state.hooks().weight(new QuantHooks.WeightSite(this, q, kernel, q.apply(tf(), kernel), channelShape));
   }
 }

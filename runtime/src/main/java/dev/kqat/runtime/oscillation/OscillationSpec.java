@@ -1,6 +1,6 @@
 package dev.kqat.runtime.oscillation;
 
-import dev.kqat.runtime.train.Schedule;
+import dev.kqat.runtime.schedule.Schedule;
 
 /**
  * Oscillation control of a QAT phase (algorithms.md §1.4–1.7); any part may be null (off).

@@ -1,10 +1,11 @@
 package dev.kqat.runtime.oscillation;
 
-import dev.kqat.runtime.nn.ParamRole;
-import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.tf.ParamRole;
+import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.quant.BackwardConvention;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.Quantizer;
+import dev.kqat.runtime.quant.QuantizerTarget;
 import dev.kqat.runtime.quant.QuantizerSpec;
 import dev.kqat.runtime.quant.RangeInit;
 import java.util.List;
@@ -80,7 +81,7 @@ public record ToyRegression(double target, double gridStep, double initial, doub
       // 8-bit signed grid with a fixed step: wide enough never to clip here.
       QuantizerSpec spec =
           new QuantizerSpec(8, false, BackwardConvention.ROUND_THEN_CLAMP, false, RangeInit.MIN_MAX, 1, false);
-      Quantizer quantizer = new Quantizer(params, "toy/weight", spec, Shape.scalar(), FakeQuantKernel.preferred());
+      Quantizer quantizer = new Quantizer(params, "toy/weight", QuantizerTarget.WEIGHT, spec, Shape.scalar(), FakeQuantKernel.preferred());
       OscillationTracker tracker = new OscillationTracker(params, "toy/weight", shape, oscillations);
       Placeholder<TFloat32> lambda = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> threshold = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));

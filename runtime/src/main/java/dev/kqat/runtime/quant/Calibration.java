@@ -37,7 +37,7 @@ public final class Calibration {
         throw new IllegalStateException("no calibration input recorded for quantizer " + q.name());
       }
       List<float[]> samples = new ArrayList<>();
-      boolean constant = q.name().endsWith("/weight");
+      boolean constant = q.target() == QuantizerTarget.WEIGHT;
       for (Batch b : batches) {
         try (Tensor t = session.runner().feed(images, b.images()).fetch(source).run().get(0)) {
           samples.add(toArray((TFloat32) t));

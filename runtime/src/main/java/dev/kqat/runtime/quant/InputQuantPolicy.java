@@ -1,6 +1,5 @@
 package dev.kqat.runtime.quant;
 
-import dev.kqat.runtime.nn.LayerInfo;
 import java.util.Map;
 
 /**

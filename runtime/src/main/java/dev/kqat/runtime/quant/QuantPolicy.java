@@ -1,6 +1,5 @@
 package dev.kqat.runtime.quant;
 
-import dev.kqat.runtime.nn.LayerInfo;
 
 /**
  * Decides per weight layer how it is quantized (architecture.md rule 3: quantization is a policy

@@ -1,7 +1,7 @@
 package dev.kqat.runtime.quant;
 
-import dev.kqat.runtime.nn.ParamRole;
-import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.tf.ParamRole;
+import dev.kqat.runtime.tf.ParamStore;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
@@ -17,6 +17,7 @@ import org.tensorflow.types.TFloat32;
  */
 public final class Quantizer {
   private final String name;
+  private final QuantizerTarget target;
   private final QuantizerSpec spec;
   private final FakeQuantKernel kernel;
   private final int channels;
@@ -33,12 +34,15 @@ public final class Quantizer {
 
   /**
    * @param name quantizer name, e.g. {@code block1/dw/weight}
+   * @param target whether it quantizes a kernel or an activation
    * @param scaleShape {@code []} for per-tensor, the trailing output-channel dims for per-channel
    * @param kernel what computes the fake quantization
    */
-  public Quantizer(ParamStore params, String name, QuantizerSpec spec, Shape scaleShape, FakeQuantKernel kernel) {
+  public Quantizer(ParamStore params, String name, QuantizerTarget target, QuantizerSpec spec, Shape scaleShape,
+      FakeQuantKernel kernel) {
     Ops tf = params.tf();
     this.name = name;
+    this.target = target;
     this.spec = spec;
     this.kernel = kernel;
     this.scaleShape = scaleShape;
@@ -101,6 +105,10 @@ public final class Quantizer {
 
   public String name() {
     return name;
+  }
+
+  public QuantizerTarget target() {
+    return target;
   }
 
   public QuantizerSpec spec() {

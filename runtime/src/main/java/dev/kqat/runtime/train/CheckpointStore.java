@@ -1,7 +1,7 @@
 package dev.kqat.runtime.train;
 
-import dev.kqat.runtime.nn.Param;
-import dev.kqat.runtime.nn.ParamRole;
+import dev.kqat.runtime.tf.Param;
+import dev.kqat.runtime.tf.ParamRole;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;

@@ -1,5 +1,7 @@
 package dev.kqat.runtime.train;
 
+import dev.kqat.runtime.schedule.Schedule;
+
 /**
  * One parameter group's optimizer.
  *

@@ -1,8 +1,8 @@
 package dev.kqat.runtime.train;
 
-import dev.kqat.runtime.nn.Param;
-import dev.kqat.runtime.nn.ParamRole;
-import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.tf.Param;
+import dev.kqat.runtime.tf.ParamRole;
+import dev.kqat.runtime.tf.ParamStore;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Operand;

@@ -11,7 +11,7 @@ import dev.kqat.runtime.events.StepMetrics;
 import dev.kqat.runtime.io.KerasH5Weights;
 import dev.kqat.runtime.io.KerasWeightImport;
 import dev.kqat.runtime.models.KerasLayout;
-import dev.kqat.runtime.nn.LayerInfo;
+import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.oscillation.OscillationTracker;
 import dev.kqat.runtime.quant.Calibration;
 import dev.kqat.runtime.quant.Quantizer;

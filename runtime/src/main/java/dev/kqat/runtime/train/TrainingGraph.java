@@ -3,11 +3,12 @@ package dev.kqat.runtime.train;
 import dev.kqat.runtime.models.ModelInspector;
 import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;
-import dev.kqat.runtime.nn.Param;
-import dev.kqat.runtime.nn.ParamRole;
-import dev.kqat.runtime.nn.ParamStore;
+import dev.kqat.runtime.nn.PassMode;
+import dev.kqat.runtime.tf.Param;
+import dev.kqat.runtime.tf.ParamRole;
+import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.oscillation.BnReestimation;
-import dev.kqat.runtime.oscillation.OscillationSpec;
+import dev.kqat.runtime.oscillation.OscillationHooks;
 import dev.kqat.runtime.oscillation.OscillationTracker;
 import dev.kqat.runtime.quant.Quantizer;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ public final class TrainingGraph implements AutoCloseable {
   private final TrainingSetup setup;
   private final ParamStore params;
   private final ModelState state;
+  private final OscillationHooks oscillation;
   private final Placeholder<TFloat32> images;
   private final Placeholder<TInt32> labels;
   private final Placeholder<TFloat32> lrWeights;
@@ -60,7 +62,8 @@ public final class TrainingGraph implements AutoCloseable {
     this.graph = new Graph();
     this.tf = Ops.create(graph);
     this.params = new ParamStore(tf, setup.seed());
-    this.state = new ModelState(params, setup.policy(), summary.layers(), setup.kernel(), setup.oscillations());
+    this.oscillation = new OscillationHooks(params, setup.oscillations());
+    this.state = new ModelState(params, setup.policy(), summary.layers(), setup.kernel(), oscillation);
     int[] in = setup.model().inputShape();
     int classes = setup.model().numClasses();
     images = tf.withName("images").placeholder(TFloat32.class,
@@ -70,13 +73,13 @@ public final class TrainingGraph implements AutoCloseable {
     lrQuantizers = tf.withName("lr_quantizers").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     stepKey = tf.withName("step_key").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
 
-    NetContext train = new NetContext(state, true, stepKey);
+    NetContext train = new NetContext(state, PassMode.TRAIN, stepKey);
     Operand<TFloat32> logits = setup.model().forward(train, images);
     Operand<TFloat32> taskLoss = tf.math.mean(
         Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()), tf.constant(0));
     // The dampening loss (§1.5) joins the task loss: L = CE + λ · Σ_layers term.
-    trainLoss = train.dampeningTerms().isEmpty() ? taskLoss : tf.math.add(taskLoss,
-        tf.math.mul(state.dampeningWeight(), tf.math.addN(train.dampeningTerms())));
+    Operand<TFloat32> dampening = oscillation.dampeningLoss(tf);
+    trainLoss = dampening == null ? taskLoss : tf.math.add(taskLoss, dampening);
     trainCorrect = Losses.correctCount(tf, logits, labels);
 
     List<Param> weightParams = params.withRole(ParamRole.WEIGHT);
@@ -93,7 +96,7 @@ public final class TrainingGraph implements AutoCloseable {
     }
     // The optimizers wait for the gradients and for the trackers, which read the weights too.
     List<Op> beforeUpdates = new ArrayList<>(gradOps);
-    beforeUpdates.addAll(train.trackingUpdates());
+    beforeUpdates.addAll(train.passUpdates());
     Ops gated = tf.withControlDependencies(beforeUpdates);
     List<Op> updates = new ArrayList<>();
     updates.addAll(Optimizers.apply(params, gated, "weights", setup.weights(), weightParams,
@@ -101,19 +104,19 @@ public final class TrainingGraph implements AutoCloseable {
     updates.addAll(Optimizers.apply(params, gated, "quantizers", setup.quantizers(), quantParams,
         all.subList(weightParams.size(), all.size()), lrQuantizers));
     updates.addAll(train.updates());
-    updates.addAll(train.trackingUpdates());
+    updates.addAll(train.passUpdates());
     step = tf.withControlDependencies(updates).withName("train_step").noOp();
 
-    NetContext eval = new NetContext(state, false, null);
+    NetContext eval = new NetContext(state, PassMode.EVAL, null);
     Operand<TFloat32> evalLogits = setup.model().forward(eval, images);
     evalLossSum = tf.reduceSum(
         Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
     evalCorrect = Losses.correctCount(tf, evalLogits, labels);
-    evalTracking = eval.trackingUpdates().isEmpty() ? null
-        : tf.withControlDependencies(eval.trackingUpdates()).withName("eval_tracking").noOp();
+    evalTracking = eval.passUpdates().isEmpty() ? null
+        : tf.withControlDependencies(eval.passUpdates()).withName("eval_tracking").noOp();
     quantizerInputs = eval.quantizerInputs();
 
-    NetContext bnPass = NetContext.bnStatistics(state);
+    NetContext bnPass = new NetContext(state, PassMode.BN_STATISTICS, null);
     setup.model().forward(bnPass, images);
     if (bnPass.batchStatistics().isEmpty()) {
       bnReestimation = null;
@@ -121,11 +124,10 @@ public final class TrainingGraph implements AutoCloseable {
     } else {
       bnReestimation = new BnReestimation(params, bnPass.batchStatistics());
       List<Op> accumulate = new ArrayList<>(List.of(bnReestimation.accumulate()));
-      accumulate.addAll(bnPass.trackingUpdates());
+      accumulate.addAll(bnPass.passUpdates());
       bnAccumulate = tf.withControlDependencies(accumulate).withName("bn_reestimation_batch").noOp();
     }
-    oscillationStatistics = state.trackers().isEmpty() ? null : tf.stack(state.trackers().stream()
-        .map(t -> t.statistics(tf, (float) setup.oscillations().tracking().threshold())).toList());
+    oscillationStatistics = oscillation.statistics(tf);
   }
 
   public Graph graph() {
@@ -209,7 +211,7 @@ public final class TrainingGraph implements AutoCloseable {
 
   /** Trackers of the quantized weights, in forward order; empty without tracking. */
   public List<OscillationTracker> trackers() {
-    return state.trackers();
+    return oscillation.trackers();
   }
 
   /** One row per tracker: [oscillating, frequency sum, frozen, elements]; null without tracking. */
@@ -219,15 +221,7 @@ public final class TrainingGraph implements AutoCloseable {
 
   /** Placeholders of the per-step oscillation schedules and their values at {@code progress}. */
   Map<Placeholder<TFloat32>, Float> oscillationFeeds(double progress) {
-    Map<Placeholder<TFloat32>, Float> feeds = new java.util.LinkedHashMap<>();
-    OscillationSpec spec = setup.oscillations();
-    if (state.dampeningWeight() != null) {
-      feeds.put(state.dampeningWeight(), (float) spec.dampening().weightAt(progress));
-    }
-    if (state.freezingThreshold() != null) {
-      feeds.put(state.freezingThreshold(), (float) spec.freezing().thresholdAt(progress));
-    }
-    return feeds;
+    return oscillation.feeds(progress);
   }
 
   /** Quantizer name to the (evaluation-pass) tensor it quantizes. */

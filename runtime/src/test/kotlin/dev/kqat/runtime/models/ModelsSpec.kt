@@ -3,8 +3,9 @@ package dev.kqat.runtime.models
 import dev.kqat.runtime.floats
 import dev.kqat.runtime.nn.ModelState
 import dev.kqat.runtime.nn.NetContext
-import dev.kqat.runtime.nn.ParamStore
-import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.tf.ParamStore
+import dev.kqat.runtime.nn.PassMode
+import dev.kqat.runtime.nn.QuantHooks
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.runGraph
@@ -43,7 +44,7 @@ class ModelsSpec : FunSpec({
         for (model in models) {
             val random = Random(3)
             val logits = runGraph { tf ->
-                val ctx = NetContext(ModelState(ParamStore(tf, 0), QuantPolicy.FLOAT, listOf(), FakeQuantKernel.TF_OPS, OscillationSpec.NONE), false, null)
+                val ctx = NetContext(ModelState(ParamStore(tf, 0), QuantPolicy.FLOAT, listOf(), FakeQuantKernel.TF_OPS, QuantHooks.NONE), PassMode.EVAL, null)
                 listOf(model.forward(ctx, tf.floats(Shape.of(2, 64, 64, 3), FloatArray(2 * 64 * 64 * 3) { random.nextFloat() })))
             }.single()
             logits.size shouldBe 2 * 7

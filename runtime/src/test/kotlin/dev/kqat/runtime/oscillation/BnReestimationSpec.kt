@@ -3,7 +3,9 @@ package dev.kqat.runtime.oscillation
 import dev.kqat.runtime.nn.Layers
 import dev.kqat.runtime.nn.ModelState
 import dev.kqat.runtime.nn.NetContext
-import dev.kqat.runtime.nn.ParamStore
+import dev.kqat.runtime.nn.PassMode
+import dev.kqat.runtime.nn.QuantHooks
+import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.toFloatArray
@@ -22,8 +24,8 @@ class BnReestimationSpec : FunSpec({
         Graph().use { g ->
             val tf = Ops.create(g)
             val params = ParamStore(tf, 0)
-            val state = ModelState(params, QuantPolicy.FLOAT, emptyList(), FakeQuantKernel.TF_OPS, OscillationSpec.NONE)
-            val ctx = NetContext.bnStatistics(state)
+            val state = ModelState(params, QuantPolicy.FLOAT, emptyList(), FakeQuantKernel.TF_OPS, QuantHooks.NONE)
+            val ctx = NetContext(state, PassMode.BN_STATISTICS, null)
             val x = tf.placeholder(TFloat32::class.java)
             val shaped = tf.reshape(x, tf.constant(longArrayOf(4, 2, 2, 3)))
             // Two BN layers: the second sees the first's batch-normalised output.

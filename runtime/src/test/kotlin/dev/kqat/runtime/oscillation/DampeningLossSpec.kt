@@ -1,10 +1,11 @@
 package dev.kqat.runtime.oscillation
 
 import dev.kqat.runtime.floats
-import dev.kqat.runtime.nn.ParamStore
+import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.Quantizer
 import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.quant.QuantizerTarget
 import dev.kqat.runtime.runGraph
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -26,7 +27,7 @@ class DampeningLossSpec : FunSpec({
             val (loss, dw, dsWith, dsWithout) = runGraph { tf ->
                 val params = ParamStore(tf, 0)
                 val spec = QuantizerSpec.lsq(3).let { QuantizerSpec(it.bits(), true, it.convention(), false, it.init(), it.candidates(), true) }
-                val quantizer = Quantizer(params, "dense/weight", spec, Shape.of(3), FakeQuantKernel.FUSED)
+                val quantizer = Quantizer(params, "dense/weight", QuantizerTarget.WEIGHT, spec, Shape.of(3), FakeQuantKernel.FUSED)
                 val kernel = tf.variable(tf.floats(Shape.of(2, 3), w))
                 val setScale = tf.assign(quantizer.scale(), tf.floats(Shape.of(3), scales))
                 val gated = tf.withControlDependencies(listOf(setScale))

@@ -1,8 +1,8 @@
 package dev.kqat.runtime.oscillation
 
-import dev.kqat.runtime.nn.ParamStore
+import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.toFloatArray
-import dev.kqat.runtime.train.Schedule
+import dev.kqat.runtime.schedule.Schedule
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus

@@ -1,6 +1,6 @@
 package dev.kqat.runtime.oscillation
 
-import dev.kqat.runtime.train.Schedule
+import dev.kqat.runtime.schedule.Schedule
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.train
 
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2

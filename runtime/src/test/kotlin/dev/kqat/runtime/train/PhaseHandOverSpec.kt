@@ -1,9 +1,10 @@
 package dev.kqat.runtime.train
 
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
-import dev.kqat.runtime.nn.ParamRole
+import dev.kqat.runtime.tf.ParamRole
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.InputQuantPolicy
 import dev.kqat.runtime.quant.QuantPolicy

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.train
 
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.ModelInspector

@@ -1,4 +1,4 @@
-package dev.kqat.runtime.nn;
+package dev.kqat.runtime.tf;
 
 /**
  * What a graph variable is for; decides its optimizer group, whether it is trained, and whether

@@ -1,4 +1,4 @@
-package dev.kqat.runtime.train;
+package dev.kqat.runtime.schedule;
 
 /**
  * A value as a function of training progress {@code t = step / totalSteps} in [0, 1]

@@ -1,4 +1,4 @@
-package dev.kqat.runtime.nn;
+package dev.kqat.runtime.tf;
 
 import java.util.ArrayList;
 import java.util.Collections;

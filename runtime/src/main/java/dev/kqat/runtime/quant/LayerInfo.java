@@ -1,4 +1,4 @@
-package dev.kqat.runtime.nn;
+package dev.kqat.runtime.quant;
 
 /**
  * A weight layer as seen by a quantization policy.

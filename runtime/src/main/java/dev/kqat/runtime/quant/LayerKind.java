@@ -1,4 +1,4 @@
-package dev.kqat.runtime.nn;
+package dev.kqat.runtime.quant;
 
 /** The kinds of weight layers a quantization policy can address. */
 public enum LayerKind {

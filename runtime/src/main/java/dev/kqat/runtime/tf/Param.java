@@ -1,4 +1,4 @@
-package dev.kqat.runtime.nn;
+package dev.kqat.runtime.tf;
 
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.core.Variable;

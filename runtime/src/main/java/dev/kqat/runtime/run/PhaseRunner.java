@@ -1,0 +1,91 @@
+package dev.kqat.runtime.run;
+
+import dev.kqat.runtime.events.RunListener;
+import dev.kqat.runtime.quant.Quantizer;
+import dev.kqat.runtime.quant.QuantizerTarget;
+import dev.kqat.runtime.train.CheckpointStore;
+import dev.kqat.runtime.train.PhasePlan;
+import dev.kqat.runtime.train.PhaseResult;
+import dev.kqat.runtime.train.Trainer;
+import dev.kqat.runtime.train.TrainingGraph;
+import dev.kqat.runtime.train.TrainingSetup;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * The one entry point from a resolved phase to TensorFlow (architecture.md): builds the phase's
+ * graph, opens its session, trains it through the {@link Trainer} (checkpoints, BN re-estimation,
+ * events) and reads tensors back for reports. Callers above the runtime (dsl, scripts) use this
+ * and never touch TensorFlow types.
+ */
+public final class PhaseRunner implements AutoCloseable {
+  private final TrainingGraph graph;
+  private final Session session;
+
+  public PhaseRunner(TrainingSetup setup) {
+    this.graph = new TrainingGraph(setup);
+    this.session = new Session(graph.graph());
+  }
+
+  /**
+   * Runs the phase.
+   *
+   * @param resumeFrom a checkpoint of this same phase to continue from, or null
+   * @param initFrom another phase's checkpoint or Keras weights to start from, or null
+   */
+  public PhaseResult train(PhasePlan plan, Path resumeFrom, Path initFrom, RunListener listener) {
+    return new Trainer(graph, session, listener).run(plan, resumeFrom, initFrom);
+  }
+
+  /** Loads every variable from a checkpoint of this setup. */
+  public void restore(Path checkpoint) {
+    CheckpointStore.restore(session, graph, checkpoint);
+  }
+
+  /**
+   * A weight quantizer's latent weights in units of its step size, {@code w / s} (per-channel
+   * steps follow the kernel's trailing axis).
+   *
+   * @param quantizer the quantizer's name, e.g. {@code block1/dw/weight}
+   * @param bits its bit-width
+   * @param valuesInSteps one value per kernel element
+   */
+  public record WeightsInSteps(String quantizer, int bits, float[] valuesInSteps) {}
+
+  /** The latent weights of every weight quantizer of at most {@code maxBits} bits, in their steps. */
+  public List<WeightsInSteps> weightsInSteps(int maxBits) {
+    List<WeightsInSteps> out = new ArrayList<>();
+    for (Quantizer q : graph.quantizers()) {
+      if (q.target() != QuantizerTarget.WEIGHT || q.spec().bits() > maxBits) {
+        continue;
+      }
+      try (Result r = session.runner().fetch(graph.quantizerInputs().get(q.name())).fetch(q.scale()).run()) {
+        float[] w = values((TFloat32) r.get(0));
+        float[] s = values((TFloat32) r.get(1));
+        float[] u = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+          u[i] = w[i] / Math.max(s[i % s.length], 1e-8f);
+        }
+        out.add(new WeightsInSteps(q.name(), q.spec().bits(), u));
+      }
+    }
+    return out;
+  }
+
+  private static float[] values(TFloat32 t) {
+    float[] out = new float[(int) Math.max(1, t.shape().size())];
+    t.copyTo(DataBuffers.of(out, false, false));
+    return out;
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}
