@@ -28,3 +28,17 @@ fun TFloat32.toFloatArray(): FloatArray {
 
 fun Ops.floats(shape: Shape, values: FloatArray): Operand<TFloat32> =
     constant(shape, DataBuffers.of(values, true, false))
+
+/** Runs [targets] (assignments) in one run of this session, fetching nothing. */
+fun Session.runTargets(vararg targets: org.tensorflow.op.Op) {
+    val r = runner()
+    targets.forEach { r.addTarget(it) }
+    r.run().close()
+}
+
+/** Fetches [outputs] in one run of this session and returns them as arrays. */
+fun Session.fetchFloats(vararg outputs: Operand<TFloat32>): List<FloatArray> {
+    val r = runner()
+    outputs.forEach { r.fetch(it) }
+    return r.run().use { res -> outputs.indices.map { (res.get(it) as TFloat32).toFloatArray() } }
+}
