@@ -1,16 +1,16 @@
 package dev.kqat.runtime.nn
 
+import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.data.InMemoryDataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.fetchFloats
 import dev.kqat.runtime.models.Model
-import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.toFloatArray
 import dev.kqat.runtime.train.OptimizerConfig
 import dev.kqat.runtime.train.PhasePlan
-import dev.kqat.runtime.train.Schedule
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.train.Trainer
 import dev.kqat.runtime.train.TrainingGraph
 import dev.kqat.runtime.train.TrainingSetup
@@ -50,8 +50,8 @@ class BatchNormRunningStatisticsSpec : FunSpec({
         Graph().use { g ->
             val tf = Ops.create(g)
             val params = ParamStore(tf, 0)
-            val state = ModelState(params, QuantPolicy.FLOAT, emptyList(), FakeQuantKernel.TF_OPS, OscillationSpec.NONE)
-            val ctx = NetContext(state, true, null)
+            val state = ModelState(params, QuantPolicy.FLOAT, emptyList(), FakeQuantKernel.TF_OPS, QuantHooks.NONE)
+            val ctx = NetContext(state, PassMode.TRAIN, null)
             val x = tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.of(3, 1, 2, 2)))
             val y = Layers.batchNorm(ctx, "bn", x)
             ctx.updates().size shouldBe 2

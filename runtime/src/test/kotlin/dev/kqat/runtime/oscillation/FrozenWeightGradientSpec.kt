@@ -1,13 +1,15 @@
 package dev.kqat.runtime.oscillation
 
+import dev.kqat.runtime.nn.PassMode
+import dev.kqat.runtime.quant.QuantizerTarget
 import dev.kqat.runtime.fetchFloats
 import dev.kqat.runtime.floats
-import dev.kqat.runtime.nn.LayerInfo
-import dev.kqat.runtime.nn.LayerKind
+import dev.kqat.runtime.quant.LayerInfo
+import dev.kqat.runtime.quant.LayerKind
 import dev.kqat.runtime.nn.Layers
 import dev.kqat.runtime.nn.ModelState
 import dev.kqat.runtime.nn.NetContext
-import dev.kqat.runtime.nn.ParamStore
+import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.quant.BackwardConvention
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.LayerQuant
@@ -16,7 +18,7 @@ import dev.kqat.runtime.quant.Quantizer
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.quant.RangeInit
 import dev.kqat.runtime.runTargets
-import dev.kqat.runtime.train.Schedule
+import dev.kqat.runtime.schedule.Schedule
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
@@ -76,7 +78,7 @@ class FrozenWeightGradientSpec : FunSpec({
                 val tf = Ops.create(g)
                 val params = ParamStore(tf, 0)
                 val spec = QuantizerSpec(3, false, convention, false, RangeInit.MSE, 100, true)
-                val quantizer = Quantizer(params, "layer/weight", spec, Shape.scalar(), kernel)
+                val quantizer = Quantizer(params, "layer/weight", QuantizerTarget.WEIGHT, spec, Shape.scalar(), kernel)
                 val tracker = OscillationTracker(params, "layer/weight", Shape.of(8), freezing)
                 val weight = tf.variable(tf.floats(Shape.of(8), w))
                 val q = quantizer.apply(tf, weight)
@@ -123,12 +125,13 @@ class FrozenWeightGradientSpec : FunSpec({
         val (output, dw, ds) = Graph().use { g ->
             val tf = Ops.create(g)
             val params = ParamStore(tf, 0)
+            val hooks = OscillationHooks(params, freezing)
             val state = ModelState(params, QuantPolicy { LayerQuant(spec, null) },
-                listOf(LayerInfo("fc", LayerKind.DENSE, 0, 1)), FakeQuantKernel.preferred(), freezing)
-            val ctx = NetContext(state, true, null)
+                listOf(LayerInfo("fc", LayerKind.DENSE, 0, 1)), FakeQuantKernel.preferred(), hooks)
+            val ctx = NetContext(state, PassMode.TRAIN, null)
             // The identity input makes the layer's output its (pinned, fake-quantized) kernel.
             val out = Layers.dense(ctx, "fc", tf.floats(Shape.of(2, 2), floatArrayOf(1f, 0f, 0f, 1f)), 4)
-            state.trackers().size shouldBe 1
+            hooks.trackers().size shouldBe 1
             val kernelVar = params.get("fc/kernel").variable()
             val scaleVar = params.get("fc/weight/scale").variable()
             val loss = tf.reduceSum(tf.math.mul(out, tf.floats(Shape.of(2, 4), c)), tf.constant(intArrayOf(0, 1)))

@@ -1,15 +1,14 @@
 package dev.kqat.runtime.quant
 
+import dev.kqat.runtime.nn.PassMode
+import dev.kqat.runtime.nn.QuantHooks
 import dev.kqat.runtime.data.Batch
 import dev.kqat.runtime.fetchFloats
 import dev.kqat.runtime.floats
-import dev.kqat.runtime.nn.LayerInfo
-import dev.kqat.runtime.nn.LayerKind
 import dev.kqat.runtime.nn.Layers
 import dev.kqat.runtime.nn.ModelState
 import dev.kqat.runtime.nn.NetContext
-import dev.kqat.runtime.nn.ParamStore
-import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.runTargets
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -49,9 +48,9 @@ class CalibrationSpec : FunSpec({
         val params = ParamStore(tf, 0)
         val layers = listOf(LayerInfo("signed", LayerKind.DENSE, 0, 2), LayerInfo("relu", LayerKind.DENSE, 1, 2))
         val policy = QuantPolicy { l -> LayerQuant(if (l.name() == "signed") weightSpec else null, inputSpec) }
-        val state = ModelState(params, policy, layers, FakeQuantKernel.TF_OPS, OscillationSpec.NONE)
+        val state = ModelState(params, policy, layers, FakeQuantKernel.TF_OPS, QuantHooks.NONE)
         val images = tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.of(-1, 4)))
-        val ctx = NetContext(state, false, null)
+        val ctx = NetContext(state, PassMode.EVAL, null)
         // Through an identity: calibration feeds the image placeholder and cannot also fetch it.
         Layers.dense(ctx, "signed", tf.identity(images), 2)
         Layers.dense(ctx, "relu", tf.nn.relu(images), 2)

@@ -2,7 +2,7 @@ package dev.kqat.runtime.quant
 
 import dev.kqat.runtime.fetchFloats
 import dev.kqat.runtime.floats
-import dev.kqat.runtime.nn.ParamStore
+import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.runTargets
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -53,7 +53,7 @@ class LsqGradientScaleSpec : FunSpec({
                         val tf = Ops.create(g)
                         val params = ParamStore(tf, 0)
                         val spec = QuantizerSpec(4, perChannel, convention, scaled, RangeInit.MSE, 100, true)
-                        val quantizer = Quantizer(params, "layer/weight", spec, scaleShape, kernel)
+                        val quantizer = Quantizer(params, "layer/weight", QuantizerTarget.WEIGHT, spec, scaleShape, kernel)
                         val xv = tf.variable(tf.floats(Shape.of(3, 4), x))
                         val q = quantizer.apply(tf, xv)
                         val loss = tf.reduceSum(tf.math.mul(q, tf.floats(Shape.of(3, 4), w)), tf.constant(intArrayOf(0, 1)))

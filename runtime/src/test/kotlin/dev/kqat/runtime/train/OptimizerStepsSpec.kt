@@ -1,9 +1,10 @@
 package dev.kqat.runtime.train
 
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.fetchFloats
 import dev.kqat.runtime.floats
-import dev.kqat.runtime.nn.ParamRole
-import dev.kqat.runtime.nn.ParamStore
+import dev.kqat.runtime.tf.ParamRole
+import dev.kqat.runtime.tf.ParamStore
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
