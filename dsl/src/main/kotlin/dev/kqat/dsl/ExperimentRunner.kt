@@ -2,7 +2,7 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
-import dev.kqat.runtime.events.TensorBoardLog
+import dev.kqat.runtime.events.TensorBoardWriter
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
@@ -79,8 +79,9 @@ class ExperimentRunner(
     private fun runPhases(train: Dataset, test: Dataset): Report {
         val outcomes = mutableListOf<PhaseOutcome>()
         var init: Path? = experiment.initFrom?.let(Path::of)
-        MetricsLog(runDir.resolve(METRICS_FILE)).use { metrics -> TensorBoardLog(runDir.resolve(TENSORBOARD_DIR), 10).use { tensorBoard ->
-            val events = RunListener.of(metrics, tensorBoard, listener)
+        MetricsLog(runDir.resolve(METRICS_FILE)).use { metrics -> TensorBoardWriter(runDir.resolve(TENSORBOARD_DIR)).use { tensorBoard ->
+            val board = TensorBoardSink(tensorBoard)
+            val events = RunListener.of(MetricsRecorder(listOf(metrics::write, board::write)), listener)
             experiment.pretrain?.let { spec ->
                 val cached = if (spec.cacheKey != null) cache.lookup(experiment) else null
                 val outcome = cached ?: runPhase("pretrain", spec, null, train, test, events, init)

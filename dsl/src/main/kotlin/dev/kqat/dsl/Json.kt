@@ -10,9 +10,6 @@ val ExperimentJson = Json {
     classDiscriminator = "type"
 }
 
-/** One JSON object per line (metrics.jsonl). */
-val LineJson = Json { encodeDefaults = true }
-
 fun Experiment.toJson(): String = ExperimentJson.encodeToString(Experiment.serializer(), this)
 
 fun experimentFromJson(text: String): Experiment = ExperimentJson.decodeFromString(Experiment.serializer(), text)

@@ -30,11 +30,16 @@ data class OscillationsSpec(
  */
 @Serializable
 data class TrackingSpec(
-    val threshold: Double = 0.005,
-    val maxBits: Int = 4,
-    val momentum: Double = 0.001,
-    val countEvaluationPasses: Boolean = false,
+    val threshold: Double = OscillationSpec.Tracking.DEFAULT.threshold(),
+    val maxBits: Int = OscillationSpec.Tracking.DEFAULT.maxBits(),
+    val momentum: Double = OscillationSpec.Tracking.DEFAULT.momentum(),
+    val countEvaluationPasses: Boolean = OscillationSpec.Tracking.DEFAULT.countEvaluationPasses(),
 )
+
+// The builders' defaults are the specs' defaults, written once.
+private val defaultTracking = TrackingSpec()
+private val defaultDampening = DampeningSpec()
+private val defaultFreezing = FreezingSpec()
 
 enum class DampeningAggregation(val runtime: OscillationSpec.Aggregation) {
     @SerialName("sum") SUM(OscillationSpec.Aggregation.SUM),
@@ -78,21 +83,30 @@ class OscillationsBuilder internal constructor(start: OscillationsSpec) {
     private var freezing = start.freezing
 
     /** Tracks oscillations of the weights of at most [maxBits] bits and reports them each epoch. */
-    fun track(threshold: Double = 0.005, maxBits: Int = 4, momentum: Double = 0.001, countEvaluationPasses: Boolean = false) {
+    fun track(
+        threshold: Double = defaultTracking.threshold,
+        maxBits: Int = defaultTracking.maxBits,
+        momentum: Double = defaultTracking.momentum,
+        countEvaluationPasses: Boolean = defaultTracking.countEvaluationPasses,
+    ) {
         tracking = TrackingSpec(threshold, maxBits, momentum, countEvaluationPasses)
     }
 
     /** Adds λ·Σ AGG((sg(q(W)) − clip(W))²) to the loss; λ follows [weight] after [after] of training. */
     fun dampen(
-        weight: ScheduleSpec = cosine(0.0, 0.1),
-        aggregation: DampeningAggregation = DampeningAggregation.KERNEL_MEAN,
-        after: Double = 0.25,
+        weight: ScheduleSpec = defaultDampening.weight,
+        aggregation: DampeningAggregation = defaultDampening.aggregation,
+        after: Double = defaultDampening.after,
     ) {
         dampening = DampeningSpec(weight, aggregation, after)
     }
 
     /** Freezes weights whose oscillation frequency passes [threshold], from [after] of training on. */
-    fun freeze(threshold: ScheduleSpec = cosine(0.1, 0.01), after: Double = 0.25, useEma: Boolean = true) {
+    fun freeze(
+        threshold: ScheduleSpec = defaultFreezing.threshold,
+        after: Double = defaultFreezing.after,
+        useEma: Boolean = defaultFreezing.useEma,
+    ) {
         freezing = FreezingSpec(threshold, after, useEma)
     }
 

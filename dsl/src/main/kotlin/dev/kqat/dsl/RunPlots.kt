@@ -2,12 +2,6 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.run.PhaseRunner
-import kotlinx.serialization.json.Json
-import kotlinx.serialization.json.JsonObject
-import kotlinx.serialization.json.double
-import kotlinx.serialization.json.int
-import kotlinx.serialization.json.jsonObject
-import kotlinx.serialization.json.jsonPrimitive
 import org.jetbrains.letsPlot.geom.geomHistogram
 import org.jetbrains.letsPlot.geom.geomLine
 import org.jetbrains.letsPlot.geom.geomPoint
@@ -49,20 +43,19 @@ object RunPlots {
     private fun oscillationsPerLayer(runDir: Path): org.jetbrains.letsPlot.intern.Plot? {
         val metrics = runDir.resolve(ExperimentRunner.METRICS_FILE)
         if (!Files.isRegularFile(metrics)) return null
-        val rows = Files.readAllLines(metrics).filter { it.isNotBlank() }
-            // A run killed mid-write can leave one torn line; it carries nothing to draw.
-            .mapNotNull { runCatching { Json.parseToJsonElement(it).jsonObject }.getOrNull() }
-            .filter { it.string("event") == "oscillation" }
+        // A resumed run repeats the epoch it was killed in; its last lines count.
+        val rows = MetricsEvents.read(metrics).filterIsInstance<MetricsEvent.Oscillation>()
+            .associateBy { it.phase to it.epoch to it.layer }.values.toList()
         if (rows.isEmpty()) return null
         val data = mapOf(
-            "epoch" to rows.map { it.getValue("epoch").jsonPrimitive.int },
-            "oscillating %" to rows.map { 100 * it.getValue("oscillating_fraction").jsonPrimitive.double },
-            "layer" to rows.map { it.string("layer") },
+            "epoch" to rows.map { it.epoch },
+            "oscillating %" to rows.map { 100 * it.oscillatingFraction },
+            "layer" to rows.map { it.layer },
         )
         val epochs = data.getValue("epoch").map { it as Int }.distinct().sorted()
         return letsPlot(data) { x = "epoch"; y = "oscillating %"; color = "layer" } +
             geomLine() + geomPoint() + scaleXContinuous(breaks = epochs) +
-            ggsize(1000, 300 + 22 * rows.map { it.string("layer") }.distinct().size) +
+            ggsize(1000, 300 + 22 * rows.map { it.layer }.distinct().size) +
             labs(title = "Share of oscillating weights per layer", y = "weights with frequency above the threshold (%)")
     }
 
@@ -84,6 +77,4 @@ object RunPlots {
                 x = "w/s − round(w/s)  (bin edges at ±0.5)", y = "weights",
             )
     }
-
-    private fun JsonObject.string(key: String) = get(key)?.jsonPrimitive?.content
 }

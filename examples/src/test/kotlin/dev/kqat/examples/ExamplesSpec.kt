@@ -130,12 +130,19 @@ class ExamplesSpec : FunSpec({
                 listOf("data.dataset.imageSize=32", "data.dataset.resizeSize=36", "data.batchSize=8", "qat.epochs=1",
                     "evaluation.bnReestimationBatches=2"),
             )
-            val report = ExperimentRunner(e, Files.createTempDirectory("kqat-paper-run")).run()
+            val runDir = Files.createTempDirectory("kqat-paper-run")
+            val report = ExperimentRunner(e, runDir).run()
             // QAT only (started from the checkpoint), with tracking and freezing state in the report.
             report.phases.map { it.phase } shouldBe listOf("qat")
             report.fp32TestTop1 shouldBe null
-            (report.frozenFraction != null && report.oscillatingFraction != null) shouldBe true
-            report.testTop1NoBnReestimation!! shouldBeGreaterThan 0.0
+            // The report's figures are the last epoch's, with and without BN re-estimation.
+            val epoch = dev.kqat.dsl.MetricsEvents.read(runDir.resolve("metrics.jsonl"))
+                .filterIsInstance<dev.kqat.dsl.MetricsEvent.Epoch>().single()
+            epoch.frozenFraction shouldBe report.frozenFraction
+            epoch.oscillatingFraction shouldBe report.oscillatingFraction
+            epoch.testTop1NoBnReestimation shouldBe report.testTop1NoBnReestimation
+            epoch.testTop1 shouldBe report.testTop1
+            report.phases.single().steps shouldBe 4L // 32 training images, batch 8, one epoch
         } finally {
             System.clearProperty("kqat.imagenet")
             System.clearProperty("kqat.fp32_weights")

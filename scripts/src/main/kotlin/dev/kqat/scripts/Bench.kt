@@ -1,13 +1,13 @@
 package dev.kqat.scripts
 
 import dev.kqat.dsl.RuntimeMapping
+import dev.kqat.dsl.adam
+import dev.kqat.dsl.constant
 import dev.kqat.dsl.experiment
 import dev.kqat.dsl.peakRssMb
+import dev.kqat.dsl.sgd
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.FakeQuantKernel
-import dev.kqat.runtime.quant.QuantPolicy
-import dev.kqat.runtime.train.OptimizerConfig
-import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.train.StepBenchmark
 import dev.kqat.runtime.train.TrainingSetup
 
@@ -28,6 +28,8 @@ object Bench {
         /** W4A4 with plain TF ops, when [kernel] is the fused one. */
         val qatTfOps: Double?,
         val peakRssMb: Double,
+        /** The fewest images any one measurement trained on (steps × batch when the data sufficed). */
+        val imagesPerMeasurement: Long,
     ) {
         /** QAT step time divided by FP32 step time. */
         val stepTimeRatio get() = fp32 / qat
@@ -37,32 +39,24 @@ object Bench {
     }
 
     fun run(steps: Int, rounds: Int, batchSize: Int, log: (String) -> Unit): Result {
+        // The DSL's defaults, as a user gets them: W4A4 LSQ with tracking, dampening and freezing.
         val e = experiment("bench") {
             data { fashionMnist(); this.batchSize = batchSize }
             model { tinyMbv2() }
             quantize { weights { bits = 4 }; activations { bits = 4 } }
-            qat { }
+            qat { optimizer = sgd(lr = constant(1e-4), momentum = 0.9, weightDecay = 5e-5); quantizerOptimizer = adam(lr = constant(1e-5)) }
+            oscillations { track(); dampen(); freeze() }
         }
         val (train, _) = RuntimeMapping.loadData(e)
-        val sgd = OptimizerConfig.sgd(Schedule.Constant(1e-4), 0.9, 5e-5)
-        val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
         val kernel = FakeQuantKernel.preferred()
-        val quantized = RuntimeMapping.policy(e.quantization)
-        val oscillationControl = OscillationSpec(
-            OscillationSpec.Tracking.DEFAULT,
-            OscillationSpec.Dampening(Schedule.Cosine(0.0, 0.1), OscillationSpec.Aggregation.KERNEL_MEAN, 0.25),
-            OscillationSpec.Freezing(Schedule.Cosine(0.1, 0.01), 0.25, true),
-        )
-        fun bench(policy: QuantPolicy, k: FakeQuantKernel, oscillations: OscillationSpec = OscillationSpec.NONE) =
-            StepBenchmark(
-                TrainingSetup(RuntimeMapping.model(e), policy, sgd, adam, 0.0, 0).withKernel(k).withOscillations(oscillations),
-                train, batchSize,
-            )
+        val withControl = RuntimeMapping.setup(e, e.qat!!, e.quantization).withKernel(kernel)
+        val plain = withControl.withOscillations(OscillationSpec.NONE)
+        fun bench(setup: TrainingSetup) = StepBenchmark(setup, train, batchSize)
         val setups = buildList {
-            add("FP32" to bench(QuantPolicy.FLOAT, kernel))
-            add("W4A4 QAT ${kernel.label()}" to bench(quantized, kernel))
-            add("+ oscillation control" to bench(quantized, kernel, oscillationControl))
-            if (kernel == FakeQuantKernel.FUSED) add("W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}" to bench(quantized, FakeQuantKernel.TF_OPS))
+            add("FP32" to bench(RuntimeMapping.setup(e, e.qat!!, null).withKernel(kernel)))
+            add("W4A4 QAT ${kernel.label()}" to bench(plain))
+            add("+ oscillation control" to bench(withControl))
+            if (kernel == FakeQuantKernel.FUSED) add("W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}" to bench(plain.withKernel(FakeQuantKernel.TF_OPS)))
         }
         val rates = setups.map { mutableListOf<Double>() }
         try {
@@ -74,7 +68,8 @@ object Bench {
         } finally {
             setups.forEach { (_, b) -> b.close() }
         }
-        return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), rates.getOrNull(3)?.median(), peakRssMb())
+        return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), rates.getOrNull(3)?.median(), peakRssMb(),
+            setups.minOf { (_, b) -> b.fewestImagesMeasured() })
     }
 
     private fun FakeQuantKernel.label() = if (this == FakeQuantKernel.FUSED) "fused kernel" else "TF ops"

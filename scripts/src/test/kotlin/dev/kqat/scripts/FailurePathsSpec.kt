@@ -167,7 +167,7 @@ class FailurePathsSpec : FunSpec({
         val roomy = work.resolve("roomy")
         cli("run", script, "--out", roomy.toString()).statusCode shouldBe 0
         fun sizeOf(p: Path): Long = Files.walk(p).use { s -> s.filter { Files.isRegularFile(it) }.mapToLong { Files.size(it) }.sum() }
-        val checkpoint = sizeOf(roomy.resolve("checkpoints/pretrain/epoch-0001"))
+        val checkpoint = sizeOf(roomy.resolve("checkpoints/pretrain/epoch-0003")) // two are kept: 0002 and 0003
         val rest = sizeOf(roomy) - sizeOf(roomy.resolve("checkpoints"))
         // Room for everything but the checkpoints, plus one and a half checkpoints: epoch 2's cannot fit.
         val disk = work.resolve("small-disk")

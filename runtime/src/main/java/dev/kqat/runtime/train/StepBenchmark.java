@@ -21,6 +21,7 @@ public final class StepBenchmark implements AutoCloseable {
   private final Dataset data;
   private final int batchSize;
   private long step;
+  private long fewestImages = Long.MAX_VALUE;
 
   public StepBenchmark(TrainingSetup setup, Dataset data, int batchSize) {
     this.graph = new TrainingGraph(setup);
@@ -73,7 +74,14 @@ public final class StepBenchmark implements AutoCloseable {
     } finally {
       schedules.values().forEach(TFloat32::close);
     }
-    return images / ((System.nanoTime() - start) / 1e9);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    fewestImages = Math.min(fewestImages, images);
+    return images / seconds;
+  }
+
+  /** The fewest images one {@link #imagesPerSecond} call trained on (warm-up included). */
+  public long fewestImagesMeasured() {
+    return fewestImages;
   }
 
   @Override
