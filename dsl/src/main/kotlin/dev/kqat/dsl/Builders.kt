@@ -1,5 +1,7 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.tf.DeviceSetting
+
 /** Keeps inner blocks from silently calling builders of an outer block (kotlinx.html's pattern). */
 @DslMarker
 annotation class QatDsl
@@ -32,8 +34,12 @@ fun experiment(name: String = "experiment", block: ExperimentBuilder.() -> Unit)
 class ExperimentBuilder internal constructor(var name: String) {
     /** Seed of weight initialisation, data order and dropout. */
     var seed: Long = 0
-    /** `cpu` (default), `gpu` or `auto`. */
-    var device: String = "cpu"
+    /**
+     * Where every phase trains: `device = cpu()` (default), `device = gpu(0)` or `device = auto()`
+     * (GPU 0 when TensorFlow sees one, else the CPU); thread counts with [threads].
+     */
+    var device: DeviceSpec = DeviceSpec()
+    private var threads: Pair<Int, Int>? = null
     /** Start from the weights of this checkpoint folder. */
     var initFrom: String? = null
     private var data = DataSpec()
@@ -45,6 +51,28 @@ class ExperimentBuilder internal constructor(var name: String) {
     private var evaluation = EvaluationSpec()
     internal val lines = linkedMapOf<String, Int>()
     internal var sourceFile: String? = null
+
+    fun cpu(): DeviceSpec = deviceAt(DeviceSpec(DeviceKind.CPU))
+
+    /** GPU [index] as TensorFlow numbers the GPUs it sees (needs the `-Pgpu` build, CUDA 12 and cuDNN 9). */
+    fun gpu(index: Int = 0): DeviceSpec = deviceAt(DeviceSpec(DeviceKind.GPU, index))
+
+    fun auto(): DeviceSpec = deviceAt(DeviceSpec(DeviceKind.AUTO))
+
+    /** Remembers the script line of `device = …` for error messages. */
+    private fun deviceAt(d: DeviceSpec): DeviceSpec {
+        lines["device"] = ScriptLine.caller()
+        return d
+    }
+
+    /**
+     * TensorFlow's thread counts on the [device]: threads one op may use ([intraOp]) and ops run at
+     * the same time ([interOp]); 0 leaves the choice to TensorFlow (one per core).
+     */
+    fun threads(intraOp: Int = DeviceSetting.DEFAULT_THREADS, interOp: Int = DeviceSetting.DEFAULT_THREADS) {
+        lines["device"] = ScriptLine.caller()
+        threads = intraOp to interOp
+    }
 
     fun data(block: DataBuilder.() -> Unit) {
         lines["data"] = ScriptLine.caller()
@@ -91,7 +119,7 @@ class ExperimentBuilder internal constructor(var name: String) {
     internal fun build() = Experiment(
         name = name, seed = seed, data = data, model = model, pretrain = pretrain,
         quantization = quantization, qat = qat, oscillations = oscillations, evaluation = evaluation,
-        initFrom = initFrom, device = device,
+        initFrom = initFrom, device = threads?.let { (intra, inter) -> device.copy(intraOpThreads = intra, interOpThreads = inter) } ?: device,
         sourceFile = sourceFile, sourceLines = lines.filterValues { it > 0 },
     )
 }

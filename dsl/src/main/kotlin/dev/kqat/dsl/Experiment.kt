@@ -1,7 +1,13 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.tf.DeviceSetting
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
+import kotlinx.serialization.SerializationException
+import kotlinx.serialization.json.JsonElement
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.JsonTransformingSerializer
 
 /**
  * The single source of truth of a run (architecture.md rule 5): immutable, serialisable to
@@ -29,12 +35,56 @@ data class Experiment(
      * Keras 2 `.h5` weights file (e.g. `keras.applications` ImageNet weights of the same architecture).
      */
     val initFrom: String? = null,
-    /** `cpu`, `gpu` or `auto`. */
-    val device: String = "cpu",
+    /** Where the phases train and with how many threads: `cpu()` (default), `gpu(index)` or `auto()`. */
+    @Serializable(with = DeviceSpecSerializer::class)
+    val device: DeviceSpec = DeviceSpec(),
     /** Script file and the line where each block (`data`, `model`, …) was written, for errors. */
     val sourceFile: String? = null,
     val sourceLines: Map<String, Int> = emptyMap(),
 )
+
+@Serializable
+enum class DeviceKind {
+    @SerialName("cpu") CPU,
+    @SerialName("gpu") GPU,
+    /** GPU 0 when TensorFlow sees a GPU, else the CPU. */
+    @SerialName("auto") AUTO,
+}
+
+/**
+ * The device of every phase's graph and the session's thread counts; the bounds and defaults are
+ * [DeviceSetting]'s. In `experiment.json`:
+ * `{"type": "gpu", "index": 0, "intraOpThreads": 0, "interOpThreads": 0}`.
+ */
+@Serializable
+data class DeviceSpec(
+    val type: DeviceKind = DeviceKind.CPU,
+    /** The GPU as TensorFlow numbers the GPUs it sees (GPU only); a run fails before building when it sees none. */
+    val index: Int = 0,
+    /** Threads one op may use (0: TensorFlow's default, one per core). */
+    val intraOpThreads: Int = DeviceSetting.DEFAULT_THREADS,
+    /** Ops run at the same time (0: TensorFlow's default). */
+    val interOpThreads: Int = DeviceSetting.DEFAULT_THREADS,
+)
+
+/**
+ * [DeviceSpec] as JSON, also read from the words `cpu`, `gpu`, `gpu:N` and `auto`: `--set device=gpu:1`,
+ * and `experiment.json` files written when the device was a string.
+ */
+object DeviceSpecSerializer : JsonTransformingSerializer<DeviceSpec>(DeviceSpec.serializer()) {
+    private val gpuWithIndex = Regex("gpu:(\\d+)")
+
+    override fun transformDeserialize(element: JsonElement): JsonElement {
+        if (element !is JsonPrimitive || !element.isString) return element
+        val word = element.content.trim()
+        val gpu = gpuWithIndex.matchEntire(word)
+        return when {
+            word in setOf("cpu", "gpu", "auto") -> JsonObject(mapOf("type" to JsonPrimitive(word)))
+            gpu != null -> JsonObject(mapOf("type" to JsonPrimitive("gpu"), "index" to JsonPrimitive(gpu.groupValues[1].toInt())))
+            else -> throw SerializationException("device: '$word' is not a device; use cpu, gpu, gpu:N or auto")
+        }
+    }
+}
 
 @Serializable
 sealed interface DatasetSpec {

@@ -63,6 +63,13 @@ class ExperimentRunner(
 
     fun run(resume: Boolean = false): Report {
         Validation.requireValid(experiment)
+        // A GPU that TensorFlow does not see fails here, before the run directory, data or any graph
+        // (each PhaseRunner resolves the same setting again, from the same remembered device list).
+        try {
+            RuntimeMapping.device(experiment.device).resolve()
+        } catch (e: IllegalStateException) {
+            throw IllegalStateException("device: ${e.message}", e)
+        }
         RunLock.acquire(runDir).use {
             prepareDirectory(resume)
             // Load data before building anything: a corrupt file fails fast, naming the file.

@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.tf.DeviceSetting
 import dev.kqat.runtime.train.TrainingSetup
 
 import dev.kqat.runtime.data.Dataset
@@ -92,19 +93,32 @@ object RuntimeMapping {
         return OptimizerConfig(kind, o.learningRate.toRuntime(epochs), o.momentum, o.nesterov, o.weightDecay, 0.9, 0.999, 1e-8)
     }
 
-    /**
-     * Loads (train, test) with the experiment's limits applied. Image folders are indexed here and
-     * decoded batch by batch; close them (they are [AutoCloseable]) when done.
-     */
+    /** The runtime's device setting; call [deviceProblems] first (its constructor rejects bad values). */
+    fun device(d: DeviceSpec): DeviceSetting = DeviceSetting(deviceKind(d), d.index, d.intraOpThreads, d.interOpThreads)
+
+    /** What [DeviceSetting] rejects in [d], by field name under `device` (`index`, `intraOpThreads`, `interOpThreads`). */
+    fun deviceProblems(d: DeviceSpec): Map<String, String> =
+        DeviceSetting.problems(deviceKind(d), d.index, d.intraOpThreads, d.interOpThreads)
+
+    private fun deviceKind(d: DeviceSpec) = when (d.type) {
+        DeviceKind.CPU -> DeviceSetting.Kind.CPU
+        DeviceKind.GPU -> DeviceSetting.Kind.GPU
+        DeviceKind.AUTO -> DeviceSetting.Kind.AUTO
+    }
+
     /** What a phase's training graph is built from: QAT phases carry the oscillation control. */
     fun setup(e: Experiment, phase: PhaseSpec, quantization: QuantizationSpec?): TrainingSetup {
         val setup = TrainingSetup(
             model(e), policy(quantization), optimizer(phase.optimizer, phase.epochs), optimizer(phase.quantizerOptimizer, phase.epochs),
             phase.labelSmoothing, e.seed,
-        )
+        ).withDevice(device(e.device))
         return if (quantization == null) setup else setup.withOscillations(e.oscillations?.toRuntime(phase.epochs) ?: OscillationSpec.NONE)
     }
 
+    /**
+     * Loads (train, test) with the experiment's limits applied. Image folders are indexed here and
+     * decoded batch by batch; close them (they are [AutoCloseable]) when done.
+     */
     fun loadData(e: Experiment): Pair<Dataset, Dataset> {
         val (train, test) = when (val d = e.data.dataset) {
             is DatasetSpec.FashionMnist -> Pair(

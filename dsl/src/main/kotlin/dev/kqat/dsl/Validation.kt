@@ -34,7 +34,8 @@ object Validation {
             out += Problem(field, message, where)
         }
         if (e.name.isBlank()) problem("name", "must not be blank")
-        if (e.device !in setOf("cpu", "gpu", "auto")) problem("device", "must be cpu, gpu or auto, got '${e.device}'")
+        // The bounds are the runtime's (DeviceSetting); only the field path is added here.
+        for ((field, message) in RuntimeMapping.deviceProblems(e.device)) problem("device.$field", message)
         checkData(e.data, ::problem)
         val layerNames = checkModel(e, ::problem)
         e.pretrain?.let { checkPhase("pretrain", it, ::problem) }

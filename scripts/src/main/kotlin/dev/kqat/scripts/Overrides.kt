@@ -11,7 +11,8 @@ import kotlinx.serialization.json.jsonObject
 
 /**
  * Applies `--set path=value` overrides to an experiment through its JSON form, so every field is
- * reachable without extra code: `qat.epochs=1`, `data.trainLimit=2000`, `quantization.weights.bits=3`.
+ * reachable without extra code: `qat.epochs=1`, `data.trainLimit=2000`, `quantization.weights.bits=3`,
+ * `device=gpu:1`, `device.intraOpThreads=2`.
  * Values are parsed as JSON when they can be (numbers, booleans, null, objects), else as strings.
  */
 object Overrides {
@@ -32,6 +33,8 @@ object Overrides {
             } catch (e: IllegalArgumentException) {
                 throw IllegalArgumentException("--set $a: ${e.message?.lineSequence()?.first()}", e)
             }
+            // Back to the full form, so that `device=gpu:1` can be followed by `device.intraOpThreads=2`.
+            tree = ExperimentJson.encodeToJsonElement(Experiment.serializer(), result)
         }
         // The JSON dialect ignores unknown keys; a typo in a path must not pass silently.
         val check = ExperimentJson.encodeToJsonElement(Experiment.serializer(), result)

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.quant;
 
+import dev.kqat.runtime.tf.DeviceSetting;
 import dev.kqat.runtime.tf.FusedFakeQuant;
 import java.util.Locale;
 
@@ -9,6 +10,15 @@ public enum FakeQuantKernel {
   FUSED,
   /** Plain TensorFlow ops, on any device: four passes forward, five backward. */
   TF_OPS;
+
+  /**
+   * The kernel that runs on {@code device}: the fused kernel is registered for TensorFlow's CPU
+   * device only, so under a GPU {@link #FUSED} becomes {@link #TF_OPS} (same values and gradients)
+   * rather than soft placement moving every quantizer to the CPU and back.
+   */
+  public FakeQuantKernel on(DeviceSetting device) {
+    return this == FUSED && device.kind() != DeviceSetting.Kind.CPU ? TF_OPS : this;
+  }
 
   /** System property that overrides the choice: {@code fused} or {@code ops}. */
   public static final String PROPERTY = "kqat.fakeQuantKernel";

@@ -3,6 +3,7 @@ package dev.kqat.runtime.run;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.quant.Quantizer;
 import dev.kqat.runtime.quant.QuantizerTarget;
+import dev.kqat.runtime.tf.DeviceSetting;
 import dev.kqat.runtime.train.CheckpointStore;
 import dev.kqat.runtime.train.PhasePlan;
 import dev.kqat.runtime.train.PhaseResult;
@@ -22,6 +23,10 @@ import org.tensorflow.types.TFloat32;
  * graph, opens its session, trains it through the {@link Trainer} (checkpoints, BN re-estimation,
  * events) and reads tensors back for reports. Callers above the runtime (dsl, scripts) use this
  * and never touch TensorFlow types.
+ *
+ * <p>The setup's {@link DeviceSetting} is resolved first (a GPU TensorFlow does
+ * not see fails before any graph is built), every op is placed on it, and the session gets its
+ * thread counts and soft placement ({@link DeviceSetting#sessionConfig()}).
  */
 public final class PhaseRunner implements AutoCloseable {
   private final TrainingGraph graph;
@@ -29,7 +34,7 @@ public final class PhaseRunner implements AutoCloseable {
 
   public PhaseRunner(TrainingSetup setup) {
     this.graph = new TrainingGraph(setup);
-    this.session = new Session(graph.graph());
+    this.session = graph.newSession();
   }
 
   /**

@@ -25,7 +25,7 @@ public final class StepBenchmark implements AutoCloseable {
 
   public StepBenchmark(TrainingSetup setup, Dataset data, int batchSize) {
     this.graph = new TrainingGraph(setup);
-    this.session = new Session(graph.graph());
+    this.session = graph.newSession();
     this.data = data;
     this.batchSize = batchSize;
     session.initialize();

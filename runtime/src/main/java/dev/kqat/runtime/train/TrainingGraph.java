@@ -10,13 +10,16 @@ import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.oscillation.BnReestimation;
 import dev.kqat.runtime.oscillation.OscillationHooks;
 import dev.kqat.runtime.oscillation.OscillationTracker;
+import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.Quantizer;
+import dev.kqat.runtime.tf.DeviceSetting;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
+import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
@@ -31,6 +34,10 @@ import org.tensorflow.types.TInt64;
  * training forward pass with fake quantization, BN updates, oscillation tracking and dampening,
  * the loss, gradients and both optimizer groups' updates as a single step op, the evaluation
  * forward pass, and a BN-statistics pass for BN re-estimation, all over the same variables.
+ *
+ * <p>Every op is placed on the setup's device, {@linkplain DeviceSetting#resolve() resolved} before
+ * anything is built (a GPU that TensorFlow does not see fails here); on a GPU the fake-quant kernel
+ * is {@link FakeQuantKernel#TF_OPS} ({@link FakeQuantKernel#on}).
  */
 public final class TrainingGraph implements AutoCloseable {
   private final Graph graph;
@@ -56,11 +63,12 @@ public final class TrainingGraph implements AutoCloseable {
   private final Map<String, Operand<TFloat32>> quantizerInputs;
   private final ModelInspector.Summary summary;
 
-  public TrainingGraph(TrainingSetup setup) {
-    this.setup = setup;
+  public TrainingGraph(TrainingSetup requested) {
+    DeviceSetting device = requested.device().resolve();
+    this.setup = requested.withDevice(device).withKernel(requested.kernel().on(device));
     this.summary = ModelInspector.inspect(setup.model());
     this.graph = new Graph();
-    this.tf = Ops.create(graph);
+    this.tf = Ops.create(graph).withDevice(device.deviceSpec());
     this.params = new ParamStore(tf, setup.seed());
     this.oscillation = new OscillationHooks(params, setup.oscillations());
     this.state = new ModelState(params, setup.policy(), summary.layers(), setup.kernel(), oscillation);
@@ -128,6 +136,8 @@ public final class TrainingGraph implements AutoCloseable {
       bnAccumulate = tf.withControlDependencies(accumulate).withName("bn_reestimation_batch").noOp();
     }
     oscillationStatistics = oscillation.statistics(tf);
+    // The gradient ops TensorFlow's C++ gradient builder added carry no device yet.
+    device.placeUnplacedOps(graph);
   }
 
   public Graph graph() {
@@ -138,8 +148,14 @@ public final class TrainingGraph implements AutoCloseable {
     return tf;
   }
 
+  /** The setup as built: its device resolved, its fake-quant kernel the one used on that device. */
   public TrainingSetup setup() {
     return setup;
+  }
+
+  /** A session on this graph with the setup's device configuration ({@link DeviceSetting#sessionConfig()}). */
+  public Session newSession() {
+    return new Session(graph, setup.device().sessionConfig());
   }
 
   public ParamStore params() {

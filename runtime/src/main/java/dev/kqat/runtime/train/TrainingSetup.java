@@ -4,6 +4,7 @@ import dev.kqat.runtime.models.Model;
 import dev.kqat.runtime.oscillation.OscillationSpec;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.QuantPolicy;
+import dev.kqat.runtime.tf.DeviceSetting;
 
 /**
  * What a training graph is built from.
@@ -15,7 +16,9 @@ import dev.kqat.runtime.quant.QuantPolicy;
  * @param labelSmoothing label smoothing of the cross-entropy, 0 for none
  * @param seed seed of weight initialisation and data order
  * @param oscillations oscillation tracking, dampening and freezing of the quantized weights
- * @param kernel what computes fake quantization (same values either way)
+ * @param kernel what computes fake quantization (same values either way); on a GPU the graph uses
+ *     {@link FakeQuantKernel#TF_OPS} ({@link FakeQuantKernel#on})
+ * @param device where the graph's ops run and the session's thread counts
  */
 public record TrainingSetup(
     Model model,
@@ -25,23 +28,28 @@ public record TrainingSetup(
     double labelSmoothing,
     long seed,
     OscillationSpec oscillations,
-    FakeQuantKernel kernel) {
+    FakeQuantKernel kernel,
+    DeviceSetting device) {
 
   /**
    * A setup without oscillation control, with the {@linkplain FakeQuantKernel#preferred()
-   * preferred} fake-quant kernel.
+   * preferred} fake-quant kernel, on the CPU.
    */
   public TrainingSetup(Model model, QuantPolicy policy, OptimizerConfig weights, OptimizerConfig quantizers,
       double labelSmoothing, long seed) {
     this(model, policy, weights, quantizers, labelSmoothing, seed, OscillationSpec.NONE,
-        FakeQuantKernel.preferred());
+        FakeQuantKernel.preferred(), DeviceSetting.DEFAULT);
   }
 
   public TrainingSetup withOscillations(OscillationSpec spec) {
-    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, spec, kernel);
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, spec, kernel, device);
   }
 
   public TrainingSetup withKernel(FakeQuantKernel k) {
-    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, k);
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, k, device);
+  }
+
+  public TrainingSetup withDevice(DeviceSetting d) {
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, kernel, d);
   }
 }
