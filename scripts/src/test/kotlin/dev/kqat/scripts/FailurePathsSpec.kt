@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit
 import kotlin.io.path.isDirectory
 import kotlin.io.path.name
 import kotlin.random.Random
+import kotlin.time.Duration.Companion.minutes
 
 /**
  * The failure paths a user meets, proven through the CLI: `kill -9` at seeded moments (one of them
@@ -87,7 +88,9 @@ class FailurePathsSpec : FunSpec({
         withClue("frozen share") { r.frozenFraction!! shouldBeGreaterThan 0.0 }
     }
 
-    test("kill -9 at $killPoints seeded moments, one while a checkpoint is written: resume ends where the uninterrupted run ends") {
+    // Each kill point runs a run and its resume (about a minute on 2 busy cores): beyond Kotest's 10-minute default.
+    test("kill -9 at $killPoints seeded moments, one while a checkpoint is written: resume ends where the uninterrupted run ends")
+        .config(timeout = (10 + 3 * killPoints).minutes) {
         val expected = report(baselineDir)
         val random = Random(20261201)
         for (point in 0 until killPoints) {
