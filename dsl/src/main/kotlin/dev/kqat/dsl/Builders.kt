@@ -1,6 +1,14 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.quant.BackwardConvention
+import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.LayerOverride
+import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.tf.DeviceSetting
+import dev.kqat.runtime.train.OptimizerConfig
 
 /** Keeps inner blocks from silently calling builders of an outer block (kotlinx.html's pattern). */
 @DslMarker
@@ -38,29 +46,29 @@ class ExperimentBuilder internal constructor(var name: String) {
      * Where every phase trains: `device = cpu()` (default), `device = gpu(0)` or `device = auto()`
      * (GPU 0 when TensorFlow sees one, else the CPU); thread counts with [threads].
      */
-    var device: DeviceSpec = DeviceSpec()
+    var device: DeviceSetting = DeviceSetting.DEFAULT
     private var threads: Pair<Int, Int>? = null
     /** Start from the weights of this checkpoint folder. */
     var initFrom: String? = null
     private var data = DataSpec()
-    private var model = ModelSpec()
+    private var model: ModelSpec = ModelSpec.TinyMbv2Spec()
     private var pretrain: PhaseSpec? = null
-    private var quantization: QuantizationSpec? = null
+    private var quantization: InputQuantPolicy? = null
     private var qat: PhaseSpec? = null
-    private var oscillations: OscillationsSpec? = null
+    private var oscillations: OscillationSpec? = null
     private var evaluation = EvaluationSpec()
     internal val lines = linkedMapOf<String, Int>()
     internal var sourceFile: String? = null
 
-    fun cpu(): DeviceSpec = deviceAt(DeviceSpec(DeviceKind.CPU))
+    fun cpu(): DeviceSetting = deviceAt(DeviceSetting.cpu())
 
     /** GPU [index] as TensorFlow numbers the GPUs it sees (needs the `-Pgpu` build, CUDA 12 and cuDNN 9). */
-    fun gpu(index: Int = 0): DeviceSpec = deviceAt(DeviceSpec(DeviceKind.GPU, index))
+    fun gpu(index: Int = 0): DeviceSetting = deviceAt(DeviceSetting(DeviceSetting.Kind.GPU, index, DeviceSetting.DEFAULT_THREADS, DeviceSetting.DEFAULT_THREADS))
 
-    fun auto(): DeviceSpec = deviceAt(DeviceSpec(DeviceKind.AUTO))
+    fun auto(): DeviceSetting = deviceAt(DeviceSetting.auto())
 
     /** Remembers the script line of `device = …` for error messages. */
-    private fun deviceAt(d: DeviceSpec): DeviceSpec {
+    private fun deviceAt(d: DeviceSetting): DeviceSetting {
         lines["device"] = ScriptLine.caller()
         return d
     }
@@ -92,7 +100,7 @@ class ExperimentBuilder internal constructor(var name: String) {
 
     fun quantize(block: QuantizationBuilder.() -> Unit) {
         lines["quantization"] = ScriptLine.caller()
-        quantization = QuantizationBuilder(quantization ?: QuantizationSpec()).apply(block).build()
+        quantization = QuantizationBuilder(quantization ?: InputQuantPolicy.DEFAULT).apply(block).build()
     }
 
     /** Quantization-aware training after [quantize]. */
@@ -107,7 +115,7 @@ class ExperimentBuilder internal constructor(var name: String) {
      */
     fun oscillations(block: OscillationsBuilder.() -> Unit) {
         lines["oscillations"] = ScriptLine.caller()
-        oscillations = OscillationsBuilder(oscillations ?: OscillationsSpec()).apply(block).build()
+        oscillations = OscillationsBuilder(oscillations ?: OscillationSpec.DEFAULT).apply(block).build()
     }
 
     /** How QAT evaluates, e.g. `evaluate { bnReestimation(batches = 50) }`. */
@@ -119,7 +127,7 @@ class ExperimentBuilder internal constructor(var name: String) {
     internal fun build() = Experiment(
         name = name, seed = seed, data = data, model = model, pretrain = pretrain,
         quantization = quantization, qat = qat, oscillations = oscillations, evaluation = evaluation,
-        initFrom = initFrom, device = threads?.let { (intra, inter) -> device.copy(intraOpThreads = intra, interOpThreads = inter) } ?: device,
+        initFrom = initFrom, device = threads?.let { (intra, inter) -> device.withThreads(intra, inter) } ?: device,
         sourceFile = sourceFile, sourceLines = lines.filterValues { it > 0 },
     )
 }
@@ -159,57 +167,52 @@ class DataBuilder internal constructor(start: DataSpec) {
     internal fun build() = DataSpec(dataset, batchSize, trainLimit, testLimit)
 }
 
+/** Chooses the architecture ([ModelSpec]); `classes` overrides the dataset's class count. */
 @QatDsl
 class ModelBuilder internal constructor(start: ModelSpec) {
-    var architecture: String = start.architecture
-    var widthMultiplier: Double = start.widthMultiplier
+    private var spec = start
+    /** Number of classes; null: the dataset's. */
     var classes: Int? = start.classes
-    /** Batch-norm epsilon; null: the architecture's own. */
-    var bnEpsilon: Double? = start.bnEpsilon
 
     /** The reference task's 86,634-parameter MobileNetV2 (benchmark.md). */
     fun tinyMbv2() {
-        architecture = "tiny-mbv2"
+        spec = ModelSpec.TinyMbv2Spec()
     }
 
     /** MobileNetV2 in the ImageNet layout; `bnEpsilon = 1e-3` to start from Keras weights. */
     fun mobilenetV2(widthMultiplier: Double = 1.0, bnEpsilon: Double? = null) {
-        architecture = "mobilenet-v2"
-        this.widthMultiplier = widthMultiplier
-        this.bnEpsilon = bnEpsilon
+        spec = ModelSpec.MobileNetV2Spec(widthMultiplier, bnEpsilon)
     }
 
     /** MobileNetV3-Small (squeeze-excite and hard-swish; BN epsilon 1e-3 as torchvision and Keras). */
     fun mobilenetV3Small(widthMultiplier: Double = 1.0) {
-        architecture = "mobilenet-v3-small"
-        this.widthMultiplier = widthMultiplier
+        spec = ModelSpec.MobileNetV3SmallSpec(widthMultiplier)
     }
 
     /** MobileNetV3-Large. */
     fun mobilenetV3Large(widthMultiplier: Double = 1.0) {
-        architecture = "mobilenet-v3-large"
-        this.widthMultiplier = widthMultiplier
+        spec = ModelSpec.MobileNetV3LargeSpec(widthMultiplier)
     }
 
     /** EfficientNet-lite0 as timm's `efficientnet_lite0` (no width multiplier). */
     fun efficientNetLite0() {
-        architecture = "efficientnet-lite0"
+        spec = ModelSpec.EfficientNetLite0Spec()
     }
 
     fun resnet18() {
-        architecture = "resnet18"
+        spec = ModelSpec.ResNet18Spec()
     }
 
-    internal fun build() = ModelSpec(architecture, widthMultiplier, classes, bnEpsilon)
+    internal fun build() = spec.withClasses(classes)
 }
 
 @QatDsl
 class PhaseBuilder internal constructor(start: PhaseSpec) {
     var epochs: Int = start.epochs
     /** Optimizer of the network weights. */
-    var optimizer: OptimizerSpec = start.optimizer
+    var optimizer: OptimizerConfig = start.optimizer
     /** Optimizer of quantizer step sizes (default Adam, constant 1e-5, no weight decay). */
-    var quantizerOptimizer: OptimizerSpec = start.quantizerOptimizer
+    var quantizerOptimizer: OptimizerConfig = start.quantizerOptimizer
     var labelSmoothing: Double = start.labelSmoothing
     /** Reuse this phase's result across runs (pre-training only); see README "Pre-training cache". */
     var cacheKey: String? = start.cacheKey
@@ -218,27 +221,33 @@ class PhaseBuilder internal constructor(start: PhaseSpec) {
 }
 
 /** SGD with momentum (PyTorch convention); weight decay is added to the gradient. */
-fun sgd(lr: ScheduleSpec, momentum: Double = 0.9, weightDecay: Double = 0.0, nesterov: Boolean = false) =
-    OptimizerSpec(OptimizerKind.SGD, lr, momentum, nesterov, weightDecay)
+fun sgd(
+    lr: Schedule,
+    momentum: Double = OptimizerConfig.DEFAULT.momentum(),
+    weightDecay: Double = OptimizerConfig.DEFAULT.weightDecay(),
+    nesterov: Boolean = OptimizerConfig.DEFAULT.nesterov(),
+): OptimizerConfig = OptimizerConfig.sgd(lr, momentum, weightDecay, nesterov)
 
-fun adam(lr: ScheduleSpec, weightDecay: Double = 0.0) =
-    OptimizerSpec(OptimizerKind.ADAM, lr, 0.0, false, weightDecay)
+/** Adam (β 0.9/0.999, ε 1e-8); weight decay is added to the gradient. */
+fun adam(lr: Schedule, weightDecay: Double = 0.0): OptimizerConfig = OptimizerConfig.adam(lr, weightDecay)
 
+/** The quantization policy ([InputQuantPolicy]): weight and activation quantizers, exceptions by layer. */
 @QatDsl
-class QuantizationBuilder internal constructor(start: QuantizationSpec) {
-    private var weights: QuantizerDef? = start.weights
-    private var activations: QuantizerDef? = start.activations
+class QuantizationBuilder internal constructor(start: InputQuantPolicy) {
+    private var weights: QuantizerSpec? = start.weights()
+    private var activations: QuantizerSpec? = start.activations()
     /** Bits of the first and last weight layers. */
-    var firstLastBits: Int = start.firstLastBits
-    var calibrationBatches: Int = start.calibrationBatches
-    private val layers = start.layers.toMutableMap()
+    var firstLastBits: Int = start.firstLastBits()
+    /** Training batches that initialise the quantizers' ranges. */
+    var calibrationBatches: Int = start.calibrationBatches()
+    private val layers = start.layers().toMutableMap()
 
     fun weights(block: QuantizerBuilder.() -> Unit) {
-        weights = QuantizerBuilder(weights ?: QuantizerDef(bits = 4)).apply(block).build()
+        weights = QuantizerBuilder(weights ?: QuantizerSpec.DEFAULT).apply(block).build()
     }
 
     fun activations(block: QuantizerBuilder.() -> Unit) {
-        activations = QuantizerBuilder(activations ?: QuantizerDef(bits = 4)).apply(block).build()
+        activations = QuantizerBuilder(activations ?: QuantizerSpec.DEFAULT).apply(block).build()
     }
 
     /** Keep weights in floating point. */
@@ -256,27 +265,35 @@ class QuantizationBuilder internal constructor(start: QuantizationSpec) {
         layers[name] = LayerOverrideBuilder().apply(block).build()
     }
 
-    internal fun build() = QuantizationSpec(weights, activations, firstLastBits, layers.toMap(), calibrationBatches)
+    internal fun build() = InputQuantPolicy(weights, activations, firstLastBits, layers.toMap(), calibrationBatches)
 }
 
+/**
+ * One quantizer ([QuantizerSpec]): `convention = BackwardConvention.CLAMP_THEN_ROUND`,
+ * `init = RangeInit.MIN_MAX`, …
+ */
 @QatDsl
-class QuantizerBuilder internal constructor(start: QuantizerDef) {
-    var bits: Int = start.bits
-    var perChannel: Boolean = start.perChannel
-    var convention: Convention = start.convention
-    var gradientScaling: Boolean = start.gradientScaling
-    var init: RangeInitKind = start.init
-    var candidates: Int = start.candidates
-    var learnable: Boolean = start.learnable
+class QuantizerBuilder internal constructor(start: QuantizerSpec) {
+    var bits: Int = start.bits()
+    /** One step size per output channel (kernels only). */
+    var perChannel: Boolean = start.perChannel()
+    var convention: BackwardConvention = start.convention()
+    /** LSQ step-size gradient scaling 1/sqrt(p·N). */
+    var gradientScaling: Boolean = start.gradientScaling()
+    var init: RangeInit = start.init()
+    /** MSE grid size. */
+    var candidates: Int = start.candidates()
+    /** Learn the step size (LSQ) or keep the initial one. */
+    var learnable: Boolean = start.learnable()
 
-    internal fun build() = QuantizerDef(bits, perChannel, convention, gradientScaling, init, candidates, learnable)
+    internal fun build() = QuantizerSpec(bits, perChannel, convention, gradientScaling, init, candidates, learnable)
 }
 
 @QatDsl
 class LayerOverrideBuilder internal constructor() {
-    var weightBits: Int? = null
-    var inputBits: Int? = null
-    var floatingPoint: Boolean = false
+    var weightBits: Int? = LayerOverride.DEFAULT.weightBits()
+    var inputBits: Int? = LayerOverride.DEFAULT.inputBits()
+    var floatingPoint: Boolean = LayerOverride.DEFAULT.floatingPoint()
 
-    internal fun build() = LayerOverrideSpec(weightBits, inputBits, floatingPoint)
+    internal fun build() = LayerOverride(weightBits, inputBits, floatingPoint)
 }

@@ -3,6 +3,7 @@ package dev.kqat.dsl
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.events.TensorBoardWriter
+import dev.kqat.runtime.quant.InputQuantPolicy
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
@@ -66,7 +67,7 @@ class ExperimentRunner(
         // A GPU that TensorFlow does not see fails here, before the run directory, data or any graph
         // (each PhaseRunner resolves the same setting again, from the same remembered device list).
         try {
-            RuntimeMapping.device(experiment.device).resolve()
+            experiment.device.resolve()
         } catch (e: IllegalStateException) {
             throw IllegalStateException("device: ${e.message}", e)
         }
@@ -130,7 +131,7 @@ class ExperimentRunner(
     private fun runPhase(
         phase: String,
         spec: PhaseSpec,
-        quantization: QuantizationSpec?,
+        quantization: InputQuantPolicy?,
         train: Dataset,
         test: Dataset,
         events: RunListener,
@@ -145,7 +146,7 @@ class ExperimentRunner(
         val setup = RuntimeMapping.setup(experiment, spec, quantization)
         val plan = PhasePlan(
             phase, spec.epochs, experiment.data.batchSize, train, test, store,
-            quantization?.calibrationBatches ?: 1, quantization != null,
+            quantization?.calibrationBatches() ?: 0, quantization != null,
             if (quantization != null) experiment.evaluation.bnReestimationBatches else 0,
         )
         val result = PhaseRunner(setup).use { it.train(plan, resumeFrom, init, events) }

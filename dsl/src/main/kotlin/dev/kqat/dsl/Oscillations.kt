@@ -1,73 +1,12 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.oscillation.OscillationSpec
-import kotlinx.serialization.SerialName
+import dev.kqat.runtime.oscillation.OscillationSpec.Aggregation
+import dev.kqat.runtime.oscillation.OscillationSpec.Dampening
+import dev.kqat.runtime.oscillation.OscillationSpec.Freezing
+import dev.kqat.runtime.oscillation.OscillationSpec.Tracking
+import dev.kqat.runtime.schedule.Schedule
 import kotlinx.serialization.Serializable
-
-/**
- * Oscillation control of the QAT phase (algorithms.md §1.4–1.7): tracking, dampening and freezing,
- * each off unless declared. Freezing tracks too.
- */
-@Serializable
-data class OscillationsSpec(
-    val tracking: TrackingSpec? = null,
-    val dampening: DampeningSpec? = null,
-    val freezing: FreezingSpec? = null,
-) {
-    /** The runtime form for a QAT phase of [epochs] epochs. */
-    fun toRuntime(epochs: Int) = OscillationSpec(
-        tracking?.let { OscillationSpec.Tracking(it.maxBits, it.momentum, it.threshold, it.countEvaluationPasses) },
-        dampening?.let { OscillationSpec.Dampening(it.weight.toRuntime(epochs), it.aggregation.runtime, it.after) },
-        freezing?.let { OscillationSpec.Freezing(it.threshold.toRuntime(epochs), it.after, it.useEma) },
-    )
-}
-
-/**
- * @param threshold EMA frequency above which a weight counts as oscillating in reports
- * @param maxBits weights quantized to at most this many bits are tracked (and may be frozen)
- * @param momentum EMA momentum of the frequency (and of the frozen value's running average)
- * @param countEvaluationPasses also count evaluation and BN re-estimation passes (reference parity)
- */
-@Serializable
-data class TrackingSpec(
-    val threshold: Double = OscillationSpec.Tracking.DEFAULT.threshold(),
-    val maxBits: Int = OscillationSpec.Tracking.DEFAULT.maxBits(),
-    val momentum: Double = OscillationSpec.Tracking.DEFAULT.momentum(),
-    val countEvaluationPasses: Boolean = OscillationSpec.Tracking.DEFAULT.countEvaluationPasses(),
-)
-
-// The builders' defaults are the specs' defaults, written once.
-private val defaultTracking = TrackingSpec()
-private val defaultDampening = DampeningSpec()
-private val defaultFreezing = FreezingSpec()
-
-enum class DampeningAggregation(val runtime: OscillationSpec.Aggregation) {
-    @SerialName("sum") SUM(OscillationSpec.Aggregation.SUM),
-    @SerialName("mean") MEAN(OscillationSpec.Aggregation.MEAN),
-    @SerialName("kernel-mean") KERNEL_MEAN(OscillationSpec.Aggregation.KERNEL_MEAN),
-}
-
-/**
- * @param weight λ over the active part of training (after [after]); before it, `weight` at 0
- * @param aggregation how each layer's squared distances are reduced
- */
-@Serializable
-data class DampeningSpec(
-    val weight: ScheduleSpec = ScheduleSpec.Cosine(0.0, 0.1),
-    val aggregation: DampeningAggregation = DampeningAggregation.KERNEL_MEAN,
-    val after: Double = 0.25,
-)
-
-/**
- * @param threshold frequency threshold over the active part of training; freezing is off before [after]
- * @param useEma freeze at the rounded running average of the integer (else at its current value)
- */
-@Serializable
-data class FreezingSpec(
-    val threshold: ScheduleSpec = ScheduleSpec.Cosine(0.1, 0.01),
-    val after: Double = 0.25,
-    val useEma: Boolean = true,
-)
 
 /** How the QAT phase evaluates. */
 @Serializable
@@ -76,41 +15,55 @@ data class EvaluationSpec(
     val bnReestimationBatches: Int = 0,
 )
 
+/**
+ * Oscillation control of the QAT phase (algorithms.md §1.4–1.7): tracking, dampening and freezing,
+ * each off unless declared; freezing tracks too. Defaults are the runtime records' (`DEFAULT`).
+ */
 @QatDsl
-class OscillationsBuilder internal constructor(start: OscillationsSpec) {
-    private var tracking = start.tracking
-    private var dampening = start.dampening
-    private var freezing = start.freezing
+class OscillationsBuilder internal constructor(start: OscillationSpec) {
+    private var tracking = start.tracking()
+    private var dampening = start.dampening()
+    private var freezing = start.freezing()
 
-    /** Tracks oscillations of the weights of at most [maxBits] bits and reports them each epoch. */
+    /**
+     * Tracks oscillations of the weights of at most [maxBits] bits and reports them each epoch: a
+     * weight oscillates when its EMA ([momentum]) flip frequency passes [threshold];
+     * [countEvaluationPasses] also counts evaluation and BN re-estimation passes (reference parity).
+     */
     fun track(
-        threshold: Double = defaultTracking.threshold,
-        maxBits: Int = defaultTracking.maxBits,
-        momentum: Double = defaultTracking.momentum,
-        countEvaluationPasses: Boolean = defaultTracking.countEvaluationPasses,
+        threshold: Double = Tracking.DEFAULT.threshold(),
+        maxBits: Int = Tracking.DEFAULT.maxBits(),
+        momentum: Double = Tracking.DEFAULT.momentum(),
+        countEvaluationPasses: Boolean = Tracking.DEFAULT.countEvaluationPasses(),
     ) {
-        tracking = TrackingSpec(threshold, maxBits, momentum, countEvaluationPasses)
+        tracking = Tracking(maxBits, momentum, threshold, countEvaluationPasses)
     }
 
-    /** Adds λ·Σ AGG((sg(q(W)) − clip(W))²) to the loss; λ follows [weight] after [after] of training. */
+    /**
+     * Adds λ·Σ AGG((sg(q(W)) − clip(W))²) to the loss; λ follows [weight] over the part of training
+     * after [after], each layer's squared distances reduced by [aggregation].
+     */
     fun dampen(
-        weight: ScheduleSpec = defaultDampening.weight,
-        aggregation: DampeningAggregation = defaultDampening.aggregation,
-        after: Double = defaultDampening.after,
+        weight: Schedule = Dampening.DEFAULT.weight(),
+        aggregation: Aggregation = Dampening.DEFAULT.aggregation(),
+        after: Double = Dampening.DEFAULT.after(),
     ) {
-        dampening = DampeningSpec(weight, aggregation, after)
+        dampening = Dampening(weight, aggregation, after)
     }
 
-    /** Freezes weights whose oscillation frequency passes [threshold], from [after] of training on. */
+    /**
+     * Freezes weights whose oscillation frequency passes [threshold] (a schedule over the part of
+     * training after [after]); [useEma] freezes at the rounded running average of the integer.
+     */
     fun freeze(
-        threshold: ScheduleSpec = defaultFreezing.threshold,
-        after: Double = defaultFreezing.after,
-        useEma: Boolean = defaultFreezing.useEma,
+        threshold: Schedule = Freezing.DEFAULT.threshold(),
+        after: Double = Freezing.DEFAULT.after(),
+        useEma: Boolean = Freezing.DEFAULT.useEma(),
     ) {
-        freezing = FreezingSpec(threshold, after, useEma)
+        freezing = Freezing(threshold, after, useEma)
     }
 
-    internal fun build() = OscillationsSpec(tracking, dampening, freezing)
+    internal fun build() = OscillationSpec(tracking, dampening, freezing)
 }
 
 @QatDsl

@@ -1,5 +1,8 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.quant.RangeInit
+
 /**
  * Building blocks of `examples/paper/`: the published ImageNet recipes of the oscillation paper
  * (algorithms.md §1.11). Only what all recipes share lives here; each script spells out its own
@@ -47,8 +50,8 @@ fun ExperimentBuilder.paperImageNet(kerasInputs: Boolean) {
  */
 fun ExperimentBuilder.paperQuantization(bits: Int) {
     quantize {
-        weights { this.bits = bits; init = RangeInitKind.MSE; candidates = 100 }
-        activations { this.bits = bits; init = RangeInitKind.MSE; candidates = 100 }
+        weights { this.bits = bits; init = RangeInit.MSE; candidates = QuantizerSpec.DEFAULT_CANDIDATES }
+        activations { this.bits = bits; init = RangeInit.MSE; candidates = QuantizerSpec.DEFAULT_CANDIDATES }
         firstLastBits = 8
     }
     qat { quantizerOptimizer = adam(lr = constant(1e-5)) }

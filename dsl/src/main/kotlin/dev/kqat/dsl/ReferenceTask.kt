@@ -77,5 +77,5 @@ fun ExperimentBuilder.referenceDampening() {
  */
 fun ExperimentBuilder.referenceFreezing(bits: Int) {
     oscillations { freeze(threshold = cosine(0.1, 0.01), after = 0.25) }
-    qat { optimizer = optimizer.copy(weightDecay = ReferenceRecipe.weightDecay(bits, freezing = true)) }
+    qat { optimizer = optimizer.withWeightDecay(ReferenceRecipe.weightDecay(bits, freezing = true)) }
 }

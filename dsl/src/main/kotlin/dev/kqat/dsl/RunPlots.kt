@@ -1,5 +1,6 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.run.PhaseRunner
 import org.jetbrains.letsPlot.geom.geomHistogram
@@ -64,7 +65,7 @@ object RunPlots {
         val quantization = e.quantization ?: return null
         val qat = e.qat ?: return null
         val checkpoint = CheckpointStore(runDir.resolve("checkpoints").resolve("qat"), 2).latest().orElse(null) ?: return null
-        val maxBits = e.oscillations?.tracking?.maxBits ?: 4
+        val maxBits = (e.oscillations?.tracking() ?: OscillationSpec.Tracking.DEFAULT).maxBits()
         val distances = PhaseRunner(RuntimeMapping.setup(e, qat, quantization)).use { runner ->
             runner.restore(checkpoint)
             runner.weightsInSteps(maxBits).flatMap { w -> w.valuesInSteps().map { u -> u - Math.rint(u.toDouble()) } }

@@ -1,9 +1,12 @@
+@file:UseSerializers(OscillationSerializer::class)
+
 package dev.kqat.dsl
 
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.oscillation.ToyRegression
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
+import kotlinx.serialization.UseSerializers
 import org.jetbrains.letsPlot.geom.geomHLine
 import org.jetbrains.letsPlot.facet.facetGrid
 import org.jetbrains.letsPlot.geom.geomLine
@@ -28,7 +31,7 @@ data class ToyStudy(
     val initial: Double = 0.6,
     val learningRate: Double = 0.01,
     val steps: Int = 5000,
-    val variants: Map<String, OscillationsSpec> = emptyMap(),
+    val variants: Map<String, OscillationSpec> = emptyMap(),
 )
 
 /** Per variant: the trajectory and its summary, as written to `toy.json`. */
@@ -65,6 +68,7 @@ fun toyRegression(name: String = "toy-regression", block: ToyStudyBuilder.() -> 
         if (!(study.gridStep > 0)) add("gridStep: must be > 0, got ${study.gridStep}")
         if (!(study.learningRate > 0)) add("learningRate: must be > 0, got ${study.learningRate}")
         if (study.variants.isEmpty()) add("variants: declare at least one variant(\"name\") { }")
+        for ((variant, spec) in study.variants) spec.problems().forEach { (field, message) -> add("variants[$variant].$field: $message") }
     }
     require(problems.isEmpty()) { "the toy study has problems:\n" + problems.joinToString("\n") { "  - $it" } }
     return study
@@ -77,11 +81,11 @@ class ToyStudyBuilder internal constructor(var name: String) {
     var initial = 0.6
     var learningRate = 0.01
     var steps = 5000
-    private val variants = linkedMapOf<String, OscillationsSpec>()
+    private val variants = linkedMapOf<String, OscillationSpec>()
 
     /** A run of the toy with this oscillation control (tracking is always on). */
     fun variant(name: String, block: OscillationsBuilder.() -> Unit) {
-        variants[name] = OscillationsBuilder(OscillationsSpec()).apply(block).build()
+        variants[name] = OscillationsBuilder(OscillationSpec.DEFAULT).apply(block).build()
     }
 
     internal fun build() = ToyStudy(name, target, gridStep, initial, learningRate, steps, variants.toMap())
@@ -99,7 +103,7 @@ object ToyRunner {
         Files.createDirectories(dir)
         val outcomes = study.variants.map { (name, spec) ->
             val t = ToyRegression(study.target, study.gridStep, study.initial, study.learningRate, study.steps,
-                spec.toRuntime(1)).run() // one "epoch": the toy has steps only
+                spec.forEpochs(1)).run() // one "epoch": the toy has steps only
             val from = study.steps / 5
             ToyOutcome(
                 name, t.flipsPerStep(from, study.steps), t.shareAbove(Math.floor(study.target / study.gridStep)),

@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.io.KerasH5Weights
+import dev.kqat.runtime.quant.InputQuantPolicy
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -34,8 +35,11 @@ object Validation {
             out += Problem(field, message, where)
         }
         if (e.name.isBlank()) problem("name", "must not be blank")
-        // The bounds are the runtime's (DeviceSetting); only the field path is added here.
-        for ((field, message) in RuntimeMapping.deviceProblems(e.device)) problem("device.$field", message)
+        // Bounds of the runtime's settings records live in the records (Settings.problems); this adds the field path.
+        fun nested(field: String, problems: Map<String, String>) {
+            for ((name, message) in problems) problem("$field.$name", message)
+        }
+        nested("device", e.device.problems())
         checkData(e.data, ::problem)
         val layerNames = checkModel(e, ::problem)
         e.pretrain?.let { checkPhase("pretrain", it, ::problem) }
@@ -47,10 +51,13 @@ object Validation {
         if (e.pretrain == null && e.qat == null) problem("pretrain", "nothing to train: declare pretrain { } and/or qat { }")
         if (e.qat != null && e.quantization == null) problem("quantization", "qat { } needs a quantize { } block")
         if (e.quantization != null && e.qat == null) problem("qat", "quantize { } is set but there is no qat { } phase")
-        e.quantization?.let { checkQuantization(it, layerNames, ::problem) }
+        e.quantization?.let {
+            nested("quantization", it.problems())
+            checkLayerNames(it, layerNames, ::problem)
+        }
         e.oscillations?.let {
             if (e.qat == null) problem("oscillations", "oscillation control acts during QAT: add qat { } and quantize { }")
-            checkOscillations(it, ::problem)
+            nested("oscillations", it.problems())
         }
         if (e.evaluation.bnReestimationBatches < 0) {
             problem("evaluation.bnReestimationBatches", "must be >= 1 (or 0: off), got ${e.evaluation.bnReestimationBatches}")
@@ -93,82 +100,26 @@ object Validation {
     }
 
     private fun checkModel(e: Experiment, problem: (String, String) -> Unit): List<String>? {
-        val m = e.model
-        if (m.architecture !in RuntimeMapping.architectures) {
-            problem("model.architecture", "unknown '${m.architecture}'; known: ${RuntimeMapping.architectures.joinToString()}")
-            return null
-        }
-        if (m.widthMultiplier <= 0) problem("model.widthMultiplier", "must be > 0, got ${m.widthMultiplier}")
-        m.classes?.let { if (it < 2) problem("model.classes", "needs at least 2 classes, got $it") }
-        m.bnEpsilon?.let {
-            if (m.architecture !in RuntimeMapping.bnEpsilonArchitectures) {
-                problem("model.bnEpsilon", "'${m.architecture}' keeps its own epsilon; only ${RuntimeMapping.bnEpsilonArchitectures.joinToString()} take one")
-            } else if (!(it > 0.0 && it < 1.0)) {
-                problem("model.bnEpsilon", "must be in (0, 1), got $it")
-            }
-        }
-        return runCatching { RuntimeMapping.layerNames(e) }.getOrNull()
+        val bad = e.model.problems()
+        for ((field, message) in bad) problem("model.$field", message)
+        return if (bad.isEmpty()) runCatching { RuntimeMapping.layerNames(e) }.getOrNull() else null
     }
 
     private fun checkPhase(name: String, p: PhaseSpec, problem: (String, String) -> Unit) {
         if (p.epochs < 1) problem("$name.epochs", "must be >= 1, got ${p.epochs}")
         if (p.labelSmoothing < 0 || p.labelSmoothing >= 1) problem("$name.labelSmoothing", "must be in [0, 1), got ${p.labelSmoothing}")
-        checkOptimizer("$name.optimizer", p.optimizer, problem)
-        checkOptimizer("$name.quantizerOptimizer", p.quantizerOptimizer, problem)
+        for ((field, message) in p.optimizer.problems()) problem("$name.optimizer.$field", message)
+        for ((field, message) in p.quantizerOptimizer.problems()) problem("$name.quantizerOptimizer.$field", message)
     }
 
-    private fun checkOptimizer(field: String, o: OptimizerSpec, problem: (String, String) -> Unit) {
-        val rates = o.learningRate.extremes()
-        if (rates.any { !it.isFinite() || it < 0 }) problem("$field.learningRate", "must be finite and >= 0, got $rates")
-        if (o.momentum < 0 || o.momentum >= 1) problem("$field.momentum", "must be in [0, 1), got ${o.momentum}")
-        if (o.weightDecay < 0) problem("$field.weightDecay", "must be >= 0, got ${o.weightDecay}")
-        val lr = o.learningRate
-        if (lr is ScheduleSpec.Cosine && (lr.delay < 0 || lr.delay >= 1)) problem("$field.learningRate.delay", "must be in [0, 1), got ${lr.delay}")
-        if (lr is ScheduleSpec.Warmup && (lr.fraction < 0 || lr.fraction >= 1)) problem("$field.learningRate.fraction", "must be in [0, 1), got ${lr.fraction}")
-    }
-
-    private fun checkQuantization(q: QuantizationSpec, layers: List<String>?, problem: (String, String) -> Unit) {
-        fun bits(field: String, b: Int?) {
-            if (b != null && b !in 2..16) problem(field, "bits must be in 2..16, got $b")
-        }
-        q.weights?.let { bits("quantization.weights.bits", it.bits); candidates("quantization.weights", it, problem) }
-        q.activations?.let {
-            bits("quantization.activations.bits", it.bits)
-            candidates("quantization.activations", it, problem)
-            if (it.perChannel) problem("quantization.activations.perChannel", "activations are quantized per tensor")
-        }
-        bits("quantization.firstLastBits", q.firstLastBits)
-        if (q.calibrationBatches < 1) problem("quantization.calibrationBatches", "must be >= 1, got ${q.calibrationBatches}")
-        for ((name, o) in q.layers) {
-            bits("quantization.layers[$name].weightBits", o.weightBits)
-            bits("quantization.layers[$name].inputBits", o.inputBits)
-            if (layers != null && name !in layers) {
+    private fun checkLayerNames(q: InputQuantPolicy, layers: List<String>?, problem: (String, String) -> Unit) {
+        if (layers == null) return
+        for (name in q.layers().keys) {
+            if (name !in layers) {
                 val near = layers.filter { it.contains(name) || name.contains(it) }.take(5)
                 problem("quantization.layers[$name]", "no layer is called '$name'" +
                     if (near.isNotEmpty()) "; similar: ${near.joinToString()}" else "; layers: ${layers.take(8).joinToString()}, …")
             }
         }
-    }
-
-    private fun checkOscillations(o: OscillationsSpec, problem: (String, String) -> Unit) {
-        o.tracking?.let {
-            if (!(it.threshold in 0.0..1.0)) problem("oscillations.tracking.threshold", "a frequency: must be in [0, 1], got ${it.threshold}")
-            if (it.maxBits !in 2..16) problem("oscillations.tracking.maxBits", "bits must be in 2..16, got ${it.maxBits}")
-            if (!(it.momentum > 0 && it.momentum <= 1)) problem("oscillations.tracking.momentum", "must be in (0, 1], got ${it.momentum}")
-        }
-        o.dampening?.let {
-            val weights = it.weight.extremes()
-            if (weights.any { w -> !w.isFinite() || w < 0 }) problem("oscillations.dampening.weight", "must be finite and >= 0, got $weights")
-            if (!(it.after >= 0 && it.after < 1)) problem("oscillations.dampening.after", "must be in [0, 1), got ${it.after}")
-        }
-        o.freezing?.let {
-            val thresholds = it.threshold.extremes()
-            if (thresholds.any { t -> !(t > 0 && t <= 1) }) problem("oscillations.freezing.threshold", "frequencies: must be in (0, 1], got $thresholds")
-            if (!(it.after >= 0 && it.after < 1)) problem("oscillations.freezing.after", "must be in [0, 1), got ${it.after}")
-        }
-    }
-
-    private fun candidates(field: String, d: QuantizerDef, problem: (String, String) -> Unit) {
-        if (d.candidates < 1) problem("$field.candidates", "must be >= 1, got ${d.candidates}")
     }
 }

@@ -25,21 +25,21 @@ class DeviceSettingDslSpec : FunSpec({
 
     test("device = gpu(1) and threads(...) make a typed device that round-trips through experiment.json") {
         val e = tiny("typed") { threads(intraOp = 2, interOp = 1); device = gpu(1) }
-        e.device shouldBe DeviceSpec(DeviceKind.GPU, index = 1, intraOpThreads = 2, interOpThreads = 1)
+        e.device shouldBe DeviceSetting(DeviceSetting.Kind.GPU, 1, 2, 1)
         val json = e.toJson()
         Json.parseToJsonElement(json).jsonObject["device"].toString() shouldBe
             """{"type":"gpu","index":1,"intraOpThreads":2,"interOpThreads":1}"""
         experimentFromJson(json).device shouldBe e.device
-        tiny("default") { }.device shouldBe DeviceSpec(DeviceKind.CPU)
-        tiny("auto") { device = auto() }.device shouldBe DeviceSpec(DeviceKind.AUTO)
+        tiny("default") { }.device shouldBe DeviceSetting(DeviceSetting.Kind.CPU, 0, 0, 0)
+        tiny("auto") { device = auto() }.device shouldBe DeviceSetting(DeviceSetting.Kind.AUTO, 0, 0, 0)
     }
 
     test("the words cpu, gpu, gpu:N and auto read as devices (--set device=..., older experiment.json); others are refused") {
         fun read(word: String) = ExperimentJson.decodeFromString(DeviceSpecSerializer, "\"$word\"")
-        read("cpu") shouldBe DeviceSpec(DeviceKind.CPU)
-        read("gpu") shouldBe DeviceSpec(DeviceKind.GPU, 0)
-        read("gpu:3") shouldBe DeviceSpec(DeviceKind.GPU, 3)
-        read("auto") shouldBe DeviceSpec(DeviceKind.AUTO)
+        read("cpu") shouldBe DeviceSetting(DeviceSetting.Kind.CPU, 0, 0, 0)
+        read("gpu") shouldBe DeviceSetting(DeviceSetting.Kind.GPU, 0, 0, 0)
+        read("gpu:3") shouldBe DeviceSetting(DeviceSetting.Kind.GPU, 3, 0, 0)
+        read("auto") shouldBe DeviceSetting(DeviceSetting.Kind.AUTO, 0, 0, 0)
         shouldThrow<SerializationException> { read("tpu") }.message shouldBe
             "device: 'tpu' is not a device; use cpu, gpu, gpu:N or auto"
     }
@@ -48,7 +48,7 @@ class DeviceSettingDslSpec : FunSpec({
         val e = shouldThrow<ExperimentValidationException> { tiny("bad-threads") { threads(intraOp = -1, interOp = 2000) } }
         e.problems.map { it.field } shouldBe listOf("device.intraOpThreads", "device.interOpThreads")
         // The message is DeviceSetting's own: the bounds are not written twice.
-        val runtime = DeviceSetting.problems(DeviceSetting.Kind.CPU, 0, -1, 2000)
+        val runtime = DeviceSetting.cpu().withThreads(-1, 2000).problems()
         e.problems.map { it.message } shouldBe listOf(runtime.getValue("intraOpThreads"), runtime.getValue("interOpThreads"))
         e.message shouldContain "device.intraOpThreads: must be in 0..1024 (0: TensorFlow's default), got -1"
         shouldThrow<ExperimentValidationException> { tiny("bad-index") { device = gpu(-2) } }
@@ -73,6 +73,6 @@ class DeviceSettingDslSpec : FunSpec({
         val dir = Files.createTempDirectory("kqat-auto").resolve("run")
         val report = ExperimentRunner(tiny("auto-run") { device = auto(); threads(intraOp = 1, interOp = 1) }, dir).run()
         report.trainImagesPerSec shouldBeGreaterThan 0.0
-        readExperimentFile(dir.resolve("experiment.json")).device shouldBe DeviceSpec(DeviceKind.AUTO, 0, 1, 1)
+        readExperimentFile(dir.resolve("experiment.json")).device shouldBe DeviceSetting(DeviceSetting.Kind.AUTO, 0, 1, 1)
     }
 })

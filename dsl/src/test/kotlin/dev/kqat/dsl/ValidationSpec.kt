@@ -1,5 +1,8 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.oscillation.OscillationSpec.Aggregation
+import dev.kqat.runtime.quant.BackwardConvention
+import dev.kqat.runtime.quant.RangeInit
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
@@ -88,12 +91,12 @@ class ValidationSpec : FunSpec({
             model { tinyMbv2() }
             pretrain { epochs = 2; optimizer = sgd(lr = warmup(0.1, cosine(0.05, 0.0, delay = 0.2)), nesterov = true) }
             quantize {
-                weights { bits = 3; perChannel = true; convention = Convention.CLAMP_THEN_ROUND }
-                activations { bits = 4; init = RangeInitKind.MIN_MAX }
+                weights { bits = 3; perChannel = true; convention = BackwardConvention.CLAMP_THEN_ROUND }
+                activations { bits = 4; init = RangeInit.MIN_MAX }
                 layer("block2/dw") { weightBits = 8 }
             }
             qat { epochs = 1; optimizer = sgd(lr = step(0.01, 0.1, 0.5, 0.75)) }
-            oscillations { track(threshold = 0.01); dampen(aggregation = DampeningAggregation.SUM); freeze(useEma = false) }
+            oscillations { track(threshold = 0.01); dampen(aggregation = Aggregation.SUM); freeze(useEma = false) }
             evaluate { bnReestimation(20) }
         }
         experimentFromJson(e.toJson()) shouldBe e

@@ -1,15 +1,15 @@
 package dev.kqat.examples
 
-import dev.kqat.dsl.DampeningSpec
 import dev.kqat.dsl.DatasetSpec
-import dev.kqat.dsl.OptimizerKind
-import dev.kqat.dsl.RangeInitKind
+import dev.kqat.dsl.architecture
+import dev.kqat.runtime.train.OptimizerConfig
+import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.dsl.constant
 import dev.kqat.dsl.experiment
 import dev.kqat.dsl.perEpoch
 import dev.kqat.dsl.sgd
 import dev.kqat.dsl.ExperimentRunner
-import dev.kqat.dsl.FreezingSpec
 import dev.kqat.dsl.cosine
 import dev.kqat.dsl.PretrainCache
 import dev.kqat.dsl.ToyRunner
@@ -50,8 +50,8 @@ class ExamplesSpec : FunSpec({
             q.evaluation.bnReestimationBatches shouldBe 50
             q.oscillations!!.tracking!!.threshold shouldBe 0.005
             // benchmark.md variants: (b) dampening cosine 0 -> 0.1, (c) freezing cosine 0.1 -> 0.01 after 25 %.
-            q.oscillations!!.dampening shouldBe if ("dampen" in name) DampeningSpec(cosine(0.0, 0.1)) else null
-            q.oscillations!!.freezing shouldBe if ("freeze" in name) FreezingSpec(cosine(0.1, 0.01), after = 0.25) else null
+            q.oscillations!!.dampening shouldBe if ("dampen" in name) OscillationSpec.Dampening(cosine(0.0, 0.1), OscillationSpec.Aggregation.KERNEL_MEAN, 0.25) else null
+            q.oscillations!!.freezing shouldBe if ("freeze" in name) OscillationSpec.Freezing(cosine(0.1, 0.01), 0.25, true) else null
         }
     }
 
@@ -111,19 +111,19 @@ class ExamplesSpec : FunSpec({
                 e.model.architecture shouldBe name.substringBefore("-w")
                 e.initFrom shouldBe checkpoint.toString()
                 e.quantization!!.weights!!.bits shouldBe bits
-                e.quantization!!.activations!!.init shouldBe RangeInitKind.MSE
+                e.quantization!!.activations!!.init shouldBe RangeInit.MSE
                 e.quantization!!.firstLastBits shouldBe 8
                 e.qat!!.epochs.toDouble() shouldBe row[2]
                 // CosineAnnealingLR stepped once per epoch, as the reference code (§1.9)
                 e.qat!!.optimizer.learningRate shouldBe perEpoch(cosine(row[0]!!, 0.0))
                 e.qat!!.optimizer.weightDecay shouldBe row[1]
-                e.qat!!.quantizerOptimizer.kind shouldBe OptimizerKind.ADAM
+                e.qat!!.quantizerOptimizer.kind shouldBe OptimizerConfig.Kind.ADAM
                 e.qat!!.quantizerOptimizer.learningRate shouldBe constant(1e-5)
                 e.evaluation.bnReestimationBatches shouldBe 50
                 (e.data.dataset as DatasetSpec.ImageFolder).resizeSize shouldBe 248
                 val dampened = "dampen" in name || "efficientnet" in name
-                e.oscillations!!.dampening shouldBe if (dampened) DampeningSpec(cosine(0.0, 0.1)) else null
-                e.oscillations!!.freezing shouldBe row[3]?.let { FreezingSpec(cosine(0.1, it), after = 0.25) }
+                e.oscillations!!.dampening shouldBe if (dampened) OscillationSpec.Dampening(cosine(0.0, 0.1), OscillationSpec.Aggregation.KERNEL_MEAN, 0.25) else null
+                e.oscillations!!.freezing shouldBe row[3]?.let { OscillationSpec.Freezing(cosine(0.1, it), 0.25, true) }
             }
             val e = Overrides.apply(
                 host.evaluate(File(root, "examples/paper/efficientnet-lite0-w4a4-freeze.qat.kts")),

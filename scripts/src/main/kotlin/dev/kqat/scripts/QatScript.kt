@@ -22,8 +22,20 @@ import kotlin.script.experimental.jvm.jvm
 )
 abstract class QatScript(val args: Array<String>)
 
+/**
+ * What a script sees without importing: the DSL, and the runtime's enums that settings take
+ * (`convention = BackwardConvention.CLAMP_THEN_ROUND`, `init = RangeInit.MIN_MAX`,
+ * `dampen(aggregation = Aggregation.SUM)`).
+ */
+val scriptImports = listOf(
+    "dev.kqat.dsl.*",
+    "dev.kqat.runtime.quant.BackwardConvention",
+    "dev.kqat.runtime.quant.RangeInit",
+    "dev.kqat.runtime.oscillation.OscillationSpec.Aggregation",
+)
+
 object QatScriptConfiguration : ScriptCompilationConfiguration({
-    defaultImports("dev.kqat.dsl.*")
+    defaultImports(scriptImports)
     jvm {
         dependenciesFromClassContext(QatScript::class, wholeClasspath = true)
     }

@@ -4,8 +4,7 @@ import com.github.ajalt.clikt.core.ProgramResult
 import com.github.ajalt.clikt.core.parse
 import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
-import dev.kqat.dsl.DeviceKind
-import dev.kqat.dsl.DeviceSpec
+import dev.kqat.runtime.tf.DeviceSetting
 import dev.kqat.dsl.experiment
 import dev.kqat.dsl.Report
 import dev.kqat.dsl.ExperimentJson
@@ -36,9 +35,9 @@ class CliSpec : FunSpec({
 
     test("--set device takes cpu, gpu, gpu:N or auto, and its thread counts after it") {
         val e = experiment { data { synthetic() }; pretrain { } }
-        Overrides.apply(e, listOf("device=gpu:1", "device.intraOpThreads=2")).device shouldBe DeviceSpec(DeviceKind.GPU, 1, 2, 0)
-        Overrides.apply(e, listOf("device=auto")).device shouldBe DeviceSpec(DeviceKind.AUTO)
-        Overrides.apply(e, listOf("device.interOpThreads=3")).device shouldBe DeviceSpec(DeviceKind.CPU, 0, 0, 3)
+        Overrides.apply(e, listOf("device=gpu:1", "device.intraOpThreads=2")).device shouldBe DeviceSetting(DeviceSetting.Kind.GPU, 1, 2, 0)
+        Overrides.apply(e, listOf("device=auto")).device shouldBe DeviceSetting(DeviceSetting.Kind.AUTO, 0, 0, 0)
+        Overrides.apply(e, listOf("device.interOpThreads=3")).device shouldBe DeviceSetting(DeviceSetting.Kind.CPU, 0, 0, 3)
         shouldThrow<IllegalArgumentException> { Overrides.apply(e, listOf("device=tpu")) }
             .message shouldBe "--set device=tpu: device: 'tpu' is not a device; use cpu, gpu, gpu:N or auto"
     }

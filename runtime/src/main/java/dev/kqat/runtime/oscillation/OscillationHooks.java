@@ -31,7 +31,7 @@ public final class OscillationHooks implements QuantHooks {
 
   public OscillationHooks(ParamStore params, OscillationSpec spec) {
     this.params = params;
-    this.spec = spec;
+    this.spec = spec.requireValid();
     this.dampeningWeight = spec.dampening() == null ? null : scalarFeed("dampening_weight");
     this.freezingThreshold = spec.freezing() == null ? null : scalarFeed("freezing_threshold");
   }

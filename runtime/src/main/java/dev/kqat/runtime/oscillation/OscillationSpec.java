@@ -1,6 +1,8 @@
 package dev.kqat.runtime.oscillation;
 
 import dev.kqat.runtime.schedule.Schedule;
+import dev.kqat.runtime.settings.Settings;
+import java.util.Map;
 
 /**
  * Oscillation control of a QAT phase (algorithms.md §1.4–1.7); any part may be null (off).
@@ -10,9 +12,12 @@ import dev.kqat.runtime.schedule.Schedule;
  * @param dampening the dampening loss, or null
  * @param freezing iterative freezing, or null
  */
-public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing freezing) {
+public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing freezing) implements Settings {
   /** No oscillation control. */
   public static final OscillationSpec NONE = new OscillationSpec(null, null, null);
+
+  /** Nothing declared: every part off. */
+  public static final OscillationSpec DEFAULT = NONE;
 
   public OscillationSpec {
     if (freezing != null && tracking == null) {
@@ -24,6 +29,18 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
     return tracking != null;
   }
 
+  /** This control in a phase of {@code epochs} epochs (per-epoch schedules take the count). */
+  public OscillationSpec forEpochs(int epochs) {
+    return new OscillationSpec(tracking,
+        dampening == null ? null : new Dampening(dampening.weight().forEpochs(epochs), dampening.aggregation(), dampening.after()),
+        freezing == null ? null : new Freezing(freezing.threshold().forEpochs(epochs), freezing.after(), freezing.useEma()));
+  }
+
+  @Override
+  public Map<String, String> problems() {
+    return new Problems().nested("tracking", tracking).nested("dampening", dampening).nested("freezing", freezing).toMap();
+  }
+
   /**
    * @param maxBits weight quantizers of at most this many bits are tracked (and may freeze)
    * @param momentum EMA momentum of the oscillation frequency and of the frozen value's integer average
@@ -31,19 +48,17 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
    * @param countEvaluationPasses also update the trackers in evaluation and BN re-estimation
    *     passes, as the reference implementation does (frequencies then decay during evaluation)
    */
-  public record Tracking(int maxBits, double momentum, double threshold, boolean countEvaluationPasses) {
+  public record Tracking(int maxBits, double momentum, double threshold, boolean countEvaluationPasses)
+      implements Settings {
     public static final Tracking DEFAULT = new Tracking(4, 0.001, 0.005, false);
 
-    public Tracking {
-      if (maxBits < 2 || maxBits > 16) {
-        throw new IllegalArgumentException("tracking maxBits must be in 2..16, got " + maxBits);
-      }
-      if (!(momentum > 0 && momentum <= 1)) {
-        throw new IllegalArgumentException("tracking momentum must be in (0, 1], got " + momentum);
-      }
-      if (!(threshold >= 0 && threshold <= 1)) {
-        throw new IllegalArgumentException("tracking threshold must be in [0, 1], got " + threshold);
-      }
+    @Override
+    public Map<String, String> problems() {
+      return new Problems()
+          .bits("maxBits", maxBits)
+          .check(momentum > 0 && momentum <= 1, "momentum", "must be in (0, 1], got " + momentum)
+          .check(threshold >= 0 && threshold <= 1, "threshold", "a frequency: must be in [0, 1], got " + threshold)
+          .toMap();
     }
   }
 
@@ -59,16 +74,28 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
 
   /**
    * @param weight λ as a schedule over the active part of training
+   * @param aggregation how each layer's squared distances are reduced
    * @param after fraction of training before which λ stays at {@code weight.at(0)} (§1.6)
    */
-  public record Dampening(Schedule weight, Aggregation aggregation, double after) {
-    public Dampening {
-      checkAfter(after, "dampening");
-    }
+  public record Dampening(Schedule weight, Aggregation aggregation, double after) implements Settings {
+    /** The reference setting: λ cosine 0 → 0.1 from a quarter of training, kernel-mean aggregation. */
+    public static final Dampening DEFAULT = new Dampening(new Schedule.Cosine(0.0, 0.1), Aggregation.KERNEL_MEAN, 0.25);
 
     /** λ at training progress t. */
     public double weightAt(double progress) {
       return weight.at(active(progress, after));
+    }
+
+    @Override
+    public Map<String, String> problems() {
+      return new Problems()
+          .check(weight != null, "weight", "must be given")
+          .nested("weight", weight)
+          .check(weight == null || weight.extremes().stream().allMatch(w -> Double.isFinite(w) && w >= 0),
+              "weight", "must be finite and >= 0, got " + (weight == null ? null : weight.extremes()))
+          .check(aggregation != null, "aggregation", "must be sum, mean or kernel-mean")
+          .check(after >= 0 && after < 1, "after", "must be in [0, 1), got " + after)
+          .toMap();
     }
   }
 
@@ -77,25 +104,29 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
    * @param after fraction of training with freezing off (threshold 0)
    * @param useEma frozen value = rounded EMA of the integer since freezing began (else the current integer)
    */
-  public record Freezing(Schedule threshold, double after, boolean useEma) {
-    public Freezing {
-      checkAfter(after, "freezing");
-    }
+  public record Freezing(Schedule threshold, double after, boolean useEma) implements Settings {
+    /** The reference setting: threshold cosine 0.1 → 0.01 from a quarter of training, EMA value. */
+    public static final Freezing DEFAULT = new Freezing(new Schedule.Cosine(0.1, 0.01), 0.25, true);
 
     /** The threshold at training progress t; 0 (off) before {@code after}. */
     public double thresholdAt(double progress) {
       return progress < after ? 0.0 : threshold.at(active(progress, after));
+    }
+
+    @Override
+    public Map<String, String> problems() {
+      return new Problems()
+          .check(threshold != null, "threshold", "must be given")
+          .nested("threshold", threshold)
+          .check(threshold == null || threshold.extremes().stream().allMatch(t -> t > 0 && t <= 1),
+              "threshold", "frequencies: must be in (0, 1], got " + (threshold == null ? null : threshold.extremes()))
+          .check(after >= 0 && after < 1, "after", "must be in [0, 1), got " + after)
+          .toMap();
     }
   }
 
   /** Progress within the part of training that starts at {@code after}, in [0, 1]. */
   static double active(double progress, double after) {
     return progress < after ? 0.0 : Math.min(1.0, (progress - after) / (1.0 - after));
-  }
-
-  private static void checkAfter(double after, String what) {
-    if (!(after >= 0 && after < 1)) {
-      throw new IllegalArgumentException(what + " 'after' must be in [0, 1), got " + after);
-    }
   }
 }

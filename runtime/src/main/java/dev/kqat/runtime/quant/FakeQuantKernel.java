@@ -17,7 +17,7 @@ public enum FakeQuantKernel {
    * rather than soft placement moving every quantizer to the CPU and back.
    */
   public FakeQuantKernel on(DeviceSetting device) {
-    return this == FUSED && device.kind() != DeviceSetting.Kind.CPU ? TF_OPS : this;
+    return this == FUSED && device.type() != DeviceSetting.Kind.CPU ? TF_OPS : this;
   }
 
   /** System property that overrides the choice: {@code fused} or {@code ops}. */

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.quant;
 
+import dev.kqat.runtime.settings.Settings;
 import java.util.Map;
 
 /**
@@ -12,14 +13,24 @@ import java.util.Map;
  * @param weights kernel quantizer for inner layers (null: weights stay FP)
  * @param activations input quantizer for inner layers (null: activations stay FP)
  * @param firstLastBits bits of the first and last layers
- * @param overrides exact layer name to override
+ * @param layers exact layer name to override
+ * @param calibrationBatches training batches that initialise the quantizers' ranges
  */
 public record InputQuantPolicy(
     QuantizerSpec weights,
     QuantizerSpec activations,
     int firstLastBits,
-    Map<String, LayerOverride> overrides)
-    implements QuantPolicy {
+    Map<String, LayerOverride> layers,
+    int calibrationBatches)
+    implements QuantPolicy, Settings {
+
+  /** W4A4 LSQ, first and last layers at 8 bits, one calibration batch. */
+  public static final InputQuantPolicy DEFAULT =
+      new InputQuantPolicy(QuantizerSpec.DEFAULT, QuantizerSpec.DEFAULT, 8, Map.of(), 1);
+
+  public InputQuantPolicy {
+    layers = Map.copyOf(layers);
+  }
 
   @Override
   public LayerQuant decide(LayerInfo layer) {
@@ -32,7 +43,7 @@ public record InputQuantPolicy(
     if (layer.isFirst()) {
       a = null;
     }
-    LayerOverride o = overrides.get(layer.name());
+    LayerOverride o = layers.get(layer.name());
     if (o != null) {
       if (o.floatingPoint()) {
         return LayerQuant.FLOAT;
@@ -45,5 +56,19 @@ public record InputQuantPolicy(
       }
     }
     return new LayerQuant(w, a);
+  }
+
+  /** Bounds only; whether each overridden layer exists depends on the model. */
+  @Override
+  public Map<String, String> problems() {
+    Problems p = new Problems()
+        .nested("weights", weights)
+        .nested("activations", activations)
+        .check(activations == null || !activations.perChannel(), "activations.perChannel",
+            "activations are quantized per tensor")
+        .bits("firstLastBits", firstLastBits)
+        .check(calibrationBatches >= 1, "calibrationBatches", "must be >= 1, got " + calibrationBatches);
+    layers.forEach((name, o) -> p.nested("layers[" + name + "]", o));
+    return p.toMap();
   }
 }

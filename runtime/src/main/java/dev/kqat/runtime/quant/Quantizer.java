@@ -43,7 +43,7 @@ public final class Quantizer {
     Ops tf = params.tf();
     this.name = name;
     this.target = target;
-    this.spec = spec;
+    this.spec = spec.requireValid();
     this.kernel = kernel;
     this.scaleShape = scaleShape;
     this.channels = (int) Math.max(1, scaleShape.size());

@@ -1,5 +1,8 @@
 package dev.kqat.runtime.quant;
 
+import dev.kqat.runtime.settings.Settings;
+import java.util.Map;
+
 /**
  * Everything that defines one quantizer, as plain data.
  *
@@ -18,23 +21,30 @@ public record QuantizerSpec(
     boolean gradientScaling,
     RangeInit init,
     int candidates,
-    boolean learnable) {
+    boolean learnable) implements Settings {
 
-  public QuantizerSpec {
-    if (bits < 2 || bits > 16) {
-      throw new IllegalArgumentException("bits must be in 2..16, got " + bits);
-    }
-    if (candidates < 1) {
-      throw new IllegalArgumentException("MSE candidates must be >= 1, got " + candidates);
-    }
-  }
+  /** MSE grid size of the reference implementation. */
+  public static final int DEFAULT_CANDIDATES = 100;
+
+  /** The default quantizer: 4-bit LSQ with OSC conventions ({@link #lsq}). */
+  public static final QuantizerSpec DEFAULT = lsq(4);
 
   /** LSQ with OSC conventions: MSE init, per-tensor, no gradient scaling. */
   public static QuantizerSpec lsq(int bits) {
-    return new QuantizerSpec(bits, false, BackwardConvention.ROUND_THEN_CLAMP, false, RangeInit.MSE, 100, true);
+    return new QuantizerSpec(bits, false, BackwardConvention.ROUND_THEN_CLAMP, false, RangeInit.MSE, DEFAULT_CANDIDATES, true);
   }
 
   public QuantizerSpec withBits(int newBits) {
     return new QuantizerSpec(newBits, perChannel, convention, gradientScaling, init, candidates, learnable);
+  }
+
+  @Override
+  public Map<String, String> problems() {
+    return new Problems()
+        .bits("bits", bits)
+        .check(convention != null, "convention", "must be round-then-clamp or clamp-then-round")
+        .check(init != null, "init", "must be mse or min-max")
+        .check(candidates >= 1, "candidates", "must be >= 1, got " + candidates)
+        .toMap();
   }
 }

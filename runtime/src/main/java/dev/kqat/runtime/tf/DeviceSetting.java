@@ -1,12 +1,11 @@
 package dev.kqat.runtime.tf;
 
+import dev.kqat.runtime.settings.Settings;
 import java.lang.reflect.Method;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.stream.Collectors;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
@@ -20,21 +19,20 @@ import org.tensorflow.proto.ConfigProto;
  * #withThreads(int, int) with} TensorFlow's intra-op and inter-op thread counts (0: TensorFlow's
  * default, one per core).
  *
- * <p>The bounds live here once: the constructor rejects a bad value with {@link
- * IllegalArgumentException}, and {@link #problems} lists them for validators that report every
- * problem at once.
+ * <p>The bounds live here once: {@link #problems} lists them for validators that report every
+ * problem at once, and {@link #resolve()} refuses a setting that has any.
  *
  * <p>{@link #resolve()} turns {@code auto} into a concrete device and checks that a requested GPU
  * is visible to TensorFlow ({@link VisibleDevices}); only a resolved setting gives the {@linkplain
  * #tfDevice() device string} placed on every op and the {@linkplain #sessionConfig() session
  * configuration}.
  *
- * @param kind CPU, GPU or AUTO
+ * @param type CPU, GPU or AUTO
  * @param index the GPU's index for {@link Kind#GPU}, else 0
  * @param intraOpThreads threads one op may use (0: TensorFlow's default)
  * @param interOpThreads ops run at the same time (0: TensorFlow's default)
  */
-public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interOpThreads) {
+public record DeviceSetting(Kind type, int index, int intraOpThreads, int interOpThreads) implements Settings {
   /** The kinds of device a phase can ask for. */
   public enum Kind {
     CPU,
@@ -53,15 +51,6 @@ public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interO
   public static final DeviceSetting DEFAULT =
       new DeviceSetting(Kind.CPU, 0, DEFAULT_THREADS, DEFAULT_THREADS);
 
-  public DeviceSetting {
-    Objects.requireNonNull(kind, "kind");
-    Map<String, String> bad = problems(kind, index, intraOpThreads, interOpThreads);
-    if (!bad.isEmpty()) {
-      throw new IllegalArgumentException("device: " + bad.entrySet().stream()
-          .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining("; ")));
-    }
-  }
-
   public static DeviceSetting cpu() {
     return DEFAULT;
   }
@@ -76,19 +65,22 @@ public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interO
 
   /** This device with these thread counts (0: TensorFlow's default). */
   public DeviceSetting withThreads(int intraOp, int interOp) {
-    return new DeviceSetting(kind, index, intraOp, interOp);
+    return new DeviceSetting(type, index, intraOp, interOp);
   }
 
   /**
-   * What is wrong with these values, by component name ({@code index}, {@code intraOpThreads},
-   * {@code interOpThreads}); empty when they make a setting.
+   * What is wrong with these values, by component name ({@code type}, {@code index},
+   * {@code intraOpThreads}, {@code interOpThreads}); empty when they make a setting.
    */
-  public static Map<String, String> problems(Kind kind, int index, int intraOpThreads, int interOpThreads) {
+  @Override
+  public Map<String, String> problems() {
     Map<String, String> out = new LinkedHashMap<>();
-    if (kind == Kind.GPU && index < 0) {
+    if (type == null) {
+      out.put("type", "must be cpu, gpu or auto");
+    } else if (type == Kind.GPU && index < 0) {
       out.put("index", "a GPU index must be >= 0, got " + index);
-    } else if (kind != Kind.GPU && index != 0) {
-      out.put("index", "only a GPU has an index, got " + index + " for " + kind.name().toLowerCase());
+    } else if (type != Kind.GPU && index != 0) {
+      out.put("index", "only a GPU has an index, got " + index + " for " + type.name().toLowerCase());
     }
     threads(out, "intraOpThreads", intraOpThreads);
     threads(out, "interOpThreads", interOpThreads);
@@ -103,7 +95,7 @@ public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interO
 
   /** Whether this names one device ({@link Kind#CPU} or {@link Kind#GPU}), not {@link Kind#AUTO}. */
   public boolean isResolved() {
-    return kind != Kind.AUTO;
+    return type != Kind.AUTO;
   }
 
   /**
@@ -113,12 +105,13 @@ public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interO
    * @throws IllegalStateException naming the devices TensorFlow lists and the likely cause
    */
   public DeviceSetting resolve() {
-    return kind == Kind.CPU ? this : resolve(VisibleDevices.gpus());
+    requireValid();
+    return type == Kind.CPU ? this : resolve(VisibleDevices.gpus());
   }
 
   /** As {@link #resolve()}, against the GPUs given (their indices, as TensorFlow numbers them). */
   public DeviceSetting resolve(List<Integer> visibleGpus) {
-    return switch (kind) {
+    return switch (type) {
       case CPU -> this;
       case AUTO -> visibleGpus.contains(0)
           ? new DeviceSetting(Kind.GPU, 0, intraOpThreads, interOpThreads)
@@ -141,8 +134,8 @@ public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interO
   public DeviceSpec deviceSpec() {
     requireResolved();
     return DeviceSpec.newBuilder()
-        .deviceType(kind == Kind.GPU ? DeviceSpec.DeviceType.GPU : DeviceSpec.DeviceType.CPU)
-        .deviceIndex(kind == Kind.GPU ? index : 0)
+        .deviceType(type == Kind.GPU ? DeviceSpec.DeviceType.GPU : DeviceSpec.DeviceType.CPU)
+        .deviceIndex(type == Kind.GPU ? index : 0)
         .build();
   }
 
@@ -157,7 +150,7 @@ public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interO
         .setIntraOpParallelismThreads(intraOpThreads)
         .setInterOpParallelismThreads(interOpThreads)
         .setAllowSoftPlacement(true);
-    if (kind == Kind.CPU) {
+    if (type == Kind.CPU) {
       config.putDeviceCount("GPU", 0);
     }
     return config.build();
@@ -208,7 +201,7 @@ public record DeviceSetting(Kind kind, int index, int intraOpThreads, int interO
   /** As written in an experiment: {@code cpu()}, {@code gpu(1)}, {@code auto()}, with threads if set. */
   @Override
   public String toString() {
-    String device = switch (kind) {
+    String device = switch (type) {
       case CPU -> "cpu()";
       case GPU -> "gpu(" + index + ")";
       case AUTO -> "auto()";

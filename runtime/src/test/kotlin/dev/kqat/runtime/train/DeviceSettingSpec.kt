@@ -45,20 +45,20 @@ class DeviceSettingSpec : FunSpec({
     val noGpu = VisibleDevices.gpus().isEmpty()
     val sgd = OptimizerConfig.sgd(Schedule.Constant(0.01), 0.9, 0.0)
     val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
-    val w4a4 = InputQuantPolicy(QuantizerSpec.lsq(4), QuantizerSpec.lsq(4), 8, mapOf())
+    val w4a4 = InputQuantPolicy.DEFAULT
     fun setup(model: Model = TinyMbv2(3, intArrayOf(8, 8, 1))) = TrainingSetup(model, w4a4, sgd, adam, 0.0, 0)
 
-    test("bounds: a bad thread count or GPU index is rejected, naming the field and the value") {
-        shouldThrow<IllegalArgumentException> { DeviceSetting.cpu().withThreads(-1, 0) }.message shouldBe
-            "device: intraOpThreads: must be in 0..1024 (0: TensorFlow's default), got -1"
-        shouldThrow<IllegalArgumentException> { DeviceSetting.auto().withThreads(0, 1025) }.message shouldContain
+    test("bounds: a bad thread count or GPU index is listed by field and refused before it is used") {
+        shouldThrow<IllegalArgumentException> { DeviceSetting.cpu().withThreads(-1, 0).resolve() }.message shouldBe
+            "DeviceSetting: intraOpThreads: must be in 0..1024 (0: TensorFlow's default), got -1"
+        shouldThrow<IllegalArgumentException> { DeviceSetting.auto().withThreads(0, 1025).resolve() }.message shouldContain
             "interOpThreads: must be in 0..1024 (0: TensorFlow's default), got 1025"
-        shouldThrow<IllegalArgumentException> { DeviceSetting.gpu(-1) }.message shouldContain "index: a GPU index must be >= 0, got -1"
-        DeviceSetting.problems(DeviceSetting.Kind.CPU, 2, -3, 4) shouldContainExactly mapOf(
+        shouldThrow<IllegalArgumentException> { DeviceSetting.gpu(-1).resolve() }.message shouldContain "index: a GPU index must be >= 0, got -1"
+        DeviceSetting(DeviceSetting.Kind.CPU, 2, -3, 4).problems() shouldContainExactly mapOf(
             "index" to "only a GPU has an index, got 2 for cpu",
             "intraOpThreads" to "must be in 0..1024 (0: TensorFlow's default), got -3",
         )
-        DeviceSetting.problems(DeviceSetting.Kind.GPU, 1, 0, DeviceSetting.MAX_THREADS) shouldBe emptyMap()
+        DeviceSetting(DeviceSetting.Kind.GPU, 1, 0, DeviceSetting.MAX_THREADS).problems() shouldBe emptyMap()
         DeviceSetting.cpu().withThreads(2, 1).toString() shouldBe "cpu() threads(intraOp = 2, interOp = 1)"
     }
 

@@ -17,7 +17,7 @@ class DivergenceSpec : FunSpec({
     test("a NaN loss stops the run with its step and keeps the last good checkpoint") {
         val data = SyntheticDataset.generate(128, intArrayOf(8, 8, 1), 3, 0.5, 1)
         // A sane learning rate for the first epoch, an infinite one afterwards.
-        val lr = Schedule.Step(0.01, Double.POSITIVE_INFINITY, doubleArrayOf(0.5))
+        val lr = Schedule.Step(0.01, Double.POSITIVE_INFINITY, listOf(0.5))
         val setup = TrainingSetup(TinyMbv2(3, intArrayOf(8, 8, 1)), QuantPolicy.FLOAT,
             OptimizerConfig.sgd(lr, 0.9, 0.0), OptimizerConfig.adam(Schedule.Constant(0.0), 0.0), 0.0, 0)
         val store = CheckpointStore(Files.createTempDirectory("kqat-nan"), 2)

@@ -40,7 +40,7 @@ class TrainerSpec : FunSpec({
             }
         }
         fpResult.test().top1() shouldBeGreaterThan 0.70
-        val policy = InputQuantPolicy(QuantizerSpec.lsq(4), QuantizerSpec.lsq(4), 8, mapOf())
+        val policy = InputQuantPolicy.DEFAULT
         val qat = TrainingGraph(TrainingSetup(TinyMbv2(), policy,
             OptimizerConfig.sgd(Schedule.Cosine(0.01, 0.0), 0.9, 5e-5), adam, 0.0, 0))
         val init = CheckpointStore(dir.resolve("pretrain"), 1).latest().get()
@@ -56,7 +56,7 @@ class TrainerSpec : FunSpec({
 
     test("a run resumed from its epoch-1 checkpoint ends where the uninterrupted run ends") {
         val small = train.head(1024)
-        val setup = TrainingSetup(TinyMbv2(), InputQuantPolicy(QuantizerSpec.lsq(4), QuantizerSpec.lsq(4), 8, mapOf()),
+        val setup = TrainingSetup(TinyMbv2(), InputQuantPolicy.DEFAULT,
             sgd, adam, 0.1, 7)
         fun runFor(epochs: Int, store: CheckpointStore, resume: java.nio.file.Path?): Double =
             TrainingGraph(setup).use { g ->
