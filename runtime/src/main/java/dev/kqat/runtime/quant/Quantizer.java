@@ -49,7 +49,7 @@ public final class Quantizer {
     this.channels = (int) Math.max(1, scaleShape.size());
     IntRange initial = IntRange.signed(spec.bits());
     ParamRole scaleRole = spec.learnable() ? ParamRole.QUANTIZER : ParamRole.QUANTIZER_RANGE;
-    this.scale = params.getOrCreate(name + "/scale", scaleShape, scaleRole, s -> params.fill(s, 1f));
+    this.scale = params.getOrCreate(scaleName(), scaleShape, scaleRole, s -> params.fill(s, 1f));
     this.lowest =
         params.getOrCreate(name + "/n", Shape.scalar(), ParamRole.QUANTIZER_RANGE, s -> params.fill(s, initial.n()));
     this.highest =
@@ -125,6 +125,11 @@ public final class Quantizer {
 
   public Variable<TFloat32> scale() {
     return scale;
+  }
+
+  /** The name of the step-size variable in the graph and in checkpoints. */
+  public String scaleName() {
+    return name + "/scale";
   }
 
   Placeholder<TFloat32> scaleFeed() {

@@ -74,7 +74,7 @@ public final class Trainer {
       // Quantizers that came trained from the previous phase keep their step sizes and ranges.
       Set<String> inherited = handedOver;
       calibrate(plan, graph.quantizers().stream()
-          .filter(q -> !inherited.contains(q.name() + "/scale")).toList());
+          .filter(q -> !inherited.contains(q.scaleName())).toList());
     }
     int stepsPerEpoch = plan.train().batchCount(plan.batchSize(), true);
     long totalSteps = (long) stepsPerEpoch * plan.epochs();
