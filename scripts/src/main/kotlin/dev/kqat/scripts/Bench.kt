@@ -44,7 +44,7 @@ object Bench {
             data { fashionMnist(); this.batchSize = batchSize }
             model { tinyMbv2() }
             quantize { weights { bits = 4 }; activations { bits = 4 } }
-            qat { optimizer = sgd(lr = constant(1e-4), momentum = 0.9, weightDecay = 5e-5); quantizerOptimizer = adam(lr = constant(1e-5)) }
+            qat { optimizer = sgd(lr = constant(1e-4), weightDecay = 5e-5) }
             oscillations { track(); dampen(); freeze() }
         }
         val (train, _) = RuntimeMapping.loadData(e)

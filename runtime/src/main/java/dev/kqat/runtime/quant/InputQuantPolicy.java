@@ -1,6 +1,8 @@
 package dev.kqat.runtime.quant;
 
 import dev.kqat.runtime.settings.Settings;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -29,7 +31,8 @@ public record InputQuantPolicy(
       new InputQuantPolicy(QuantizerSpec.DEFAULT, QuantizerSpec.DEFAULT, 8, Map.of(), 1);
 
   public InputQuantPolicy {
-    layers = Map.copyOf(layers);
+    // Kept in declaration order, so experiment.json lists the overrides as the script wrote them.
+    layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
   }
 
   @Override

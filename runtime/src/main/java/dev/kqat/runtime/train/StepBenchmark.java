@@ -4,12 +4,7 @@ import dev.kqat.runtime.data.Batch;
 import dev.kqat.runtime.data.Dataset;
 import dev.kqat.runtime.data.Prefetcher;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.Session;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /**
  * Measures training throughput of one setup: full optimizer steps with the data pipeline included,
@@ -20,6 +15,7 @@ public final class StepBenchmark implements AutoCloseable {
   private final Session session;
   private final Dataset data;
   private final int batchSize;
+  private static final double LEARNING_RATE = 1e-4;
   private long step;
   private long fewestImages = Long.MAX_VALUE;
 
@@ -32,8 +28,7 @@ public final class StepBenchmark implements AutoCloseable {
     if (!graph.quantizers().isEmpty()) {
       try (Prefetcher it = new Prefetcher(data.batches(batchSize, true, 1, true), 2)) {
         try (Batch b = it.next()) {
-          dev.kqat.runtime.quant.Calibration.run(session, graph.quantizers(), graph.quantizerInputs(),
-              graph.images(), java.util.List.of(b));
+          graph.calibrate(session, graph.quantizers(), java.util.List.of(b));
         }
       }
     }
@@ -47,32 +42,13 @@ public final class StepBenchmark implements AutoCloseable {
     long images = 0;
     long start = System.nanoTime();
     Iterator<Batch> source = data.batches(batchSize, true, 1000 + step, true);
-    Map<Placeholder<TFloat32>, TFloat32> schedules = new LinkedHashMap<>();
-    graph.oscillationFeeds(0.5).forEach((p, v) -> schedules.put(p, TFloat32.scalarOf(v)));
-    try (Prefetcher batches = new Prefetcher(source, 3);
-        TFloat32 lr = TFloat32.scalarOf(1e-4f)) {
-      for (int i = 0; i < steps; i++) {
-        if (!batches.hasNext()) {
-          break;
-        }
-        try (Batch b = batches.next();
-            TInt64 key = TInt64.vectorOf(0, ++step)) {
-          Session.Runner runner = session.runner();
-          schedules.forEach(runner::feed);
-          runner
-              .feed(graph.images(), b.images())
-              .feed(graph.labels(), b.labels())
-              .feed(graph.lrWeights(), lr)
-              .feed(graph.lrQuantizers(), lr)
-              .feed(graph.stepKey(), key)
-              .addTarget(graph.step())
-              .run()
-              .close();
+    try (Prefetcher batches = new Prefetcher(source, 3)) {
+      for (int i = 0; i < steps && batches.hasNext(); i++) {
+        try (Batch b = batches.next()) {
+          graph.trainStep(session, b, LEARNING_RATE, LEARNING_RATE, 0.5, 0, ++step);
           images += b.size();
         }
       }
-    } finally {
-      schedules.values().forEach(TFloat32::close);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     fewestImages = Math.min(fewestImages, images);

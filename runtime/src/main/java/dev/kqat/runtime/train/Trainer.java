@@ -12,8 +12,6 @@ import dev.kqat.runtime.io.KerasH5Weights;
 import dev.kqat.runtime.io.KerasWeightImport;
 import dev.kqat.runtime.models.KerasLayout;
 import dev.kqat.runtime.quant.LayerInfo;
-import dev.kqat.runtime.oscillation.OscillationTracker;
-import dev.kqat.runtime.quant.Calibration;
 import dev.kqat.runtime.quant.Quantizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,10 +19,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /**
  * The training loop: Java feeds batches and learning rates and fetches two scalars per step;
@@ -103,16 +98,16 @@ public final class Trainer {
             double lrQ = setup.quantizers().learningRate().at(progress);
             globalStep++;
             inEpoch++;
-            float[] out = step(b, lrW, lrQ, progress, globalStep, setup.seed());
-            if (!Float.isFinite(out[0])) {
-              throw new DivergenceException(plan.phase(), epoch, globalStep, out[0], lastCheckpoint);
+            TrainingGraph.StepOutcome out = graph.trainStep(session, b, lrW, lrQ, progress, setup.seed(), globalStep);
+            if (!Float.isFinite(out.loss())) {
+              throw new DivergenceException(plan.phase(), epoch, globalStep, out.loss(), lastCheckpoint);
             }
-            lossSum += out[0] * b.size();
-            correct += out[1];
+            lossSum += out.loss() * b.size();
+            correct += out.correct();
             epochImages += b.size();
             double elapsed = (System.nanoTime() - epochStart) / 1e9;
             listener.stepEnded(new StepMetrics(plan.phase(), epoch, inEpoch, stepsPerEpoch, globalStep,
-                out[0], out[1] / b.size(), lrW, epochImages / Math.max(elapsed, 1e-9)));
+                out.loss(), out.correct() / b.size(), lrW, epochImages / Math.max(elapsed, 1e-9)));
           }
         }
       }
@@ -146,7 +141,7 @@ public final class Trainer {
   }
 
   private boolean reestimatesBn(PhasePlan plan) {
-    return plan.bnReestimationBatches() > 0 && graph.bnReestimation() != null;
+    return plan.bnReestimationBatches() > 0 && graph.hasBatchNorm();
   }
 
   /**
@@ -155,19 +150,11 @@ public final class Trainer {
    * quantizers in evaluation mode. The statistics stay in the model.
    */
   public void reestimateBn(PhasePlan plan, int epoch) {
-    session.runner().addTarget(graph.bnReestimation().reset()).run();
     Iterator<Batch> source = plan.train().batches(
         plan.batchSize(), true, epochSeed(graph.setup().seed(), epoch) ^ 0x5eed, true);
-    int done = 0;
     try (Prefetcher batches = new Prefetcher(source, 3)) {
-      while (done < plan.bnReestimationBatches() && batches.hasNext()) {
-        try (Batch b = batches.next()) {
-          session.runner().feed(graph.images(), b.images()).addTarget(graph.bnAccumulate()).run();
-          done++;
-        }
-      }
+      graph.reestimateBn(session, batches, plan.bnReestimationBatches());
     }
-    session.runner().addTarget(graph.bnReestimation().apply()).run();
   }
 
   /** Top-1 and mean loss over a dataset with the evaluation pass (running BN statistics). */
@@ -177,19 +164,10 @@ public final class Trainer {
     int count = 0;
     try (Prefetcher batches = new Prefetcher(data.batches(batchSize, false, 0, false), 3)) {
       while (batches.hasNext()) {
-        Session.Runner runner = session.runner();
-        if (graph.evalTracking() != null) {
-          runner.addTarget(graph.evalTracking());
-        }
-        try (Batch b = batches.next();
-            Result r = runner
-                .feed(graph.images(), b.images())
-                .feed(graph.labels(), b.labels())
-                .fetch(graph.evalLossSum())
-                .fetch(graph.evalCorrect())
-                .run()) {
-          lossSum += ((TFloat32) r.get(0)).getFloat();
-          correct += ((TFloat32) r.get(1)).getFloat();
+        try (Batch b = batches.next()) {
+          TrainingGraph.EvalOutcome out = graph.evaluateBatch(session, b);
+          lossSum += out.lossSum();
+          correct += out.correct();
           count += b.size();
         }
       }
@@ -217,57 +195,16 @@ public final class Trainer {
       for (int i = 0; i < Math.max(1, plan.calibrationBatches()) && it.hasNext(); i++) {
         batches.add(it.next());
       }
-      Calibration.run(session, quantizers, graph.quantizerInputs(), graph.images(), batches);
+      graph.calibrate(session, quantizers, batches);
     } finally {
       batches.forEach(Batch::close);
     }
     listener.calibrated(plan.phase(), quantizers.size(), (System.nanoTime() - start) / 1e9);
   }
 
-  private float[] step(Batch b, double lrW, double lrQ, double progress, long globalStep, long seed) {
-    List<TFloat32> schedules = new ArrayList<>();
-    try (TFloat32 lw = TFloat32.scalarOf((float) lrW);
-        TFloat32 lq = TFloat32.scalarOf((float) lrQ);
-        TInt64 key = TInt64.vectorOf(seed, globalStep)) {
-      Session.Runner runner = session.runner()
-          .feed(graph.images(), b.images())
-          .feed(graph.labels(), b.labels())
-          .feed(graph.lrWeights(), lw)
-          .feed(graph.lrQuantizers(), lq)
-          .feed(graph.stepKey(), key);
-      graph.oscillationFeeds(progress).forEach((placeholder, value) -> {
-        TFloat32 t = TFloat32.scalarOf(value);
-        schedules.add(t);
-        runner.feed(placeholder, t);
-      });
-      try (Result r = runner.addTarget(graph.step())
-          .fetch(graph.trainLoss())
-          .fetch(graph.trainCorrect())
-          .run()) {
-        return new float[] {((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat()};
-      }
-    } finally {
-      schedules.forEach(TFloat32::close);
-    }
-  }
-
   /** The trackers' figures now, or null without tracking. */
   public OscillationMetrics oscillations() {
-    if (graph.oscillationStatistics() == null) {
-      return null;
-    }
-    List<OscillationMetrics.Layer> layers = new ArrayList<>();
-    try (Result r = session.runner().fetch(graph.oscillationStatistics()).run()) {
-      TFloat32 rows = (TFloat32) r.get(0);
-      List<OscillationTracker> trackers = graph.trackers();
-      for (int i = 0; i < trackers.size(); i++) {
-        double weights = rows.getFloat(i, 4);
-        layers.add(new OscillationMetrics.Layer(trackers.get(i).name(), (long) weights,
-            rows.getFloat(i, 0) / weights, rows.getFloat(i, 1) / weights, rows.getFloat(i, 2) / weights,
-            rows.getFloat(i, 3) / weights));
-      }
-    }
-    return OscillationMetrics.of(graph.setup().oscillations().tracking().threshold(), layers);
+    return graph.oscillationMetrics(session);
   }
 
   static long epochSeed(long seed, int epoch) {

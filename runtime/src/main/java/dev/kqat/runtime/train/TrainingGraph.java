@@ -1,5 +1,7 @@
 package dev.kqat.runtime.train;
 
+import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.models.ModelInspector;
 import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;
@@ -10,15 +12,18 @@ import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.oscillation.BnReestimation;
 import dev.kqat.runtime.oscillation.OscillationHooks;
 import dev.kqat.runtime.oscillation.OscillationTracker;
+import dev.kqat.runtime.quant.Calibration;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.Quantizer;
 import dev.kqat.runtime.tf.DeviceSetting;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
+import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
@@ -33,7 +38,10 @@ import org.tensorflow.types.TInt64;
  * One TensorFlow graph holding everything a training phase runs (architecture.md rule 1): the
  * training forward pass with fake quantization, BN updates, oscillation tracking and dampening,
  * the loss, gradients and both optimizer groups' updates as a single step op, the evaluation
- * forward pass, and a BN-statistics pass for BN re-estimation, all over the same variables.
+ * forward pass, and a BN-statistics pass for BN re-estimation, all over the same variables. It
+ * runs each pass in a given session ({@link #trainStep}, {@link #evaluateBatch}, {@link
+ * #reestimateBn}, {@link #calibrate}, {@link #oscillationMetrics}), so its feeds and fetches stay
+ * inside; the loop around them is the {@link Trainer}'s.
  *
  * <p>Every op is placed on the setup's device, {@linkplain DeviceSetting#resolve() resolved} before
  * anything is built (a GPU that TensorFlow does not see fails here); on a GPU the fake-quant kernel
@@ -170,74 +178,100 @@ public final class TrainingGraph implements AutoCloseable {
     return summary;
   }
 
-  Placeholder<TFloat32> images() {
-    return images;
+  /** Mean loss and correct count of one training step. */
+  public record StepOutcome(float loss, float correct) {}
+
+  /**
+   * One optimizer step on {@code batch}: the learning rates, the step's random key ({@code seed},
+   * {@code globalStep}) and the oscillation schedules at training {@code progress} are fed; the
+   * trackers, BN statistics and both optimizer groups update in the same run.
+   */
+  public StepOutcome trainStep(Session session, Batch batch, double lrWeights, double lrQuantizers,
+      double progress, long seed, long globalStep) {
+    List<TFloat32> schedules = new ArrayList<>();
+    try (TFloat32 lw = TFloat32.scalarOf((float) lrWeights);
+        TFloat32 lq = TFloat32.scalarOf((float) lrQuantizers);
+        TInt64 key = TInt64.vectorOf(seed, globalStep)) {
+      Session.Runner runner = session.runner()
+          .feed(images, batch.images())
+          .feed(labels, batch.labels())
+          .feed(this.lrWeights, lw)
+          .feed(this.lrQuantizers, lq)
+          .feed(stepKey, key);
+      oscillation.feeds(progress).forEach((placeholder, value) -> {
+        TFloat32 t = TFloat32.scalarOf(value);
+        schedules.add(t);
+        runner.feed(placeholder, t);
+      });
+      try (Result r = runner.addTarget(step).fetch(trainLoss).fetch(trainCorrect).run()) {
+        return new StepOutcome(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
+      }
+    } finally {
+      schedules.forEach(TFloat32::close);
+    }
   }
 
-  Placeholder<TInt32> labels() {
-    return labels;
+  /** Loss sum and correct count of one batch through the evaluation pass. */
+  public record EvalOutcome(double lossSum, double correct) {}
+
+  /** {@code batch} through the evaluation pass (running BN statistics; trackers count it under the parity switch). */
+  public EvalOutcome evaluateBatch(Session session, Batch batch) {
+    Session.Runner runner = session.runner();
+    if (evalTracking != null) {
+      runner.addTarget(evalTracking);
+    }
+    try (Result r = runner.feed(images, batch.images()).feed(labels, batch.labels())
+        .fetch(evalLossSum).fetch(evalCorrect).run()) {
+      return new EvalOutcome(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
+    }
   }
 
-  Placeholder<TFloat32> lrWeights() {
-    return lrWeights;
+  /** Whether the model has BN layers whose statistics can be re-estimated. */
+  public boolean hasBatchNorm() {
+    return bnReestimation != null;
   }
 
-  Placeholder<TFloat32> lrQuantizers() {
-    return lrQuantizers;
+  /**
+   * BN re-estimation (algorithms.md §1.8): running statistics := the average of the per-batch
+   * statistics of the first {@code count} of {@code batches}, quantizers in evaluation mode.
+   */
+  public void reestimateBn(Session session, Iterator<Batch> batches, int count) {
+    session.runner().addTarget(bnReestimation.reset()).run();
+    for (int done = 0; done < count && batches.hasNext(); done++) {
+      try (Batch b = batches.next()) {
+        session.runner().feed(images, b.images()).addTarget(bnAccumulate).run();
+      }
+    }
+    session.runner().addTarget(bnReestimation.apply()).run();
   }
 
-  Placeholder<TInt64> stepKey() {
-    return stepKey;
+  /** Initialises the step sizes of {@code quantizers} from {@code batches} (algorithms.md §1.2). */
+  public void calibrate(Session session, List<Quantizer> quantizers, List<Batch> batches) {
+    Calibration.run(session, quantizers, quantizerInputs, images, batches);
   }
 
-  Operand<TFloat32> trainLoss() {
-    return trainLoss;
-  }
-
-  Operand<TFloat32> trainCorrect() {
-    return trainCorrect;
-  }
-
-  Op step() {
-    return step;
-  }
-
-  Operand<TFloat32> evalLossSum() {
-    return evalLossSum;
-  }
-
-  Operand<TFloat32> evalCorrect() {
-    return evalCorrect;
-  }
-
-  /** BN re-estimation ops, or null for a model without BN. */
-  BnReestimation bnReestimation() {
-    return bnReestimation;
-  }
-
-  /** One BN re-estimation batch: accumulate its statistics (and track, with the parity switch). */
-  Op bnAccumulate() {
-    return bnAccumulate;
-  }
-
-  /** Tracker updates to run with each evaluation batch (the parity switch), or null. */
-  Op evalTracking() {
-    return evalTracking;
+  /** The trackers' figures now ({@code threshold}: the tracking setting's), or null without tracking. */
+  public OscillationMetrics oscillationMetrics(Session session) {
+    if (oscillationStatistics == null) {
+      return null;
+    }
+    List<OscillationMetrics.Layer> layers = new ArrayList<>();
+    try (Result r = session.runner().fetch(oscillationStatistics).run()) {
+      TFloat32 rows = (TFloat32) r.get(0);
+      List<OscillationTracker> trackers = trackers();
+      for (int i = 0; i < trackers.size(); i++) {
+        double weights = rows.getFloat(i, 4);
+        layers.add(new OscillationMetrics.Layer(trackers.get(i).name(), (long) weights,
+            rows.getFloat(i, 0) / weights, rows.getFloat(i, 1) / weights, rows.getFloat(i, 2) / weights,
+            rows.getFloat(i, 3) / weights));
+      }
+    }
+    return OscillationMetrics.of(setup.oscillations().tracking().threshold(), layers);
   }
 
   /** Trackers of the quantized weights, in forward order; empty without tracking. */
   public List<OscillationTracker> trackers() {
     return oscillation.trackers();
-  }
-
-  /** One row per tracker: [oscillating, frequency sum, frozen, elements]; null without tracking. */
-  Operand<TFloat32> oscillationStatistics() {
-    return oscillationStatistics;
-  }
-
-  /** Placeholders of the per-step oscillation schedules and their values at {@code progress}. */
-  Map<Placeholder<TFloat32>, Float> oscillationFeeds(double progress) {
-    return oscillation.feeds(progress);
   }
 
   /** Quantizer name to the (evaluation-pass) tensor it quantizes. */
