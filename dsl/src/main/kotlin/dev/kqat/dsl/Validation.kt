@@ -2,6 +2,7 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.io.KerasH5Weights
 import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.train.PhasePlan
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -59,8 +60,10 @@ object Validation {
             if (e.qat == null) problem("oscillations", "oscillation control acts during QAT: add qat { } and quantize { }")
             nested("oscillations", it.problems())
         }
-        if (e.evaluation.bnReestimationBatches < 0) {
-            problem("evaluation.bnReestimationBatches", "must be >= 1 (or 0: off), got ${e.evaluation.bnReestimationBatches}")
+        // A phase plan's bounds are PhasePlan's; the batch size and BN re-estimation batches come from these fields.
+        val planFields = mapOf("batchSize" to "data.batchSize", "bnReestimationBatches" to "evaluation.bnReestimationBatches")
+        for ((field, message) in PhasePlan.problems(1, e.data.batchSize, e.evaluation.bnReestimationBatches)) {
+            problem(planFields.getValue(field), message)
         }
         e.initFrom?.let {
             val p = Path.of(it)
@@ -74,7 +77,6 @@ object Validation {
     }
 
     private fun checkData(d: DataSpec, problem: (String, String) -> Unit) {
-        if (d.batchSize < 1) problem("data.batchSize", "must be >= 1, got ${d.batchSize}")
         d.trainLimit?.let { if (it < d.batchSize) problem("data.trainLimit", "must hold at least one batch (${d.batchSize}), got $it") }
         d.testLimit?.let { if (it < 1) problem("data.testLimit", "must be >= 1, got $it") }
         when (val ds = d.dataset) {
@@ -106,7 +108,7 @@ object Validation {
     }
 
     private fun checkPhase(name: String, p: PhaseSpec, problem: (String, String) -> Unit) {
-        if (p.epochs < 1) problem("$name.epochs", "must be >= 1, got ${p.epochs}")
+        PhasePlan.problems(p.epochs, 1, 0)["epochs"]?.let { problem("$name.epochs", it) }
         if (p.labelSmoothing < 0 || p.labelSmoothing >= 1) problem("$name.labelSmoothing", "must be in [0, 1), got ${p.labelSmoothing}")
         for ((field, message) in p.optimizer.problems()) problem("$name.optimizer.$field", message)
         for ((field, message) in p.quantizerOptimizer.problems()) problem("$name.quantizerOptimizer.$field", message)

@@ -1,5 +1,7 @@
 package dev.kqat.runtime.quant;
 
+import dev.kqat.runtime.settings.Settings;
+
 /**
  * The integer clamp range {@code [n, p]} of a quantizer (algorithms.md §0).
  *
@@ -31,8 +33,8 @@ public record IntRange(int n, int p) {
   }
 
   private static void checkBits(int bits) {
-    if (bits < 2 || bits > 16) {
-      throw new IllegalArgumentException("bits must be in 2..16, got " + bits);
-    }
+    new Settings.Problems().bits("bits", bits).toMap().forEach((field, message) -> {
+      throw new IllegalArgumentException(message);
+    });
   }
 }

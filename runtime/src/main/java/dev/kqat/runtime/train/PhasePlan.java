@@ -1,5 +1,8 @@
 package dev.kqat.runtime.train;
 
+import dev.kqat.runtime.settings.Settings;
+import java.util.Map;
+import java.util.stream.Collectors;
 import dev.kqat.runtime.data.Dataset;
 
 /**
@@ -34,18 +37,23 @@ public record PhasePlan(
   }
 
   public PhasePlan {
-    if (bnReestimationBatches < 0) {
-      throw new IllegalArgumentException("BN re-estimation batches must be >= 0, got " + bnReestimationBatches);
-    }
-    if (epochs < 1) {
-      throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-    }
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+    Map<String, String> bad = problems(epochs, batchSize, bnReestimationBatches);
+    if (!bad.isEmpty()) {
+      throw new IllegalArgumentException(bad.entrySet().stream()
+          .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining("; ")));
     }
     if (train.size() < batchSize) {
       throw new IllegalArgumentException(
           "the training set has " + train.size() + " examples, fewer than one batch of " + batchSize);
     }
+  }
+
+  /** The bounds of a plan's numbers, by component name; empty when they make a plan. */
+  public static Map<String, String> problems(int epochs, int batchSize, int bnReestimationBatches) {
+    return new Settings.Problems()
+        .check(epochs >= 1, "epochs", "must be >= 1, got " + epochs)
+        .check(batchSize >= 1, "batchSize", "must be >= 1, got " + batchSize)
+        .check(bnReestimationBatches >= 0, "bnReestimationBatches", "must be >= 1 (or 0: off), got " + bnReestimationBatches)
+        .toMap();
   }
 }
