@@ -63,7 +63,7 @@ class ExperimentBuilder internal constructor(var name: String) {
     fun cpu(): DeviceSetting = deviceAt(DeviceSetting.cpu())
 
     /** GPU [index] as TensorFlow numbers the GPUs it sees (needs the `-Pgpu` build, CUDA 12 and cuDNN 9). */
-    fun gpu(index: Int = 0): DeviceSetting = deviceAt(DeviceSetting(DeviceSetting.Kind.GPU, index, DeviceSetting.DEFAULT_THREADS, DeviceSetting.DEFAULT_THREADS))
+    fun gpu(index: Int = 0): DeviceSetting = deviceAt(DeviceSetting.gpu(index))
 
     fun auto(): DeviceSetting = deviceAt(DeviceSetting.auto())
 
