@@ -2,7 +2,6 @@ package dev.kqat.scripts
 
 import dev.kqat.dsl.RunPlots
 import dev.kqat.dsl.ToyRunner
-import dev.kqat.dsl.ToyStudy
 
 import com.github.ajalt.clikt.core.CliktCommand
 import com.github.ajalt.clikt.core.Context
@@ -10,27 +9,20 @@ import com.github.ajalt.clikt.core.ProgramResult
 import com.github.ajalt.clikt.core.main
 import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.parameters.arguments.argument
+import com.github.ajalt.clikt.parameters.groups.provideDelegate
 import com.github.ajalt.clikt.parameters.arguments.multiple
 import com.github.ajalt.clikt.parameters.arguments.optional
 import com.github.ajalt.clikt.parameters.options.default
-import com.github.ajalt.clikt.parameters.options.multiple
 import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import dev.kqat.dsl.Experiment
-import dev.kqat.dsl.ExperimentRunner
-import dev.kqat.dsl.ExperimentValidationException
 import dev.kqat.dsl.readExperimentFile
-import dev.kqat.runtime.data.DatasetException
-import dev.kqat.runtime.train.CheckpointWriteException
-import dev.kqat.runtime.train.DivergenceException
 import java.nio.file.Files
-import java.nio.file.Path
-import java.time.LocalDateTime
-import java.time.format.DateTimeFormatter
 
 /** Exit codes: 0 done, 2 bad input (script, settings, data), 3 training diverged. */
-fun main(args: Array<String>) = Kqat().subcommands(RunCommand(), BenchCommand(), ReportCommand()).main(args)
+fun main(args: Array<String>) =
+    Kqat().subcommands(RunCommand(), BenchCommand(), ReportCommand(), ClasspathCommand()).main(args)
 
 class Kqat : CliktCommand(name = "kqat") {
     override fun help(context: Context) = "Quantization-aware training driven by Kotlin scripts"
@@ -43,72 +35,24 @@ class RunCommand : CliktCommand(name = "run") {
 
     private val script by argument("FILE", help = "experiment script *.qat.kts").path().optional()
     private val scriptArgs by argument("ARGS", help = "arguments passed to the script as `args`").multiple()
-    private val out by option("--out", help = "run directory (default runs/<name>-<time>)").path()
-    private val sets by option("--set", help = "override a field, e.g. --set qat.epochs=1").multiple()
-    private val resume by option("--resume", help = "continue the run in this directory").path()
+    private val options by RunOptions()
     private val experimentFile by option("--experiment", help = "replay an experiment.json").path()
 
-    override fun run() {
-        val progress = ConsoleProgress()
-        try {
-            val toy = script?.takeIf { resume == null && experimentFile == null }
-                ?.let { ScriptHost().evaluateDeclaration(it.toFile(), scriptArgs.toTypedArray()) as? ToyStudy }
-            if (toy != null) {
-                runToy(toy)
-                return
-            }
-            val report = if (resume != null) {
-                // A script beside --resume names the experiment the folder must hold.
-                val expected = script?.let { Overrides.apply(load(), sets) }
-                echo("resuming ${resume}", err = true)
-                ExperimentRunner.resume(resume!!, progress, expected = expected)
-            } else {
-                val experiment = Overrides.apply(load(), sets)
-                val dir = out ?: Path.of("runs", "${experiment.name}-${LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))}")
-                echo("run directory: $dir", err = true)
-                ExperimentRunner(experiment, dir, progress).run()
-            }
-            echo("test_top1 %.4f  train_images_per_sec %.0f  peak_rss_mb %.0f".format(
-                report.testTop1, report.trainImagesPerSec, report.peakRssMb))
-        } catch (e: ScriptException) {
-            fail(e.message, 2)
-        } catch (e: ExperimentValidationException) {
-            fail(e.message, 2)
-        } catch (e: DatasetException) {
-            fail(e.message, 2)
-        } catch (e: IllegalArgumentException) {
-            fail(e.message, 2)
-        } catch (e: IllegalStateException) {
-            fail(e.message, 2)
-        } catch (e: CheckpointWriteException) {
-            fail(e.message, 2)
-        } catch (e: java.io.UncheckedIOException) {
-            fail(e.message, 2)
-        } catch (e: DivergenceException) {
-            fail(e.message, 3)
+    override fun run() = Launch.exitingOnFailure(this) { echo ->
+        val resume = options.resume
+        if (resume != null) {
+            // A script beside --resume names the experiment the folder must hold.
+            val expected = script?.let { load() as? Experiment ?: throw ScriptException("$it: a toy study cannot be resumed") }
+            Launch.resume(resume, expected?.let { Overrides.apply(it, options.sets) }, echo)
+        } else {
+            Launch.declared(experimentFile?.let { readExperimentFile(it) } ?: load(), options, echo)
         }
     }
 
-    private fun runToy(study: ToyStudy) {
-        val dir = out ?: Path.of("runs", "${study.name}-${LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))}")
-        echo("run directory: $dir", err = true)
-        for (o in ToyRunner.run(study, dir)) {
-            echo("%-24s flips/step %.3f  upper state %.2f  frequency %.3f  final w %.3f%s".format(
-                o.variant, o.flipsPerStep, o.upperStateShare, o.finalFrequency, o.finalLatent,
-                o.frozenAtStep?.let { "  frozen at step $it" } ?: ""))
-        }
-        ToyRunner.draw(dir).forEach { echo(it.toString()) }
-    }
-
-    private fun load(): Experiment {
-        experimentFile?.let { return readExperimentFile(it) }
+    /** The script's declaration: an [Experiment] or a [ToyStudy]. */
+    private fun load(): Any {
         val file = script ?: throw IllegalArgumentException("give a script FILE.qat.kts, --experiment FILE.json or --resume DIR")
-        return ScriptHost().evaluate(file.toFile(), scriptArgs.toTypedArray())
-    }
-
-    private fun fail(message: String?, code: Int): Nothing {
-        echo("error: ${message ?: "unknown error"}", err = true)
-        throw ProgramResult(code)
+        return ScriptHost().evaluateDeclaration(file.toFile(), scriptArgs.toTypedArray())
     }
 }
 
@@ -152,4 +96,11 @@ class BenchCommand : CliktCommand(name = "bench") {
         echo("peak_rss_mb %.0f".format(r.peakRssMb))
         echo("images_per_measurement ${r.imagesPerMeasurement}")
     }
+}
+
+class ClasspathCommand : CliktCommand(name = "classpath") {
+    override fun help(context: Context) =
+        "Print kqat's class path, for kotlinc -cp \"\$(./kqat classpath)\" -script FILE.qat.kts -- [--out DIR] [--set k=v]"
+
+    override fun run() = echo(System.getProperty("java.class.path"))
 }

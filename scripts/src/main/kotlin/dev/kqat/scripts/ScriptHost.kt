@@ -28,6 +28,11 @@ class ScriptException(message: String, cause: Throwable? = null) : RuntimeExcept
  */
 class ScriptHost(private val cacheDir: Path? = defaultCacheDir()) {
     companion object {
+        private val evaluating = ThreadLocal.withInitial { false }
+
+        /** True while a host evaluates a script on this thread: the script declares, the host runs. */
+        fun isEvaluating(): Boolean = evaluating.get()
+
         fun defaultCacheDir(): Path = System.getenv("KQAT_SCRIPT_CACHE")?.let { Path.of(it) }
             ?: Path.of(System.getProperty("user.home"), ".cache", "kqat", "scripts")
     }
@@ -60,7 +65,12 @@ class ScriptHost(private val cacheDir: Path? = defaultCacheDir()) {
         val evaluation = ScriptEvaluationConfiguration {
             constructorArgs(args)
         }
-        val result = host.eval(file.toScriptSource(), compilation, evaluation)
+        evaluating.set(true)
+        val result = try {
+            host.eval(file.toScriptSource(), compilation, evaluation)
+        } finally {
+            evaluating.set(false)
+        }
         val value = when (result) {
             is ResultWithDiagnostics.Failure -> throw ScriptException(format(file, result.reports))
             is ResultWithDiagnostics.Success -> result.value
