@@ -54,6 +54,7 @@ class ExperimentBuilder internal constructor(var name: String) {
     private var model: ModelSpec = ModelSpec.TinyMbv2Spec()
     private var pretrain: PhaseSpec? = null
     private var quantization: InputQuantPolicy? = null
+    private var ptq = false
     private var qat: PhaseSpec? = null
     private var oscillations: OscillationSpec? = null
     private var evaluation = EvaluationSpec()
@@ -103,6 +104,15 @@ class ExperimentBuilder internal constructor(var name: String) {
         quantization = QuantizationBuilder(quantization ?: InputQuantPolicy.DEFAULT).apply(block).build()
     }
 
+    /**
+     * Post-training quantization after [quantize]: calibrate the quantizers on the previous phase's
+     * network and evaluate it, without training (a phase of its own, `ptq`, before any [qat]).
+     */
+    fun ptq() {
+        lines["ptq"] = ScriptLine.caller()
+        ptq = true
+    }
+
     /** Quantization-aware training after [quantize]. */
     fun qat(block: PhaseBuilder.() -> Unit) {
         lines["qat"] = ScriptLine.caller()
@@ -126,7 +136,7 @@ class ExperimentBuilder internal constructor(var name: String) {
 
     internal fun build() = Experiment(
         name = name, seed = seed, data = data, model = model, pretrain = pretrain,
-        quantization = quantization, qat = qat, oscillations = oscillations, evaluation = evaluation,
+        quantization = quantization, ptq = ptq, qat = qat, oscillations = oscillations, evaluation = evaluation,
         initFrom = initFrom, device = threads?.let { (intra, inter) -> device.withThreads(intra, inter) } ?: device,
         sourceFile = sourceFile, sourceLines = lines.filterValues { it > 0 },
     )

@@ -37,11 +37,16 @@ data class Experiment(
     val pretrain: PhaseSpec? = null,
     /** How the network is quantized; absent for an FP32-only experiment. */
     val quantization: InputQuantPolicy? = null,
+    /**
+     * Post-training quantization as a phase of its own (`ptq`): the network of the previous phase
+     * (or [initFrom]) is quantized by [quantization], calibrated and evaluated, and nothing trains.
+     */
+    val ptq: Boolean = false,
     /** Quantization-aware training; needs [quantization]. */
     val qat: PhaseSpec? = null,
     /** Oscillation tracking, dampening and freezing during QAT. */
     val oscillations: OscillationSpec? = null,
-    /** Evaluation of the QAT phase (BN re-estimation). */
+    /** Evaluation of the quantized phases, PTQ and QAT (BN re-estimation). */
     val evaluation: EvaluationSpec = EvaluationSpec(),
     /**
      * Weights that start the first phase: a checkpoint folder (e.g. another run's FP32 result) or a

@@ -97,6 +97,10 @@ class ExperimentRunner(
                 outcomes += outcome
                 init = Path.of(outcome.checkpoint)
             }
+            if (experiment.ptq) {
+                // Zero epochs: calibrate and evaluate. QAT below starts from the same weights and calibrates anew.
+                outcomes += runPhase("ptq", PhaseSpec(epochs = 0), experiment.quantization, train, test, events, init)
+            }
             experiment.qat?.let { spec ->
                 outcomes += runPhase("qat", spec, experiment.quantization, train, test, events, init)
             }
@@ -110,6 +114,7 @@ class ExperimentRunner(
             peakRssMb = peakRssMb(),
             fp32TestTop1 = outcomes.firstOrNull { it.phase == "pretrain" }?.testTop1,
             testTop1NoBnReestimation = last.testTop1NoBnReestimation,
+            ptqTestTop1 = last.ptqTestTop1,
             oscillatingFraction = last.oscillatingFraction,
             frozenFraction = last.frozenFraction,
             oscillatingUnfrozenFraction = last.oscillatingUnfrozenFraction,
@@ -154,6 +159,8 @@ class ExperimentRunner(
             phase, result.test().top1(), result.test().loss(), result.imagesPerSecond(), result.steps(),
             store.latest().orElseThrow().toString(),
             testTop1NoBnReestimation = result.testWithoutBnReestimation()?.top1(),
+            ptqTestTop1 = if (quantization == null) null else
+                result.beforeTraining()?.top1() ?: evaluationBeforeTraining(phase)?.testTop1,
             oscillatingFraction = result.oscillations()?.oscillatingFraction(),
             meanOscillationFrequency = result.oscillations()?.meanFrequency(),
             frozenFraction = result.oscillations()?.frozenFraction(),
@@ -162,4 +169,9 @@ class ExperimentRunner(
         AtomicFiles.write(outcomeFile, ExperimentJson.encodeToString(PhaseOutcome.serializer(), outcome))
         return outcome
     }
+
+    /** A resumed phase's evaluation before its first step, as the killed process logged it. */
+    private fun evaluationBeforeTraining(phase: String): MetricsEvent.Eval? =
+        MetricsEvents.read(runDir.resolve(METRICS_FILE)).filterIsInstance<MetricsEvent.Eval>()
+            .firstOrNull { it.phase == phase && it.epoch == 0 }
 }

@@ -17,6 +17,11 @@ data class PhaseOutcome(
     val checkpoint: String,
     /** Top-1 with the running BN statistics of training, when the phase re-estimates them. */
     @SerialName("test_top1_no_bn_reestimation") val testTop1NoBnReestimation: Double? = null,
+    /**
+     * Quantized phases: top-1 of the network right after calibration, before any training, with the
+     * running BN statistics (the post-training-quantized network, as the published loop evaluates it).
+     */
+    @SerialName("ptq_test_top1") val ptqTestTop1: Double? = null,
     /** Share of tracked weights oscillating after the last epoch, when the phase tracks them. */
     @SerialName("oscillating_fraction") val oscillatingFraction: Double? = null,
     @SerialName("mean_oscillation_frequency") val meanOscillationFrequency: Double? = null,
@@ -37,6 +42,8 @@ data class Report(
     @SerialName("peak_rss_mb") val peakRssMb: Double,
     @SerialName("fp32_test_top1") val fp32TestTop1: Double? = null,
     @SerialName("test_top1_no_bn_reestimation") val testTop1NoBnReestimation: Double? = null,
+    /** The last phase's [PhaseOutcome.ptqTestTop1]: the same network before QAT, beside [testTop1]. */
+    @SerialName("ptq_test_top1") val ptqTestTop1: Double? = null,
     @SerialName("oscillating_fraction") val oscillatingFraction: Double? = null,
     @SerialName("frozen_fraction") val frozenFraction: Double? = null,
     @SerialName("oscillating_unfrozen_fraction") val oscillatingUnfrozenFraction: Double? = null,

@@ -32,13 +32,13 @@ object RuntimeMapping {
 
     fun layerNames(e: Experiment): List<String> = ModelInspector.inspect(model(e)).layerNames()
 
-    /** What a phase's training graph is built from: QAT phases carry the oscillation control. */
+    /** What a phase's graph is built from: QAT phases carry the oscillation control; PTQ (0 epochs) trains nothing to control. */
     fun setup(e: Experiment, phase: PhaseSpec, quantization: InputQuantPolicy?): TrainingSetup {
         val setup = TrainingSetup(
             model(e), quantization ?: QuantPolicy.FLOAT, phase.optimizer.forEpochs(phase.epochs),
             phase.quantizerOptimizer.forEpochs(phase.epochs), phase.labelSmoothing, e.seed,
         ).withDevice(e.device)
-        return if (quantization == null) setup
+        return if (quantization == null || phase.epochs == 0) setup
         else setup.withOscillations((e.oscillations ?: OscillationSpec.NONE).forEpochs(phase.epochs))
     }
 

@@ -49,9 +49,14 @@ object Validation {
         e.pretrain?.cacheKey?.let {
             if (!cacheKeyPattern.matches(it)) problem("pretrain.cacheKey", "use letters, digits, '.', '_' or '-', got '$it'")
         }
-        if (e.pretrain == null && e.qat == null) problem("pretrain", "nothing to train: declare pretrain { } and/or qat { }")
+        if (e.pretrain == null && e.qat == null && !e.ptq) {
+            problem("pretrain", "nothing to run: declare pretrain { }, ptq() and/or qat { }")
+        }
         if (e.qat != null && e.quantization == null) problem("quantization", "qat { } needs a quantize { } block")
-        if (e.quantization != null && e.qat == null) problem("qat", "quantize { } is set but there is no qat { } phase")
+        if (e.ptq && e.quantization == null) problem("quantization", "ptq() needs a quantize { } block")
+        if (e.quantization != null && e.qat == null && !e.ptq) {
+            problem("qat", "quantize { } is set but there is no qat { } or ptq() phase")
+        }
         e.quantization?.let {
             nested("quantization", it.problems())
             checkLayerNames(it, layerNames, ::problem)

@@ -20,10 +20,13 @@ class ConsoleProgress(
     private val lineEvery: Int = 100,
 ) : RunListener {
     private var bar: ProgressBar? = null
+    private var postTraining = false
 
     override fun phaseStarted(phase: String, epochs: Int, stepsPerEpoch: Int, startEpoch: Int) {
+        postTraining = epochs == 0
         val from = if (startEpoch > 0) " (resuming after epoch $startEpoch)" else ""
-        out.println("[$phase] $epochs epoch(s) × $stepsPerEpoch steps$from")
+        out.println(if (postTraining) "[$phase] post-training quantization: calibrate and evaluate, no training"
+            else "[$phase] $epochs epoch(s) × $stepsPerEpoch steps$from")
     }
 
     override fun weightsImported(phase: String, file: Path, loaded: Int, skipped: List<String>) {
@@ -55,7 +58,8 @@ class ConsoleProgress(
 
     override fun evaluated(phase: String, epoch: Int, metrics: EvalMetrics) {
         closeBar()
-        if (epoch == 0) out.println("[$phase] before training: test top-1 %.4f loss %.4f".format(metrics.top1(), metrics.loss()))
+        val what = if (postTraining) "quantized, not trained" else "before training"
+        if (epoch == 0) out.println("[$phase] $what: test top-1 %.4f loss %.4f".format(metrics.top1(), metrics.loss()))
     }
 
     override fun epochEnded(epoch: EpochMetrics) {

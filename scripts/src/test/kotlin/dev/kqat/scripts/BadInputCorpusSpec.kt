@@ -33,7 +33,7 @@ class BadInputCorpusSpec : FunSpec({
     val cases = Files.list(corpus.resolve("cases")).use { s -> s.filter { it.name.endsWith(".case") }.sorted().toList() }
 
     fun cli(args: List<String>): CliktCommandTestResult =
-        Kqat().subcommands(RunCommand(), BenchCommand(), ReportCommand()).test(args)
+        Kqat().subcommands(RunCommand(), EvalCommand(), BenchCommand(), ReportCommand()).test(args)
 
     fun fingerprint(dir: Path): Map<String, String> =
         if (!Files.isDirectory(dir)) emptyMap() else Files.walk(dir).use { s ->

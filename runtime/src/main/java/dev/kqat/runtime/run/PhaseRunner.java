@@ -1,5 +1,6 @@
 package dev.kqat.runtime.run;
 
+import dev.kqat.runtime.events.EvalMetrics;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.quant.Quantizer;
 import dev.kqat.runtime.quant.QuantizerTarget;
@@ -50,6 +51,31 @@ public final class PhaseRunner implements AutoCloseable {
   /** Loads every variable from a checkpoint of this setup. */
   public void restore(Path checkpoint) {
     CheckpointStore.restore(session, graph, checkpoint);
+  }
+
+  /**
+   * A checkpoint evaluated on the plan's test data.
+   *
+   * @param stored with the BN statistics the checkpoint holds
+   * @param bnReestimated after BN re-estimation over the plan's batches; null when the plan asks
+   *     for none or the model has no BN
+   */
+  public record CheckpointEvaluation(EvalMetrics stored, EvalMetrics bnReestimated) {}
+
+  /**
+   * Restores {@code checkpoint} and evaluates it, then again after BN re-estimation. The
+   * re-estimation draws the training batches the run drew after the checkpoint's epoch, so a
+   * checkpoint of a run that re-estimated gives back that run's figure.
+   */
+  public CheckpointEvaluation evaluate(Path checkpoint, PhasePlan plan) {
+    restore(checkpoint);
+    Trainer trainer = new Trainer(graph, session, new RunListener() {});
+    EvalMetrics stored = trainer.evaluate(plan.test(), plan.batchSize());
+    if (plan.bnReestimationBatches() == 0 || !graph.hasBatchNorm()) {
+      return new CheckpointEvaluation(stored, null);
+    }
+    trainer.reestimateBn(plan, CheckpointStore.state(checkpoint).epoch());
+    return new CheckpointEvaluation(stored, trainer.evaluate(plan.test(), plan.batchSize()));
   }
 
   /**

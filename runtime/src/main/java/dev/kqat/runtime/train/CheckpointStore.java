@@ -36,6 +36,8 @@ import org.tensorflow.types.family.TType;
  * killed at any moment leaves the previous or the new checkpoint, never a broken one.
  */
 public final class CheckpointStore {
+  /** The file that marks a folder as a checkpoint (phase, epoch, step). */
+  public static final String STATE_FILE = CheckpointState.FILE;
   static final String MANIFEST = "manifest.tsv";
   static final String VARIABLES = "variables";
   private static final String LATEST = "latest";

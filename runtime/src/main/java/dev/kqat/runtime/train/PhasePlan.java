@@ -9,7 +9,8 @@ import dev.kqat.runtime.data.Dataset;
  * How one training phase runs.
  *
  * @param phase name used in events and checkpoint folders, e.g. {@code pretrain} or {@code qat}
- * @param epochs number of epochs
+ * @param epochs number of epochs; 0 for post-training quantization: start, calibrate, evaluate
+ *     (and again after BN re-estimation when asked), save one checkpoint, train nothing
  * @param batchSize batch size for training, evaluation and calibration
  * @param train training data (shuffled every epoch, final partial batch dropped)
  * @param test evaluation data
@@ -37,7 +38,8 @@ public record PhasePlan(
   }
 
   public PhasePlan {
-    Map<String, String> bad = problems(epochs, batchSize, bnReestimationBatches);
+    // problems() holds the bounds of a training phase; 0 epochs is the runtime's post-training case.
+    Map<String, String> bad = problems(epochs == 0 ? 1 : epochs, batchSize, bnReestimationBatches);
     if (!bad.isEmpty()) {
       throw new IllegalArgumentException(bad.entrySet().stream()
           .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining("; ")));

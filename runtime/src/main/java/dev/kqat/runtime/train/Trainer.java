@@ -74,8 +74,13 @@ public final class Trainer {
     int stepsPerEpoch = plan.train().batchCount(plan.batchSize(), true);
     long totalSteps = (long) stepsPerEpoch * plan.epochs();
     listener.phaseStarted(plan.phase(), plan.epochs(), stepsPerEpoch, startEpoch);
+    if (plan.epochs() == 0) {
+      return postTraining(plan, globalStep);
+    }
+    EvalMetrics beforeTraining = null;
     if (resumeFrom == null && plan.evaluateBeforeTraining()) {
-      listener.evaluated(plan.phase(), 0, evaluate(plan.test(), plan.batchSize()));
+      beforeTraining = evaluate(plan.test(), plan.batchSize());
+      listener.evaluated(plan.phase(), 0, beforeTraining);
     }
     EvalMetrics last = null;
     EvalMetrics withoutBn = null;
@@ -137,7 +142,30 @@ public final class Trainer {
     }
     listener.phaseEnded(plan.phase());
     return new PhaseResult(last, withoutBn, seconds > 0 ? images / seconds : 0, globalStep, seconds,
-        oscillations());
+        oscillations(), beforeTraining);
+  }
+
+  /**
+   * Post-training quantization (a plan of 0 epochs): the calibrated network is evaluated with the
+   * running BN statistics, then, when the plan asks, after BN re-estimation; one checkpoint (epoch 0)
+   * keeps it for export, inspection and evaluation.
+   */
+  private PhaseResult postTraining(PhasePlan plan, long globalStep) {
+    EvalMetrics running = evaluate(plan.test(), plan.batchSize());
+    EvalMetrics last = running;
+    EvalMetrics withoutBn = null;
+    if (reestimatesBn(plan)) {
+      reestimateBn(plan, 0);
+      withoutBn = running;
+      last = evaluate(plan.test(), plan.batchSize());
+    }
+    listener.evaluated(plan.phase(), 0, last);
+    if (plan.checkpoints() != null) {
+      Path saved = plan.checkpoints().save(session, graph, new CheckpointState(plan.phase(), 0, 0, globalStep));
+      listener.checkpointSaved(plan.phase(), 0, saved);
+    }
+    listener.phaseEnded(plan.phase());
+    return new PhaseResult(last, withoutBn, 0, globalStep, 0, null, running);
   }
 
   private boolean reestimatesBn(PhasePlan plan) {

@@ -1,0 +1,70 @@
+package dev.kqat.dsl
+
+import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.train.CheckpointStore
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * A checkpoint and the experiment that wrote it, named the way a user names it: a run directory
+ * (its last phase's final checkpoint) or one checkpoint folder inside it
+ * (`RUN_DIR/checkpoints/<phase>/epoch-NNNN`).
+ */
+data class RunTarget(val runDir: Path, val experiment: Experiment, val phase: String, val checkpoint: Path) {
+    /** The settings the phase's graph was built from; its checkpoint restores into that graph. */
+    val phaseSpec: PhaseSpec
+        get() = when (phase) {
+            PRETRAIN -> requireNotNull(experiment.pretrain) { "$runDir: the experiment has no pretrain phase" }
+            PTQ -> PhaseSpec(epochs = 0)
+            QAT -> requireNotNull(experiment.qat) { "$runDir: the experiment has no qat phase" }
+            else -> throw IllegalArgumentException("$checkpoint: unknown phase '$phase'")
+        }
+
+    /** The quantization of the phase; null for FP32 pre-training. */
+    val quantization: InputQuantPolicy?
+        get() = if (phase == PRETRAIN) null else experiment.quantization
+
+    companion object {
+        const val PRETRAIN = "pretrain"
+        const val PTQ = "ptq"
+        const val QAT = "qat"
+
+        /** Phases in the order a run goes through them. */
+        val PHASES = listOf(PRETRAIN, PTQ, QAT)
+
+        fun resolve(target: Path): RunTarget {
+            require(Files.isDirectory(target)) { "$target: no such run directory or checkpoint folder" }
+            if (Files.isRegularFile(target.resolve(ExperimentRunner.EXPERIMENT_FILE))) return ofRun(target)
+            if (Files.isRegularFile(target.resolve(CheckpointStore.STATE_FILE))) return ofCheckpoint(target)
+            throw IllegalArgumentException(
+                "$target: neither a run directory (no ${ExperimentRunner.EXPERIMENT_FILE}) nor a checkpoint folder (no ${CheckpointStore.STATE_FILE})")
+        }
+
+        private fun ofRun(runDir: Path): RunTarget {
+            val experiment = ExperimentRunner.storedExperiment(runDir)
+            for (phase in PHASES.reversed()) {
+                val checkpoint = CheckpointStore(runDir.resolve("checkpoints").resolve(phase), Int.MAX_VALUE).latest().orElse(null)
+                    ?: outcomeCheckpoint(runDir, phase)
+                if (checkpoint != null) return RunTarget(runDir, experiment, phase, checkpoint)
+            }
+            throw IllegalArgumentException("$runDir: the run has no complete checkpoint yet")
+        }
+
+        /** A phase's checkpoint kept elsewhere (a cached pre-training), as its outcome names it. */
+        private fun outcomeCheckpoint(runDir: Path, phase: String): Path? {
+            val file = runDir.resolve("$phase.outcome.json")
+            if (!Files.isRegularFile(file)) return null
+            return Path.of(ExperimentJson.decodeFromString(PhaseOutcome.serializer(), Files.readString(file)).checkpoint)
+        }
+
+        private fun ofCheckpoint(checkpoint: Path): RunTarget {
+            val phase = CheckpointStore.state(checkpoint).phase()
+            val runDir = checkpoint.toAbsolutePath().normalize().parent?.parent?.parent
+            require(runDir != null && Files.isRegularFile(runDir.resolve(ExperimentRunner.EXPERIMENT_FILE))) {
+                "$checkpoint: no ${ExperimentRunner.EXPERIMENT_FILE} in the run directory above it " +
+                    "(expected RUN_DIR/checkpoints/$phase/${checkpoint.fileName}); give the run directory"
+            }
+            return RunTarget(runDir, ExperimentRunner.storedExperiment(runDir), phase, checkpoint)
+        }
+    }
+}

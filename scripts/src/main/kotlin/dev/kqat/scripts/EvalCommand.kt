@@ -1,0 +1,38 @@
+package dev.kqat.scripts
+
+import com.github.ajalt.clikt.core.CliktCommand
+import com.github.ajalt.clikt.core.Context
+import com.github.ajalt.clikt.parameters.arguments.argument
+import com.github.ajalt.clikt.parameters.options.flag
+import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.types.int
+import com.github.ajalt.clikt.parameters.types.path
+import dev.kqat.dsl.CheckpointEvaluator
+import dev.kqat.dsl.CheckpointReport
+import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.RunTarget
+
+class EvalCommand : CliktCommand(name = "eval") {
+    override fun help(context: Context) =
+        "Test top-1 and loss of a run's final checkpoint (RUN_DIR) or of one checkpoint folder, " +
+            "with its stored BN statistics and after BN re-estimation"
+
+    private val target by argument("RUN_DIR|CHECKPOINT").path()
+    private val bnBatches by option("--bn-batches",
+        help = "training batches for BN re-estimation (default: the experiment's, else ${CheckpointEvaluator.DEFAULT_BN_BATCHES}; 0: off)").int()
+    private val json by option("--json", help = "print the figures as one JSON object").flag()
+
+    override fun run() = Launch.exitingOnFailure(this) {
+        require(bnBatches == null || bnBatches!! >= 0) { "--bn-batches: must be >= 0, got $bnBatches" }
+        val report = CheckpointEvaluator.evaluate(RunTarget.resolve(target), bnBatches)
+        if (json) echo(ExperimentJson.encodeToString(CheckpointReport.serializer(), report))
+        else {
+            echo("checkpoint ${report.checkpoint} (phase ${report.phase}, epoch ${report.epoch})")
+            echo("stored BN statistics: test_top1 %.4f  test_loss %.4f".format(report.testTop1, report.testLoss))
+            report.testTop1BnReestimated?.let {
+                echo("after BN re-estimation over ${report.bnReestimationBatches} batches: test_top1 %.4f  test_loss %.4f"
+                    .format(it, report.testLossBnReestimated))
+            }
+        }
+    }
+}
