@@ -25,8 +25,12 @@ import org.tensorflow.types.TFloat32;
 public final class ModelInspector {
   private ModelInspector() {}
 
-  /** Summary of a traced model. */
-  public record Summary(List<LayerInfo> layers, long trainableParameters) {
+  /**
+   * Summary of a traced model.
+   *
+   * @param costs each weight layer's weights and multiply-accumulates per image, in forward order
+   */
+  public record Summary(List<LayerInfo> layers, long trainableParameters, List<LayerCost> costs) {
     public List<String> layerNames() {
       return layers.stream().map(LayerInfo::name).toList();
     }
@@ -49,7 +53,7 @@ public final class ModelInspector {
         layers.add(new LayerInfo(drafts.get(i).name(), drafts.get(i).kind(), i, drafts.size()));
       }
       long count = params.withRole(ParamRole.WEIGHT).stream().mapToLong(p -> p.shape().size()).sum();
-      return new Summary(List.copyOf(layers), count);
+      return new Summary(List.copyOf(layers), count, List.copyOf(ctx.layerCosts()));
     }
   }
 }

@@ -40,7 +40,9 @@ public final class Layers {
             s -> ctx.params().normal(name + "/kernel", s, std));
     Operand<TFloat32> in = ctx.quantizeInput(name, plan, x);
     Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(outChannels));
-    return tf.nn.conv2d(in, k, List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+    Operand<TFloat32> out = tf.nn.conv2d(in, k, List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+    ctx.recordCost(name, LayerKind.CONV, shape, out);
+    return out;
   }
 
   /** Depth-wise 3×3 (or k×k) convolution with channel multiplier 1, "same" padding, no bias. */
@@ -57,7 +59,9 @@ public final class Layers {
             s -> ctx.params().normal(name + "/kernel", s, std));
     Operand<TFloat32> in = ctx.quantizeInput(name, plan, x);
     Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(channels, 1));
-    return tf.nn.depthwiseConv2dNative(in, k, List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+    Operand<TFloat32> out = tf.nn.depthwiseConv2dNative(in, k, List.of(1L, (long) stride, (long) stride, 1L), "SAME");
+    ctx.recordCost(name, LayerKind.DEPTHWISE_CONV, shape, out);
+    return out;
   }
 
   /** Fully connected layer with bias on a [batch, features] input. */
@@ -74,7 +78,9 @@ public final class Layers {
             s -> ctx.params().fill(s, 0f));
     Operand<TFloat32> input = ctx.quantizeInput(name, plan, x);
     Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(units));
-    return tf.nn.biasAdd(tf.linalg.matMul(input, k), b);
+    Operand<TFloat32> out = tf.nn.biasAdd(tf.linalg.matMul(input, k), b);
+    ctx.recordCost(name, LayerKind.DENSE, shape, out);
+    return out;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.nn;
 
+import dev.kqat.runtime.models.LayerCost;
 import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.quant.LayerKind;
 import dev.kqat.runtime.quant.LayerQuant;
@@ -31,6 +32,7 @@ public final class NetContext {
   private final List<Op> updates = new ArrayList<>();
   private final List<Op> passUpdates = new ArrayList<>();
   private final List<LayerInfoDraft> layersSeen = new ArrayList<>();
+  private final List<LayerCost> layerCosts = new ArrayList<>();
   private final Map<String, Operand<TFloat32>> quantizerInputs = new LinkedHashMap<>();
 
   /**
@@ -104,6 +106,21 @@ public final class NetContext {
 
   public List<LayerInfoDraft> layersSeen() {
     return Collections.unmodifiableList(layersSeen);
+  }
+
+  /** Each weight layer's weights and multiply-accumulates, in forward order. */
+  public List<LayerCost> layerCosts() {
+    return Collections.unmodifiableList(layerCosts);
+  }
+
+  /** Records a layer's cost from its kernel shape and the static shape of its output. */
+  void recordCost(String layer, LayerKind kind, Shape kernel, Operand<TFloat32> output) {
+    Shape out = output.shape();
+    long positions = 1;
+    for (int d = 1; d < out.numDimensions() - 1; d++) {
+      positions *= Math.max(out.size(d), 0);
+    }
+    layerCosts.add(new LayerCost(layer, kind, kernel.size(), kernel.size() * positions));
   }
 
   /** Quantizer name to the tensor it quantizes (kernel or layer input), in forward order. */

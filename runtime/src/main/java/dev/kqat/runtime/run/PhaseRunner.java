@@ -1,6 +1,8 @@
 package dev.kqat.runtime.run;
 
 import dev.kqat.runtime.events.EvalMetrics;
+import dev.kqat.runtime.events.OscillationMetrics;
+import dev.kqat.runtime.models.LayerCost;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.quant.Quantizer;
 import dev.kqat.runtime.quant.QuantizerTarget;
@@ -13,7 +15,9 @@ import dev.kqat.runtime.train.TrainingGraph;
 import dev.kqat.runtime.train.TrainingSetup;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -76,6 +80,44 @@ public final class PhaseRunner implements AutoCloseable {
     }
     trainer.reestimateBn(plan, CheckpointStore.state(checkpoint).epoch());
     return new CheckpointEvaluation(stored, trainer.evaluate(plan.test(), plan.batchSize()));
+  }
+
+  /**
+   * Every weight layer of the network as the session holds it (restore a checkpoint first): cost,
+   * quantizers' bits, signedness and step sizes, and the trackers' figures when the phase tracks.
+   */
+  public List<LayerInspection> inspect() {
+    Map<String, Quantizer> quantizers = new HashMap<>();
+    graph.quantizers().forEach(q -> quantizers.put(q.name(), q));
+    Map<String, OscillationMetrics.Layer> tracked = new HashMap<>();
+    OscillationMetrics oscillations = graph.oscillationMetrics(session);
+    if (oscillations != null) {
+      oscillations.layers().forEach(l -> tracked.put(l.name(), l));
+    }
+    List<LayerInspection> rows = new ArrayList<>();
+    for (LayerCost cost : graph.summary().costs()) {
+      String weight = cost.name() + "/weight";
+      rows.add(new LayerInspection(cost, state(quantizers.get(weight)), state(quantizers.get(cost.name() + "/input")),
+          tracked.get(weight)));
+    }
+    return rows;
+  }
+
+  private LayerInspection.QuantizerState state(Quantizer q) {
+    if (q == null) {
+      return null;
+    }
+    try (Result r = session.runner().fetch(q.scale()).fetch(q.lowest()).run()) {
+      float[] steps = values((TFloat32) r.get(0));
+      float lowest = values((TFloat32) r.get(1))[0];
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      for (float s : steps) {
+        min = Math.min(min, s);
+        max = Math.max(max, s);
+      }
+      return new LayerInspection.QuantizerState(q.name(), q.spec().bits(), lowest < 0, q.spec().perChannel(), min, max);
+    }
   }
 
   /**

@@ -4,10 +4,12 @@ import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
 import dev.kqat.dsl.CheckpointReport
 import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.Inspection
 import dev.kqat.dsl.Report
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
@@ -15,14 +17,15 @@ import java.nio.file.Files
 
 /**
  * Post-training quantization as a phase of its own, `ptq_test_top1` in a QAT report, and
- * `kqat eval` of run directories and checkpoint folders, on Fashion-MNIST through the CLI.
+ * `kqat eval` and `kqat inspect` of run directories and checkpoint folders, on Fashion-MNIST
+ * through the CLI.
  */
-class PtqAndEvalSpec : FunSpec({
+class CheckpointCommandsSpec : FunSpec({
     val work = Files.createTempDirectory("kqat-ptq-eval")
     val run = work.resolve("run")
 
     fun cli(vararg args: String) =
-        Kqat().subcommands(RunCommand(), EvalCommand()).test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
+        Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand()).test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
 
     fun eval(vararg args: String): CheckpointReport {
         val r = cli("eval", *args, "--json")
@@ -40,6 +43,7 @@ class PtqAndEvalSpec : FunSpec({
                 quantize { weights { bits = 4 }; activations { bits = 4 } }
                 ptq()
                 qat { epochs = 1; optimizer = sgd(lr = cosine(0.01), momentum = 0.9) }
+                oscillations { track() }
                 evaluate { bnReestimation(batches = 4) }
             }
         """.trimIndent())
@@ -100,6 +104,74 @@ class PtqAndEvalSpec : FunSpec({
         val bad = cli("eval", work.toString())
         bad.statusCode shouldBe Launch.BAD_INPUT
         bad.stderr shouldContain "$work: neither a run directory (no experiment.json) nor a checkpoint folder (no state.properties)"
+    }
+
+    fun inspect(vararg args: String): Inspection {
+        val r = cli("inspect", *args, "--json")
+        withClue(r.stderr) { r.statusCode shouldBe 0 }
+        return ExperimentJson.decodeFromString(Inspection.serializer(), r.stdout.trim())
+    }
+
+    test("kqat inspect RUN_DIR: one row per weight layer with bits, grid, step sizes, BitOPs and size") {
+        val i = inspect(run.toString())
+        i.phase shouldBe "qat"
+        i.layers.size shouldBe 23
+        // The stem: 3x3 kernel, 1 -> 16 channels, 28x28 outputs ("same" padding, stride 1); 8 bits as first layer.
+        i.layers.first().let {
+            it.name shouldBe "stem"
+            it.kind shouldBe "conv"
+            it.weights shouldBe 3L * 3 * 1 * 16
+            it.macs shouldBe 3L * 3 * 1 * 16 * 28 * 28
+            it.weightBits shouldBe 8
+            it.activationBits shouldBe null // the image stays floating point
+            it.bitOps shouldBe it.macs * 8.0 * 32.0
+        }
+        i.layers.last().let {
+            it.name shouldBe "classifier"
+            it.kind shouldBe "dense"
+            it.weights shouldBe 128L * 10
+            it.macs shouldBe 128L * 10
+            it.weightBits shouldBe 8
+            it.activationBits shouldBe 8
+        }
+        for (r in i.layers.drop(1).dropLast(1)) {
+            withClue(r.name) {
+                r.weightBits shouldBe 4
+                r.activationBits shouldBe 4
+                r.weightSigned shouldBe true
+                r.perChannel shouldBe false
+                r.weightStepMin shouldBe r.weightStepMax
+                r.weightStepMin!! shouldBeGreaterThan 0.0
+                r.bitOps shouldBe r.macs * 4.0 * 4.0
+                r.sizeBytes shouldBe r.weights * 4 / 8.0
+                r.frozenFraction shouldBe 0.0
+            }
+        }
+        // Calibration chose the grids' sign from data: after ReLU6 (inputs of depth-wise and project convs)
+        // unsigned, after a linear bottleneck (inputs of expand convs) signed.
+        for (r in i.layers) withClue(r.name) {
+            when (r.name.substringAfterLast('/')) {
+                "dw", "project" -> r.activationSigned shouldBe false
+                "expand" -> r.activationSigned shouldBe true
+            }
+        }
+        i.totals.weights shouldBe i.layers.sumOf { it.weights }
+        i.totals.bitOps shouldBe i.layers.sumOf { it.bitOps }
+        // The trackers' state read back from the checkpoint gives the run's own final figure.
+        i.totals.oscillatingFraction shouldBe report.oscillatingFraction
+    }
+
+    test("kqat inspect of the FP32 and PTQ checkpoints, and its text table") {
+        val fp32 = inspect(run.resolve("checkpoints/pretrain/epoch-0001").toString())
+        fp32.layers.forEach { it.weightBits shouldBe null; it.bitOps shouldBe it.macs * 32.0 * 32.0 }
+        fp32.totals.oscillatingFraction shouldBe null
+        val ptq = inspect(run.resolve("checkpoints/ptq/epoch-0000").toString())
+        ptq.layers.map { it.weightBits } shouldBe inspect(run.toString()).layers.map { it.weightBits }
+        ptq.totals.bitOps shouldBeLessThan fp32.totals.bitOps / 30
+        val text = cli("inspect", run.toString())
+        text.statusCode shouldBe 0
+        text.stdout shouldContain "stem"
+        text.stdout shouldContain "total (23 layers)"
     }
 
     afterSpec { work.toFile().deleteRecursively() }
