@@ -37,7 +37,7 @@ class CheckpointCommandsSpec : FunSpec({
         val script = work.resolve("ptq.qat.kts")
         Files.writeString(script, """
             experiment("ptq-and-qat") {
-                data { fashionMnist(); batchSize = 64; trainLimit = 2048; testLimit = 512 }
+                data { fashionMnist(); batchSize = 64; trainLimit = 2048; testLimit = 256 }
                 model { tinyMbv2() }
                 pretrain { epochs = 1; optimizer = sgd(lr = cosine(0.05), momentum = 0.9) }
                 quantize { weights { bits = 4 }; activations { bits = 4 } }

@@ -24,13 +24,13 @@ import kotlin.time.Duration.Companion.minutes
  * The failure paths a user meets, proven through the CLI: `kill -9` at seeded moments (one of them
  * while a checkpoint is being written) followed by `kqat run --resume`, a second run into a folder
  * in use, a loss that becomes NaN, and a disk that fills up while a checkpoint is written.
- * `-Dkqat.killPoints=N` sets how many kill points run (3 by default; `scripts/kill-resume.sh` runs 20).
+ * `-Dkqat.killPoints=N` sets how many kill points run (2 by default in the suite — point 0 while a checkpoint is written, one seeded moment; `scripts/kill-resume.sh` runs 20).
  */
 class FailurePathsSpec : FunSpec({
     val resources = Path.of(FailurePathsSpec::class.java.getResource("/failure-paths")!!.toURI())
     val twoPhases = resources.resolve("two-phases.qat.kts").toString()
     val work = Files.createTempDirectory("kqat-failure-paths")
-    val killPoints = System.getProperty("kqat.killPoints")?.toInt() ?: 3
+    val killPoints = System.getProperty("kqat.killPoints")?.toInt() ?: 2
 
     /** `kqat ARGS` in a child JVM with this test's class path, its output into [log]. */
     fun start(log: Path, vararg args: String): Process {

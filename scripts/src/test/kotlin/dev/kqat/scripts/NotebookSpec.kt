@@ -47,7 +47,7 @@ class NotebookSpec : FunSpec({
         html shouldContain "experiment notebook-quickstart"
         html shouldContain "W4A4, first/last layers 8 bits"
         html shouldContain "calibrate and evaluate, no training"
-        html shouldContain "BN re-estimation over 8 batches"
+        html shouldContain "BN re-estimation over 4 batches"
         html shouldContain "experiment.json"
 
         val trained = session.run(cells[2].replace("\"runs/notebook-quickstart\"", "\"$runDir\""))

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.models;
 
+import dev.kqat.runtime.quant.LayerCost;
 import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;

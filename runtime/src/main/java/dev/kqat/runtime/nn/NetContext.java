@@ -1,6 +1,6 @@
 package dev.kqat.runtime.nn;
 
-import dev.kqat.runtime.models.LayerCost;
+import dev.kqat.runtime.quant.LayerCost;
 import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.quant.LayerKind;
 import dev.kqat.runtime.quant.LayerQuant;

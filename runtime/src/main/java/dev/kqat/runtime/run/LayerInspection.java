@@ -1,7 +1,7 @@
 package dev.kqat.runtime.run;
 
 import dev.kqat.runtime.events.OscillationMetrics;
-import dev.kqat.runtime.models.LayerCost;
+import dev.kqat.runtime.quant.LayerCost;
 
 /**
  * One weight layer of a phase's network as its variables hold it now: what it costs, how its

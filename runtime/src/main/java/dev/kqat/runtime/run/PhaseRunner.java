@@ -2,7 +2,7 @@ package dev.kqat.runtime.run;
 
 import dev.kqat.runtime.events.EvalMetrics;
 import dev.kqat.runtime.events.OscillationMetrics;
-import dev.kqat.runtime.models.LayerCost;
+import dev.kqat.runtime.quant.LayerCost;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.quant.Quantizer;
 import dev.kqat.runtime.quant.QuantizerTarget;

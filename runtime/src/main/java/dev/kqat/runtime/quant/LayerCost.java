@@ -1,6 +1,4 @@
-package dev.kqat.runtime.models;
-
-import dev.kqat.runtime.quant.LayerKind;
+package dev.kqat.runtime.quant;
 
 /**
  * What one weight layer costs per image (algorithms.md §2.9): its kernel's weights and its
