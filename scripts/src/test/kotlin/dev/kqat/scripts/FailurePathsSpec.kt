@@ -10,6 +10,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
 import java.nio.file.Files
@@ -136,8 +137,12 @@ class FailurePathsSpec : FunSpec({
                 r.testTop1 shouldBe expected.testTop1
                 r.oscillatingFraction shouldBe expected.oscillatingFraction
                 r.frozenFraction shouldBe expected.frozenFraction
+                // The QAT phase's evaluation before its first step: recomputed, or read back from
+                // metrics.jsonl when the kill came after it.
+                r.ptqTestTop1 shouldBe expected.ptqTestTop1
             }
         }
+        expected.ptqTestTop1 shouldNotBe null
     }
 
     test("a second run into a folder in use refuses at once, and the first run finishes unmixed") {
