@@ -1,7 +1,6 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.run.PhaseRunner
-import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
@@ -34,10 +33,9 @@ object CheckpointEvaluator {
         val (train, test) = RuntimeMapping.loadData(e)
         try {
             val plan = PhasePlan(target.phase, 1, e.data.batchSize, train, test, null, 0, false, batches)
-            val setup = RuntimeMapping.setup(e, target.phaseSpec, target.quantization)
-            val result = PhaseRunner(setup).use { it.evaluate(target.checkpoint, plan) }
+            val result = PhaseRunner(target.setup()).use { it.evaluate(target.checkpoint, plan) }
             return CheckpointReport(
-                target.checkpoint.toString(), target.phase, CheckpointStore.state(target.checkpoint).epoch(),
+                target.checkpoint.toString(), target.phase, target.epoch,
                 result.stored().top1(), result.stored().loss(), batches,
                 result.bnReestimated()?.top1(), result.bnReestimated()?.loss(),
             )

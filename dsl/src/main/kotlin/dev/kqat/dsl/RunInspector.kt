@@ -2,7 +2,6 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.run.LayerInspection
 import dev.kqat.runtime.run.PhaseRunner
-import dev.kqat.runtime.train.CheckpointStore
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
 
@@ -53,8 +52,7 @@ data class Inspection(
 object RunInspector {
     /** Restores [target]'s checkpoint into its phase's graph and reads every layer back. */
     fun inspect(target: RunTarget): Inspection {
-        val setup = RuntimeMapping.setup(target.experiment, target.phaseSpec, target.quantization)
-        val layers = PhaseRunner(setup).use { runner ->
+        val layers = PhaseRunner(target.setup()).use { runner ->
             runner.restore(target.checkpoint)
             runner.inspect()
         }
@@ -67,7 +65,7 @@ object RunInspector {
             rows.sumOf { it.weights }, rows.sumOf { it.macs }, rows.sumOf { it.bitOps }, rows.sumOf { it.sizeBytes },
             share { it.oscillatingFraction() }, share { it.frozenFraction() },
         )
-        return Inspection(target.checkpoint.toString(), target.phase, CheckpointStore.state(target.checkpoint).epoch(), rows, totals)
+        return Inspection(target.checkpoint.toString(), target.phase, target.epoch, rows, totals)
     }
 
     private fun row(l: LayerInspection): LayerRow {

@@ -2,6 +2,7 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.quant.InputQuantPolicy
 import dev.kqat.runtime.train.CheckpointStore
+import dev.kqat.runtime.train.TrainingSetup
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -10,7 +11,14 @@ import java.nio.file.Path
  * (its last phase's final checkpoint) or one checkpoint folder inside it
  * (`RUN_DIR/checkpoints/<phase>/epoch-NNNN`).
  */
-data class RunTarget(val runDir: Path, val experiment: Experiment, val phase: String, val checkpoint: Path) {
+data class RunTarget(
+    val runDir: Path,
+    val experiment: Experiment,
+    val phase: String,
+    val checkpoint: Path,
+    /** Whether the user named the run directory (its final checkpoint) rather than one checkpoint. */
+    val wholeRun: Boolean,
+) {
     /** The settings the phase's graph was built from; its checkpoint restores into that graph. */
     val phaseSpec: PhaseSpec
         get() = when (phase) {
@@ -23,6 +31,13 @@ data class RunTarget(val runDir: Path, val experiment: Experiment, val phase: St
     /** The quantization of the phase; null for FP32 pre-training. */
     val quantization: InputQuantPolicy?
         get() = if (phase == PRETRAIN) null else experiment.quantization
+
+    /** The epoch the checkpoint closed (0: a post-training checkpoint). */
+    val epoch: Int
+        get() = CheckpointStore.state(checkpoint).epoch()
+
+    /** The runtime setup whose graph the checkpoint restores into. */
+    fun setup(): TrainingSetup = RuntimeMapping.setup(experiment, phaseSpec, quantization)
 
     companion object {
         const val PRETRAIN = "pretrain"
@@ -45,7 +60,7 @@ data class RunTarget(val runDir: Path, val experiment: Experiment, val phase: St
             for (phase in PHASES.reversed()) {
                 val checkpoint = CheckpointStore(runDir.resolve("checkpoints").resolve(phase), Int.MAX_VALUE).latest().orElse(null)
                     ?: outcomeCheckpoint(runDir, phase)
-                if (checkpoint != null) return RunTarget(runDir, experiment, phase, checkpoint)
+                if (checkpoint != null) return RunTarget(runDir, experiment, phase, checkpoint, wholeRun = true)
             }
             throw IllegalArgumentException("$runDir: the run has no complete checkpoint yet")
         }
@@ -64,7 +79,7 @@ data class RunTarget(val runDir: Path, val experiment: Experiment, val phase: St
                 "$checkpoint: no ${ExperimentRunner.EXPERIMENT_FILE} in the run directory above it " +
                     "(expected RUN_DIR/checkpoints/$phase/${checkpoint.fileName}); give the run directory"
             }
-            return RunTarget(runDir, ExperimentRunner.storedExperiment(runDir), phase, checkpoint)
+            return RunTarget(runDir, ExperimentRunner.storedExperiment(runDir), phase, checkpoint, wholeRun = false)
         }
     }
 }

@@ -2,7 +2,13 @@ package dev.kqat.scripts
 
 import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
+import ai.onnx.proto.OnnxMl.ModelProto
+import ai.onnxruntime.OnnxTensor
+import ai.onnxruntime.OrtEnvironment
+import ai.onnxruntime.OrtSession
 import dev.kqat.dsl.CheckpointReport
+import dev.kqat.dsl.ExportedModel
+import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.Inspection
 import dev.kqat.dsl.Report
@@ -13,6 +19,9 @@ import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.longs.shouldBeGreaterThan
+import org.tensorflow.ndarray.buffer.DataBuffers
+import java.nio.FloatBuffer
 import java.nio.file.Files
 
 /**
@@ -25,7 +34,7 @@ class CheckpointCommandsSpec : FunSpec({
     val run = work.resolve("run")
 
     fun cli(vararg args: String) =
-        Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand()).test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
+        Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), ExportCommand()).test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
 
     fun eval(vararg args: String): CheckpointReport {
         val r = cli("eval", *args, "--json")
@@ -172,6 +181,52 @@ class CheckpointCommandsSpec : FunSpec({
         text.statusCode shouldBe 0
         text.stdout shouldContain "stem"
         text.stdout shouldContain "total (23 layers)"
+    }
+
+    test("kqat export RUN_DIR writes model.onnx that onnxruntime runs to the run's test top-1") {
+        val r = cli("export", run.toString(), "--json")
+        withClue(r.stderr) { r.statusCode shouldBe 0 }
+        val exported = ExperimentJson.decodeFromString(ExportedModel.serializer(), r.stdout.trim())
+        exported.file shouldBe run.resolve("model.onnx").toString()
+        exported.phase shouldBe "qat"
+        // Every weight layer's kernel, and every layer input but the image's, behind Quantize–Clip–Dequantize.
+        exported.quantizers.count { it.target == "weight" } shouldBe 23
+        exported.quantizers.count { it.target == "activation" } shouldBe 22
+        exported.quantizers.filter { it.name != "stem/weight" && it.name != "classifier/weight" && it.name != "classifier/input" }
+            .forEach { it.bits shouldBe 4 }
+        val model = ModelProto.parseFrom(Files.readAllBytes(run.resolve("model.onnx")))
+        model.graph.nodeList.count { it.opType == "QuantizeLinear" } shouldBe 45
+        model.graph.nodeList.count { it.opType == "BatchNormalization" } shouldBe 22
+
+        val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false).head(256)
+        val env = OrtEnvironment.getEnvironment()
+        val correct = env.createSession(exported.file, OrtSession.SessionOptions()).use { session ->
+            test.batches(256, false, 0L, false).next().use { batch ->
+                val pixels = FloatArray(256 * 28 * 28).also { batch.images().copyTo(DataBuffers.of(it, false, false)) }
+                val labels = IntArray(256).also { batch.labels().copyTo(DataBuffers.of(it, false, false)) }
+                OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), longArrayOf(256, 28, 28, 1)).use { input ->
+                    session.run(mapOf("images" to input)).use { out ->
+                        @Suppress("UNCHECKED_CAST")
+                        val logits = out.get(0).value as Array<FloatArray>
+                        logits.indices.count { i -> logits[i].indices.maxBy { logits[i][it] } == labels[i] }
+                    }
+                }
+            }
+        }
+        // Equal unless an activation on a rounding tie flips one prediction (OnnxExportSpec counts those).
+        (correct / 256.0 - report.testTop1) shouldBeLessThan 1.5 / 256
+        (report.testTop1 - correct / 256.0) shouldBeLessThan 1.5 / 256
+    }
+
+    test("kqat export of a checkpoint folder names the file after it; a folder that is no run is refused") {
+        val r = cli("export", run.resolve("checkpoints/ptq/epoch-0000").toString())
+        withClue(r.stderr) { r.statusCode shouldBe 0 }
+        r.stdout shouldContain "wrote ${run.resolve("ptq-epoch-0000.onnx")}: ONNX opset 13"
+        r.stdout shouldContain "23 weight and 22 activation quantizers"
+        Files.size(run.resolve("ptq-epoch-0000.onnx")) shouldBeGreaterThan 40_000L
+        val bad = cli("export", work.toString())
+        bad.statusCode shouldBe Launch.BAD_INPUT
+        bad.stderr shouldContain "neither a run directory"
     }
 
     afterSpec { work.toFile().deleteRecursively() }

@@ -1,6 +1,8 @@
 package dev.kqat.runtime.run;
 
+import dev.kqat.runtime.data.Batch;
 import dev.kqat.runtime.events.EvalMetrics;
+import dev.kqat.runtime.export.OnnxExport;
 import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.quant.LayerCost;
 import dev.kqat.runtime.events.RunListener;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -148,6 +151,66 @@ public final class PhaseRunner implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Writes the network the session holds (restore a checkpoint first) as ONNX; see
+   * {@link OnnxExport}.
+   */
+  public OnnxExport.Summary exportOnnx(Path file, String name) {
+    return OnnxExport.write(graph, session, file, name);
+  }
+
+  /** The evaluation pass's logits of {@code batch}, [image][class]. */
+  public float[][] logits(Batch batch) {
+    return graph.logits(session, batch);
+  }
+
+  /**
+   * Per image of {@code batch}, how near the evaluation pass brings a quantized activation to a
+   * rounding tie: the least {@code |u - floor(u) - 0.5|} over every activation quantizer's
+   * {@code u = x/s} inside its integer range (0.5: all on integers; near 0: one sits on a tie,
+   * where two float implementations of the same network may round apart).
+   */
+  public float[] roundingMargins(Batch batch) {
+    List<Quantizer> activations =
+        graph.quantizers().stream().filter(q -> q.target() == QuantizerTarget.ACTIVATION).toList();
+    float[] margins = new float[batch.size()];
+    java.util.Arrays.fill(margins, 0.5f);
+    if (activations.isEmpty()) {
+      return margins;
+    }
+    // Quantizers that read the same tensor (a residual branch and its shortcut) share one fetch.
+    Map<Operand<TFloat32>, Integer> fetchIndex = new java.util.LinkedHashMap<>();
+    Session.Runner runner = session.runner().feed(graph.images(), batch.images());
+    for (Quantizer q : activations) {
+      fetchIndex.computeIfAbsent(graph.quantizerInputs().get(q.name()).asOutput(), x -> {
+        runner.fetch(x);
+        return fetchIndex.size();
+      });
+    }
+    for (Quantizer q : activations) {
+      runner.fetch(q.scale()).fetch(q.lowest()).fetch(q.highest());
+    }
+    try (Result r = runner.run()) {
+      int inputs = fetchIndex.size();
+      for (int k = 0; k < activations.size(); k++) {
+        Quantizer q = activations.get(k);
+        float[] x = values((TFloat32) r.get(fetchIndex.get(graph.quantizerInputs().get(q.name()).asOutput())));
+        float s = Math.max(values((TFloat32) r.get(inputs + 3 * k))[0], 1e-8f);
+        float n = values((TFloat32) r.get(inputs + 3 * k + 1))[0];
+        float p = values((TFloat32) r.get(inputs + 3 * k + 2))[0];
+        int perImage = x.length / batch.size();
+        for (int i = 0; i < x.length; i++) {
+          float u = x[i] / s;
+          if (u >= n && u <= p) {
+            int image = i / perImage;
+            margins[image] = Math.min(margins[image], (float) Math.abs(u - Math.floor(u) - 0.5));
+          }
+        }
+      }
+    }
+    return margins;
   }
 
   private static float[] values(TFloat32 t) {

@@ -112,6 +112,20 @@ public final class StraightThroughGradient {
     return out;
   }
 
+  /**
+   * Whether {@code op} is the {@code IdentityN} of a fake quantizer built by {@link #attach} or
+   * {@link #attachFused}: output 0 is the fake-quantized value, input 1 the quantizer input and
+   * input 2 the step size the forward pass used (ONNX export reads them).
+   */
+  public static boolean isFakeQuantizer(GraphOperation op) {
+    if (!op.type().equals(IdentityN.OP_NAME)) {
+      return false;
+    }
+    String marker = markerOf(op);
+    return marker.equals(MARKER) && op.numInputs() == INPUTS
+        || marker.equals(FUSED_MARKER) && op.numInputs() == FUSED_INPUTS;
+  }
+
   private static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
     String marker = markerOf(op);
     if (marker.equals(MARKER) && op.numInputs() == INPUTS) {

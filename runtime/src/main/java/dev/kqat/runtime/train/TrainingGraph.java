@@ -64,6 +64,7 @@ public final class TrainingGraph implements AutoCloseable {
   private final Op step;
   private final Operand<TFloat32> evalLossSum;
   private final Operand<TFloat32> evalCorrect;
+  private final Operand<TFloat32> evalLogits;
   private final Op evalTracking;
   private final BnReestimation bnReestimation;
   private final Op bnAccumulate;
@@ -124,7 +125,7 @@ public final class TrainingGraph implements AutoCloseable {
     step = tf.withControlDependencies(updates).withName("train_step").noOp();
 
     NetContext eval = new NetContext(state, PassMode.EVAL, null);
-    Operand<TFloat32> evalLogits = setup.model().forward(eval, images);
+    evalLogits = setup.model().forward(eval, images);
     evalLossSum = tf.reduceSum(
         Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
     evalCorrect = Losses.correctCount(tf, evalLogits, labels);
@@ -223,6 +224,30 @@ public final class TrainingGraph implements AutoCloseable {
     try (Result r = runner.feed(images, batch.images()).feed(labels, batch.labels())
         .fetch(evalLossSum).fetch(evalCorrect).run()) {
       return new EvalOutcome(((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat());
+    }
+  }
+
+  /** The images placeholder: NHWC floats as the data pipeline feeds them. */
+  public Placeholder<TFloat32> images() {
+    return images;
+  }
+
+  /** The logits of the evaluation pass (running BN statistics). */
+  public Operand<TFloat32> evalLogits() {
+    return evalLogits;
+  }
+
+  /** The logits of {@code batch} through the evaluation pass, [images][classes] (no tracking runs). */
+  public float[][] logits(Session session, Batch batch) {
+    try (Result r = session.runner().feed(images, batch.images()).fetch(evalLogits).run()) {
+      TFloat32 t = (TFloat32) r.get(0);
+      float[][] out = new float[(int) t.shape().get(0)][(int) t.shape().get(1)];
+      for (int i = 0; i < out.length; i++) {
+        for (int j = 0; j < out[i].length; j++) {
+          out[i][j] = t.getFloat(i, j);
+        }
+      }
+      return out;
     }
   }
 

@@ -1,0 +1,165 @@
+package dev.kqat.runtime.export
+
+import ai.onnx.proto.OnnxMl.ModelProto
+import dev.kqat.runtime.data.FashionMnist
+import dev.kqat.runtime.data.SyntheticDataset
+import dev.kqat.runtime.events.RunListener
+import dev.kqat.runtime.models.EfficientNetLite0
+import dev.kqat.runtime.models.MobileNetV2
+import dev.kqat.runtime.models.MobileNetV3
+import dev.kqat.runtime.models.Model
+import dev.kqat.runtime.models.ResNet18
+import dev.kqat.runtime.models.TinyMbv2
+import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.LayerOverride
+import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.run.PhaseRunner
+import dev.kqat.runtime.schedule.Schedule
+import dev.kqat.runtime.train.CheckpointStore
+import dev.kqat.runtime.train.OptimizerConfig
+import dev.kqat.runtime.train.PhasePlan
+import dev.kqat.runtime.train.TrainingSetup
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.assertions.withClue
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * ONNX export against kqat's own evaluation, run by onnxruntime: the trained reference network
+ * post-training-quantized at 8, 4 and 3 bits, per-tensor and per-channel, a QAT run with frozen
+ * weights, and every model of the zoo.
+ *
+ * Each exported graph costs TensorFlow seconds per new fetch list on the big zoo graphs, so the
+ * default suite runs W4A4 per-channel, W3A3 per-tensor and ResNet18; `-Dkqat.onnx.all=true` runs
+ * every bit-width, grid and zoo model (docs/benchmarks.md has its figures).
+ */
+class OnnxExportSpec : FunSpec({
+    val all = System.getProperty("kqat.onnx.all") == "true"
+    val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(4096)
+    val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false)
+    val sgd = OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5)
+    val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
+    val dir = Files.createTempDirectory("kqat-onnx")
+    val quiet = object : RunListener {}
+
+    fun policy(bits: Int, perChannel: Boolean, init: RangeInit = RangeInit.MSE): InputQuantPolicy {
+        fun spec(channels: Boolean) = QuantizerSpec.lsq(bits).let {
+            QuantizerSpec(bits, channels, it.convention(), it.gradientScaling(), init, it.candidates(), true)
+        }
+        return InputQuantPolicy(spec(perChannel), spec(false), 8, mapOf(), 1)
+    }
+
+    val fp32 = dir.resolve("fp32").also { out ->
+        PhaseRunner(TrainingSetup(TinyMbv2(), QuantPolicy.FLOAT, sgd, adam, 0.0, 0)).use {
+            it.train(PhasePlan("pretrain", 1, 128, train, test.head(512), CheckpointStore(out, 1), 1, false), null, null, quiet)
+        }
+    }.let { CheckpointStore(it, 1).latest().get() }
+
+    /** Post-training quantization of the FP32 network: calibrate, re-estimate BN, checkpoint. */
+    fun <T> ptq(setup: TrainingSetup, name: String, use: (PhaseRunner, Path) -> T): T =
+        PhaseRunner(setup).use { runner ->
+            val store = CheckpointStore(dir.resolve(name), 1)
+            runner.train(PhasePlan("ptq", 0, 128, train, test.head(256), store, 1, false, 4), null, fp32, quiet)
+            runner.restore(store.latest().get())
+            use(runner, dir.resolve("$name.onnx"))
+        }
+
+    for (bits in listOf(8, 4, 3)) {
+        for (perChannel in listOf(false, true)) {
+            if (!all && !(bits == 4 && perChannel || bits == 3 && !perChannel)) continue
+            val name = "W${bits}A$bits ${if (perChannel) "per-channel" else "per-tensor"}"
+            test("$name: onnxruntime gives kqat's logits on the 10,000 test images but at rounding ties") {
+                ptq(TrainingSetup(TinyMbv2(), policy(bits, perChannel), sgd, adam, 0.0, 0), name.replace(' ', '-')) { runner, file ->
+                    val summary = runner.exportOnnx(file, "tiny-mbv2")
+                    // One Quantize–Clip–Dequantize per quantizer: the kernels of the 23 weight layers, every input but the image.
+                    summary.quantizers().count { it.weight() } shouldBe 23
+                    summary.quantizers().count { !it.weight() } shouldBe 22
+                    summary.quantizers().filter { it.weight() }.forEach {
+                        it.perChannel() shouldBe perChannel
+                        it.signed() shouldBe true
+                    }
+                    val model = ModelProto.parseFrom(Files.readAllBytes(file))
+                    model.graph.nodeList.count { it.opType == "QuantizeLinear" } shouldBe summary.quantizers().size
+                    model.graph.nodeList.count { it.opType == "BatchNormalization" } shouldBe 22
+
+                    val parity = OnnxParity.measure(runner, file, test)
+                    println("ONNX parity, tiny-MBV2 $name: $parity")
+                    withClue(parity.toString()) {
+                        parity.images shouldBe 10_000
+                        parity.samePrediction shouldBeGreaterThanOrEqual 9_990
+                        parity.differingOffTie shouldBe 0
+                    }
+                }
+            }
+        }
+    }
+
+    test("W3A3 QAT with frozen weights: the pinned integers are exported and onnxruntime agrees") {
+        val freezeAtOnce = OscillationSpec(OscillationSpec.Tracking(4, 0.01, 0.005, false), null,
+            OscillationSpec.Freezing(Schedule.Constant(0.005), 0.0, true))
+        val qat = OptimizerConfig.sgd(Schedule.Constant(0.01), 0.9, 5e-5)
+        PhaseRunner(TrainingSetup(TinyMbv2(), policy(3, true), qat, adam, 0.0, 0).withOscillations(freezeAtOnce)).use { runner ->
+            val store = CheckpointStore(dir.resolve("qat-frozen"), 1)
+            val result = runner.train(PhasePlan("qat", 1, 128, train.head(2048), test.head(256), store, 1, false), null, fp32, quiet)
+            result.oscillations().frozenFraction() shouldBeGreaterThan 0.0
+            runner.restore(store.latest().get())
+            val file = dir.resolve("qat-frozen.onnx")
+            runner.exportOnnx(file, "tiny-mbv2")
+            val parity = OnnxParity.measure(runner, file, test.head(1000))
+            println("ONNX parity, tiny-MBV2 W3A3 per-channel QAT with freezing: $parity")
+            withClue(parity.toString()) {
+                parity.samePrediction shouldBeGreaterThanOrEqual 999
+                parity.differingOffTie shouldBe 0
+            }
+        }
+    }
+
+    test("a quantizer wider than 8 bits is refused by name, and an earlier file is left as it was") {
+        val wide = InputQuantPolicy(QuantizerSpec.lsq(4), QuantizerSpec.lsq(4), 8,
+            mapOf("block2/expand" to LayerOverride(12, null, false)), 1)
+        ptq(TrainingSetup(TinyMbv2(), wide, sgd, adam, 0.0, 0), "wide") { runner, file ->
+            Files.writeString(file, "an earlier export")
+            val e = shouldThrow<OnnxExportException> { runner.exportOnnx(file, "tiny-mbv2") }
+            e.message shouldContain "block2/expand/weight"
+            e.message shouldContain "at most 8 bits"
+            Files.readString(file) shouldBe "an earlier export"
+        }
+    }
+
+    // The zoo at 32 px with random weights: what is compared is the translation, so any weights do.
+    val zoo = listOf<Model>(
+        MobileNetV2(0.35, 10, 32, 3),
+        MobileNetV3.small(0.5, 10, 32, 3),
+        MobileNetV3.large(0.5, 10, 32, 3),
+        EfficientNetLite0(10, 32, 3),
+        ResNet18(10, 32, 3),
+    )
+    val synthetic = SyntheticDataset.generate(128, intArrayOf(32, 32, 3), 10, 0.5, 1)
+    for (model in zoo) {
+        if (!all && model !is ResNet18) continue
+        test("zoo: ${model.name()} W4A4 per-channel exports and onnxruntime agrees") {
+            // Min-max ranges: the MSE search over every channel of these models costs more than all else here.
+            PhaseRunner(TrainingSetup(model, policy(4, true, RangeInit.MIN_MAX), sgd, adam, 0.0, 0)).use { runner ->
+                val store = CheckpointStore(dir.resolve("zoo-${model.name()}"), 1)
+                runner.train(PhasePlan("ptq", 0, 64, synthetic, synthetic.head(64), store, 1, false, 1), null, null, quiet)
+                val file = dir.resolve("${model.name()}.onnx")
+                val summary = runner.exportOnnx(file, model.name())
+                summary.quantizers().count { it.weight() } shouldBe runner.inspect().size
+                val parity = OnnxParity.measure(runner, file, synthetic, 64)
+                println("ONNX parity, ${model.name()} W4A4 per-channel (random weights, synthetic images): $parity")
+                withClue(parity.toString()) {
+                    parity.differingOffTie shouldBe 0
+                    parity.samePrediction shouldBeGreaterThanOrEqual 127
+                }
+            }
+        }
+    }
+})
