@@ -13,6 +13,7 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
+import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.TimeUnit
@@ -88,6 +89,21 @@ class FailurePathsSpec : FunSpec({
         r.phases.map { it.phase } shouldBe listOf("pretrain", "qat")
         // The kill test below covers freezing state only if something froze.
         withClue("frozen share") { r.frozenFraction!! shouldBeGreaterThan 0.0 }
+    }
+
+    test("the kqat launcher's stderr filter drops TensorFlow's two absl start-up lines of a real run, and only them") {
+        val lines = Files.readAllLines(work.resolve("baseline.log"))
+        val noise = lines.filter { it.startsWith("WARNING: All log messages before absl::InitializeLog()") ||
+            it.contains("mlir_graph_optimization_pass.cc") }
+        // The lines the filter exists for are really in a run's output (TensorFlow prints them once per process).
+        noise.size shouldBe 2
+        val root = generateSequence(File("").absoluteFile) { it.parentFile }.first { File(it, "kqat").isFile }
+        val pattern = File(root, "kqat").readLines().single { it.startsWith("tf_noise=") }
+            .removePrefix("tf_noise='").removeSuffix("'")
+        val grep = ProcessBuilder("grep", "-v", "-E", pattern).redirectInput(work.resolve("baseline.log").toFile()).start()
+        val kept = grep.inputStream.bufferedReader().readLines()
+        grep.waitFor()
+        kept shouldBe lines.filterNot { it in noise }
     }
 
     // Each kill point runs a run and its resume (about a minute on 2 busy cores): beyond Kotest's 10-minute default.
