@@ -5,7 +5,6 @@ import dev.kqat.dsl.ToyRunner
 
 import com.github.ajalt.clikt.core.CliktCommand
 import com.github.ajalt.clikt.core.Context
-import com.github.ajalt.clikt.core.ProgramResult
 import com.github.ajalt.clikt.core.main
 import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.parameters.arguments.argument
@@ -62,15 +61,10 @@ class ReportCommand : CliktCommand(name = "report") {
 
     private val runDir by argument("RUN_DIR", help = "a run directory written by kqat run").path()
 
-    override fun run() {
-        try {
-            val files = if (Files.isRegularFile(runDir.resolve(ToyRunner.RESULT_FILE))) ToyRunner.draw(runDir)
-            else RunPlots.draw(runDir) { echo(it, err = true) }
-            files.forEach { echo(it.toString()) }
-        } catch (e: IllegalArgumentException) {
-            echo("error: ${e.message}", err = true)
-            throw ProgramResult(2)
-        }
+    override fun run() = Launch.exitingOnFailure(this) {
+        val files = if (Files.isRegularFile(runDir.resolve(ToyRunner.RESULT_FILE))) ToyRunner.draw(runDir)
+        else RunPlots.draw(runDir) { echo(it, err = true) }
+        files.forEach { echo(it.toString()) }
     }
 }
 

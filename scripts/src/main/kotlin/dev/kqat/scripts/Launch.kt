@@ -92,6 +92,7 @@ object Launch {
         else -> null
     }
 
-    private fun defaultRunDir(name: String): Path =
+    /** `runs/<name>-<yyyyMMdd-HHmmss>`: where a run goes without `--out` (CLI, kotlinc, notebook). */
+    fun defaultRunDir(name: String): Path =
         Path.of("runs", "$name-${LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))}")
 }

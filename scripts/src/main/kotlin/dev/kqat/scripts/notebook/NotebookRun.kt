@@ -4,9 +4,8 @@ import dev.kqat.dsl.Experiment
 import dev.kqat.dsl.ExperimentRunner
 import dev.kqat.dsl.Report
 import dev.kqat.dsl.RunPlots
+import dev.kqat.scripts.Launch
 import java.nio.file.Path
-import java.time.LocalDateTime
-import java.time.format.DateTimeFormatter
 
 /** A run that finished in a notebook: its directory, report and plots (PNG files under `plots/`). */
 data class FinishedRun(val dir: Path, val report: Report, val plots: List<Path>)
@@ -16,9 +15,8 @@ data class FinishedRun(val dir: Path, val report: Report, val plots: List<Path>)
  * live progress line per phase; the result renders as a table with the run's plots.
  */
 fun Experiment.train(out: String? = null): FinishedRun {
-    val stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-    val dir = Path.of(out ?: "runs/$name-$stamp")
-    val report = ExperimentRunner(this, dir, NotebookProgress("$name-$stamp")).run()
+    val dir = out?.let { Path.of(it) } ?: Launch.defaultRunDir(name)
+    val report = ExperimentRunner(this, dir, NotebookProgress(dir.fileName.toString())).run()
     val plots = RunPlots.draw(dir).filter { it.fileName.toString().endsWith(".png") }
     return FinishedRun(dir, report, plots)
 }
