@@ -50,7 +50,7 @@ object RunExporter {
             file.toString(), target.checkpoint.toString(), target.phase, target.epoch, OnnxExport.OPSET,
             summary.bytes(), summary.nodes(), OnnxExport.INPUT, OnnxExport.OUTPUT,
             summary.quantizers().map {
-                ExportedQuantizer(it.quantizer(), if (it.weight()) "weight" else "activation", it.bits(), it.signed(), it.perChannel())
+                ExportedQuantizer(it.quantizer(), it.target().name.lowercase(), it.bits(), it.signed(), it.perChannel())
             },
         )
     }

@@ -3,6 +3,7 @@ package dev.kqat.runtime.export;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import dev.kqat.runtime.quant.QuantizerTarget;
 import dev.kqat.runtime.train.TrainingGraph;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -27,7 +28,7 @@ public final class OnnxExport {
   public static final String OUTPUT = "logits";
 
   /** One fake quantizer written as Quantize–Clip–Dequantize. */
-  public record QuantizerSite(String quantizer, boolean weight, int bits, boolean signed, boolean perChannel) {}
+  public record QuantizerSite(String quantizer, QuantizerTarget target, int bits, boolean signed, boolean perChannel) {}
 
   /** What was written. */
   public record Summary(Path file, long bytes, int nodes, List<QuantizerSite> quantizers) {}
@@ -61,8 +62,7 @@ public final class OnnxExport {
         .setGraph(onnx.build(name, "kqat evaluation pass of " + graph.setup().model().name()))
         .build();
     long bytes = writeReplacing(file, model);
-    List<QuantizerSite> sites = translator.sites();
-    return new Summary(file, bytes, model.getGraph().getNodeCount(), sites);
+    return new Summary(file, bytes, model.getGraph().getNodeCount(), translator.sites());
   }
 
   private static long writeReplacing(Path file, ModelProto model) {

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -43,7 +44,6 @@ final class TfToOnnx {
   record Value(String name, int rank, boolean nchw) {}
 
   private static final int[] TO_NCHW = {0, 3, 1, 2};
-  private static final int[] TO_NHWC = {0, 2, 3, 1};
   /** An NHWC axis's position in NCHW. */
   private static final int[] NHWC_AXIS_IN_NCHW = {0, 2, 3, 1};
 
@@ -56,6 +56,7 @@ final class TfToOnnx {
   private final Map<String, Value> nhwcCopies = new HashMap<>();
   private final Map<GraphOperation, Boolean> dependsOnImages = new HashMap<>();
   private final Map<String, Folded> folded = new HashMap<>();
+  private final Map<GraphOperation, Optional<GraphOperation>> quantizersAbove = new HashMap<>();
   private final List<OnnxExport.QuantizerSite> sites = new ArrayList<>();
 
   /**
@@ -185,7 +186,7 @@ final class TfToOnnx {
       throw new OnnxExportException("activation quantizer " + q.name() + " has " + s.size()
           + " step sizes; export writes per-tensor activation quantizers only");
     }
-    return new Value(qdq(x.name(), s, q, 0, false), x.rank(), x.nchw());
+    return new Value(qdq(x.name(), s, q, 0), x.rank(), x.nchw());
   }
 
   /**
@@ -202,11 +203,11 @@ final class TfToOnnx {
     Quantizer q = quantizer(carrier);
     Folded s = fold(carrier.input(2));
     requireOnGrid(q, onnxLayout, s, axis);
-    return qdq(onnx.constant(q.name(), onnxLayout), s, q, axis, true);
+    return qdq(onnx.constant(q.name(), onnxLayout), s, q, axis);
   }
 
   /** Quantize–Clip–Dequantize with zero point 0: INT8 for a signed grid, UINT8 for an unsigned one. */
-  private String qdq(String x, Folded s, Quantizer q, int axis, boolean weight) {
+  private String qdq(String x, Folded s, Quantizer q, int axis) {
     long n = (long) fold(q.lowest()).floatAt(0);
     long p = (long) fold(q.highest()).floatAt(0);
     boolean signed = n < 0;
@@ -223,7 +224,7 @@ final class TfToOnnx {
     AttributeProto[] perAxis = channels == 1 ? new AttributeProto[0] : new AttributeProto[] {integer("axis", axis)};
     String quantized = onnx.node("QuantizeLinear", q.name() + "/quantize", List.of(x, scale, zeroPoint), perAxis);
     String clipped = onnx.node("Clip", q.name() + "/clip", List.of(quantized, lowest, highest));
-    sites.add(new OnnxExport.QuantizerSite(q.name(), weight, q.spec().bits(), signed, channels > 1));
+    sites.add(new OnnxExport.QuantizerSite(q.name(), q.target(), q.spec().bits(), signed, channels > 1));
     return onnx.node("DequantizeLinear", q.name() + "/dequantize", List.of(clipped, scale, zeroPoint), perAxis);
   }
 
@@ -246,8 +247,15 @@ final class TfToOnnx {
     }
   }
 
-  /** The nearest fake quantizer above a weight's folded computation, or null for an unquantized weight. */
-  private static GraphOperation fakeQuantizerAbove(GraphOperation start) {
+  /**
+   * The nearest fake quantizer above a weight's folded computation, or null for an unquantized
+   * weight; remembered, since the prefetch and the weight's translation both ask.
+   */
+  private GraphOperation fakeQuantizerAbove(GraphOperation start) {
+    return quantizersAbove.computeIfAbsent(start, op -> Optional.ofNullable(searchFakeQuantizerAbove(op))).orElse(null);
+  }
+
+  private static GraphOperation searchFakeQuantizerAbove(GraphOperation start) {
     Deque<GraphOperation> open = new ArrayDeque<>(List.of(start));
     Set<GraphOperation> seen = new HashSet<>(open);
     GraphOperation found = null;

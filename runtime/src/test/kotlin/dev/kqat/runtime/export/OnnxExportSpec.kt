@@ -15,6 +15,7 @@ import dev.kqat.runtime.quant.InputQuantPolicy
 import dev.kqat.runtime.quant.LayerOverride
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.quant.QuantizerTarget
 import dev.kqat.runtime.quant.RangeInit
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.schedule.Schedule
@@ -81,9 +82,9 @@ class OnnxExportSpec : FunSpec({
                 ptq(TrainingSetup(TinyMbv2(), policy(bits, perChannel), sgd, adam, 0.0, 0), name.replace(' ', '-')) { runner, file ->
                     val summary = runner.exportOnnx(file, "tiny-mbv2")
                     // One Quantize–Clip–Dequantize per quantizer: the kernels of the 23 weight layers, every input but the image.
-                    summary.quantizers().count { it.weight() } shouldBe 23
-                    summary.quantizers().count { !it.weight() } shouldBe 22
-                    summary.quantizers().filter { it.weight() }.forEach {
+                    summary.quantizers().count { it.target() == QuantizerTarget.WEIGHT } shouldBe 23
+                    summary.quantizers().count { it.target() == QuantizerTarget.ACTIVATION } shouldBe 22
+                    summary.quantizers().filter { it.target() == QuantizerTarget.WEIGHT }.forEach {
                         it.perChannel() shouldBe perChannel
                         it.signed() shouldBe true
                     }
@@ -153,7 +154,7 @@ class OnnxExportSpec : FunSpec({
                 runner.train(PhasePlan("ptq", 0, 64, synthetic, synthetic.head(64), store, 1, false, 1), null, null, quiet)
                 val file = dir.resolve("${model.name()}.onnx")
                 val summary = runner.exportOnnx(file, model.name())
-                summary.quantizers().count { it.weight() } shouldBe runner.inspect().size
+                summary.quantizers().count { it.target() == QuantizerTarget.WEIGHT } shouldBe runner.inspect().size
                 val parity = OnnxParity.measure(runner, file, synthetic, 64)
                 println("ONNX parity, ${model.name()} W4A4 per-channel (random weights, synthetic images): $parity")
                 withClue(parity.toString()) {
