@@ -90,8 +90,7 @@ public final class PhaseRunner implements AutoCloseable {
    * quantizers' bits, signedness and step sizes, and the trackers' figures when the phase tracks.
    */
   public List<LayerInspection> inspect() {
-    Map<String, Quantizer> quantizers = new HashMap<>();
-    graph.quantizers().forEach(q -> quantizers.put(q.name(), q));
+    Map<String, LayerInspection.QuantizerState> states = quantizerStates();
     Map<String, OscillationMetrics.Layer> tracked = new HashMap<>();
     OscillationMetrics oscillations = graph.oscillationMetrics(session);
     if (oscillations != null) {
@@ -100,27 +99,36 @@ public final class PhaseRunner implements AutoCloseable {
     List<LayerInspection> rows = new ArrayList<>();
     for (LayerCost cost : graph.summary().costs()) {
       String weight = cost.name() + "/weight";
-      rows.add(new LayerInspection(cost, state(quantizers.get(weight)), state(quantizers.get(cost.name() + "/input")),
-          tracked.get(weight)));
+      rows.add(new LayerInspection(cost, states.get(weight), states.get(cost.name() + "/input"), tracked.get(weight)));
     }
     return rows;
   }
 
-  private LayerInspection.QuantizerState state(Quantizer q) {
-    if (q == null) {
-      return null;
+  /** Every quantizer's state, read in one run (each new fetch list costs TensorFlow a graph prune). */
+  private Map<String, LayerInspection.QuantizerState> quantizerStates() {
+    List<Quantizer> quantizers = graph.quantizers();
+    Map<String, LayerInspection.QuantizerState> states = new HashMap<>();
+    if (quantizers.isEmpty()) {
+      return states;
     }
-    try (Result r = session.runner().fetch(q.scale()).fetch(q.lowest()).run()) {
-      float[] steps = values((TFloat32) r.get(0));
-      float lowest = values((TFloat32) r.get(1))[0];
-      double min = Double.POSITIVE_INFINITY;
-      double max = Double.NEGATIVE_INFINITY;
-      for (float s : steps) {
-        min = Math.min(min, s);
-        max = Math.max(max, s);
+    Session.Runner runner = session.runner();
+    quantizers.forEach(q -> runner.fetch(q.scale()).fetch(q.lowest()));
+    try (Result r = runner.run()) {
+      for (int k = 0; k < quantizers.size(); k++) {
+        Quantizer q = quantizers.get(k);
+        float[] steps = values((TFloat32) r.get(2 * k));
+        float lowest = values((TFloat32) r.get(2 * k + 1))[0];
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (float step : steps) {
+          min = Math.min(min, step);
+          max = Math.max(max, step);
+        }
+        states.put(q.name(),
+            new LayerInspection.QuantizerState(q.name(), q.spec().bits(), lowest < 0, q.spec().perChannel(), min, max));
       }
-      return new LayerInspection.QuantizerState(q.name(), q.spec().bits(), lowest < 0, q.spec().perChannel(), min, max);
     }
+    return states;
   }
 
   /**
@@ -135,19 +143,24 @@ public final class PhaseRunner implements AutoCloseable {
 
   /** The latent weights of every weight quantizer of at most {@code maxBits} bits, in their steps. */
   public List<WeightsInSteps> weightsInSteps(int maxBits) {
+    List<Quantizer> chosen = graph.quantizers().stream()
+        .filter(q -> q.target() == QuantizerTarget.WEIGHT && q.spec().bits() <= maxBits)
+        .toList();
     List<WeightsInSteps> out = new ArrayList<>();
-    for (Quantizer q : graph.quantizers()) {
-      if (q.target() != QuantizerTarget.WEIGHT || q.spec().bits() > maxBits) {
-        continue;
-      }
-      try (Result r = session.runner().fetch(graph.quantizerInputs().get(q.name())).fetch(q.scale()).run()) {
-        float[] w = values((TFloat32) r.get(0));
-        float[] s = values((TFloat32) r.get(1));
+    if (chosen.isEmpty()) {
+      return out;
+    }
+    Session.Runner runner = session.runner();
+    chosen.forEach(q -> runner.fetch(graph.quantizerInputs().get(q.name())).fetch(q.scale()));
+    try (Result r = runner.run()) {
+      for (int k = 0; k < chosen.size(); k++) {
+        float[] w = values((TFloat32) r.get(2 * k));
+        float[] s = values((TFloat32) r.get(2 * k + 1));
         float[] u = new float[w.length];
         for (int i = 0; i < w.length; i++) {
           u[i] = w[i] / Math.max(s[i % s.length], 1e-8f);
         }
-        out.add(new WeightsInSteps(q.name(), q.spec().bits(), u));
+        out.add(new WeightsInSteps(chosen.get(k).name(), chosen.get(k).spec().bits(), u));
       }
     }
     return out;

@@ -37,14 +37,9 @@ import java.nio.file.Path
  * ONNX export against kqat's own evaluation, run by onnxruntime: the trained reference network
  * post-training-quantized at 8, 4 and 3 bits, per-tensor and per-channel, a QAT run with frozen
  * weights, and every model of the zoo.
- *
- * Each exported graph costs TensorFlow seconds per new fetch list on the big zoo graphs, so the
- * default suite runs W4A4 per-channel (its first and last layers at 8 bits), W3A3 per-tensor, W3A3
- * per-channel with frozen weights and ResNet18; `-Dkqat.onnx.all=true` runs
- * every bit-width, grid and zoo model (docs/benchmarks.md has its figures).
+ * docs/benchmarks.md has the figures this prints.
  */
 class OnnxExportSpec : FunSpec({
-    val all = System.getProperty("kqat.onnx.all") == "true"
     val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(8192)
     val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false)
     val sgd = OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5)
@@ -76,7 +71,6 @@ class OnnxExportSpec : FunSpec({
 
     for (bits in listOf(8, 4, 3)) {
         for (perChannel in listOf(false, true)) {
-            if (!all && !(bits == 4 && perChannel || bits == 3 && !perChannel)) continue
             val name = "W${bits}A$bits ${if (perChannel) "per-channel" else "per-tensor"}"
             test("$name: onnxruntime gives kqat's logits on the 10,000 test images but at rounding ties") {
                 ptq(TrainingSetup(TinyMbv2(), policy(bits, perChannel), sgd, adam, 0.0, 0), name.replace(' ', '-')) { runner, file ->
@@ -146,7 +140,6 @@ class OnnxExportSpec : FunSpec({
     )
     val synthetic = SyntheticDataset.generate(128, intArrayOf(32, 32, 3), 10, 0.5, 1)
     for (model in zoo) {
-        if (!all && model !is ResNet18) continue
         test("zoo: ${model.name()} W4A4 per-channel exports and onnxruntime agrees") {
             // Min-max ranges: the MSE search over every channel of these models costs more than all else here.
             PhaseRunner(TrainingSetup(model, policy(4, true, RangeInit.MIN_MAX), sgd, adam, 0.0, 0)).use { runner ->

@@ -43,6 +43,7 @@ class CalibrationSpec : FunSpec({
         batches: List<FloatArray>,
         weightSpec: QuantizerSpec? = null,
         kernel: FloatArray? = null,
+        maxFetchedFloats: Long = Calibration.MAX_FETCHED_FLOATS,
     ): Map<String, Range> = Graph().use { g ->
         val tf = Ops.create(g)
         val params = ParamStore(tf, 0)
@@ -62,7 +63,7 @@ class CalibrationSpec : FunSpec({
                 Batch(TFloat32.tensorOf(Shape.of(rows.toLong(), 4), DataBuffers.of(b, true, false)), TInt32.vectorOf(*IntArray(rows)), rows)
             }
             try {
-                Calibration.run(session, state.quantizers(), ctx.quantizerInputs(), images, feeds)
+                Calibration.run(session, state.quantizers(), ctx.quantizerInputs(), images, feeds, maxFetchedFloats)
             } finally {
                 feeds.forEach { it.close() }
             }
@@ -205,6 +206,52 @@ class CalibrationSpec : FunSpec({
             val weight = ranges.getValue("signed/weight")
             listOf(weight.n, weight.p) shouldBe listOf(-8f, 7f)
             weight.scales.toList() shouldBe listOf(1.2f / 7, 2.1f / 7)
+        }
+    }
+
+    context("waves and slices") {
+        test("a quantizer downstream of another sees the upstream quantizer's output: 2-bit input, then the layer's output") {
+            // first = dense(q2(x)) with kernel [[1, 0], [0, 1]] (bias 0), second quantizes first's output by min-max.
+            // x = (0.9, -0.2), (0.3, 0.6): 2-bit signed min-max gives s = 0.9 and q(x) = (0.9, 0), (0.0, 0.9),
+            // so second's input has |max| 0.9: s = 0.9 / 7, where unquantized x would give the same 0.9 but
+            // negatives (-0.2) that q2 removes: second's grid is unsigned [0, 15], s = 0.9 / 15.
+            Graph().use { g ->
+                val tf = Ops.create(g)
+                val params = ParamStore(tf, 0)
+                val layers = listOf(LayerInfo("first", LayerKind.DENSE, 0, 2), LayerInfo("second", LayerKind.DENSE, 1, 2))
+                val policy = QuantPolicy { l -> LayerQuant(null, spec(if (l.name() == "first") 2 else 4, RangeInit.MIN_MAX)) }
+                val state = ModelState(params, policy, layers, FakeQuantKernel.TF_OPS, QuantHooks.NONE)
+                val images = tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.of(-1, 2)))
+                val ctx = NetContext(state, PassMode.EVAL, null)
+                val hidden = Layers.dense(ctx, "first", tf.identity(images), 2)
+                Layers.dense(ctx, "second", hidden, 2)
+                Session(g).use { session ->
+                    session.initialize()
+                    session.runTargets(tf.assign(params.get("first/kernel").variable(), tf.floats(Shape.of(2, 2), floatArrayOf(1f, 0f, 0f, 1f))))
+                    val x = floatArrayOf(0.9f, -0.2f, 0.3f, 0.6f)
+                    Batch(TFloat32.tensorOf(Shape.of(2, 2), DataBuffers.of(x, true, false)), TInt32.vectorOf(0, 0), 2).use { b ->
+                        Calibration.run(session, state.quantizers(), ctx.quantizerInputs(), images, listOf(b))
+                    }
+                    val q = state.quantizers().first { it.name() == "second/input" }
+                    val (n, p, s) = session.fetchFloats(q.lowest(), q.highest(), q.scale())
+                    listOf(n[0], p[0]) shouldBe listOf(0f, 15f)
+                    s.toList() shouldBe listOf(0.9f / 15)
+                }
+            }
+        }
+
+        test("batches fetched in slices of one image give the ranges of whole batches (MSE: grid from the first batch)") {
+            val batches = listOf(relu(gaussian(64, 31)), gaussian(64, 32))
+            val whole = calibrate(spec(4, RangeInit.MSE), batches, spec(4, RangeInit.MSE, perChannel = true), gaussian(8, 33))
+            // Every quantizer input here is 4 floats per image: a budget of 4 fetches one image per run.
+            val sliced = calibrate(spec(4, RangeInit.MSE), batches, spec(4, RangeInit.MSE, perChannel = true), gaussian(8, 33), maxFetchedFloats = 4)
+            for (name in listOf("signed/input", "relu/input", "signed/weight")) {
+                withClue(name) {
+                    sliced.getValue(name).let { listOf(it.n, it.p) + it.scales.toList() } shouldBe
+                        whole.getValue(name).let { listOf(it.n, it.p) + it.scales.toList() }
+                }
+            }
+            whole.getValue("signed/input").n shouldBe 0f
         }
     }
 })
