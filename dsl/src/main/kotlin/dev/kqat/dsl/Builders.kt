@@ -213,6 +213,21 @@ class ModelBuilder internal constructor(start: ModelSpec) {
         spec = ModelSpec.ResNet18Spec()
     }
 
+    /** DeiT-Tiny at 224 px (5.7 M weights at 1000 classes); [dropPath]: stochastic depth of the last block. */
+    fun deitTiny(dropPath: Double = 0.1) {
+        spec = ModelSpec.DeitTinySpec(dropPath)
+    }
+
+    /** DeiT-Small at 224 px (22 M weights at 1000 classes). */
+    fun deitSmall(dropPath: Double = 0.1) {
+        spec = ModelSpec.DeitSmallSpec(dropPath)
+    }
+
+    /** The Fashion-MNIST reference ViT: patch 4, width 64, 3 blocks of 4 heads (155 k weights). */
+    fun tinyVit(dropPath: Double = 0.0) {
+        spec = ModelSpec.TinyVitSpec(dropPath)
+    }
+
     internal fun build() = spec.withClasses(classes)
 }
 
@@ -240,6 +255,12 @@ fun sgd(
 
 /** Adam (β 0.9/0.999, ε 1e-8); weight decay is added to the gradient. */
 fun adam(lr: Schedule, weightDecay: Double = 0.0): OptimizerConfig = OptimizerConfig.adam(lr, weightDecay)
+
+/**
+ * AdamW (β 0.9/0.999, ε 1e-8) as PyTorch and timm: decoupled weight decay `w *= 1 - lr·wd` on weights of
+ * two or more dimensions only (no decay on biases, norms, class token, position embedding, step sizes).
+ */
+fun adamW(lr: Schedule, weightDecay: Double = 0.05): OptimizerConfig = OptimizerConfig.adamW(lr, weightDecay)
 
 /** The quantization policy ([InputQuantPolicy]): weight and activation quantizers, exceptions by layer. */
 @QatDsl

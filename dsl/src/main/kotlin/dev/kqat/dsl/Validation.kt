@@ -109,7 +109,16 @@ object Validation {
     private fun checkModel(e: Experiment, problem: (String, String) -> Unit): List<String>? {
         val bad = e.model.problems()
         for ((field, message) in bad) problem("model.$field", message)
-        return if (bad.isEmpty()) runCatching { RuntimeMapping.layerNames(e) }.getOrNull() else null
+        if (bad.isNotEmpty()) return null
+        return try {
+            RuntimeMapping.layerNames(e)
+        } catch (x: IllegalArgumentException) {
+            // The architecture does not fit the data (e.g. an image size that is no multiple of the patch).
+            problem("model", x.message ?: x.toString())
+            null
+        } catch (x: RuntimeException) {
+            null // the build reports it with its context
+        }
     }
 
     private fun checkPhase(name: String, p: PhaseSpec, problem: (String, String) -> Unit) {

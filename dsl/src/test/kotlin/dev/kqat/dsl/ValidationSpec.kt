@@ -101,4 +101,33 @@ class ValidationSpec : FunSpec({
         }
         experimentFromJson(e.toJson()) shouldBe e
     }
+
+    test("vision transformers: settings round-trip, and a patch that does not divide the image is named under model") {
+        val vit = experiment("vit") {
+            data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+            model { tinyVit(dropPath = 0.05) }
+            pretrain { epochs = 1; optimizer = adamW(lr = warmup(0.1, cosine(1e-3)), weightDecay = 0.05) }
+        }
+        experimentFromJson(vit.toJson()) shouldBe vit
+        vit.toJson() shouldContain "\"tiny-vit\""
+        vit.toJson() shouldContain "\"kind\": \"adamw\""
+
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment("deit-on-28px") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { deitTiny(dropPath = 1.5) }
+                pretrain { epochs = 1 }
+            }
+        }
+        e.problems.map { it.field } shouldBe listOf("model.dropPath")
+        val p = shouldThrow<ExperimentValidationException> {
+            experiment("deit-on-28px") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { deitTiny() }
+                pretrain { epochs = 1 }
+            }
+        }
+        p.problems.map { it.field } shouldBe listOf("model")
+        p.message shouldContain "image size 28x28 is not a multiple of the patch size 16"
+    }
 })

@@ -30,11 +30,17 @@ public final class Layers {
   /** 2-D convolution, "same" padding, no bias (a batch norm follows). */
   public static Operand<TFloat32> conv2d(
       NetContext ctx, String name, Operand<TFloat32> x, int outChannels, int kernel, int stride) {
+    double std = Math.sqrt(2.0 / (kernel * kernel * outChannels)); // Kaiming normal, fan-out
+    return conv2d(ctx, name, x, outChannels, kernel, stride, std);
+  }
+
+  /** 2-D convolution, "same" padding, no bias, kernel init normal(0, {@code std}). */
+  public static Operand<TFloat32> conv2d(
+      NetContext ctx, String name, Operand<TFloat32> x, int outChannels, int kernel, int stride, double std) {
     Ops tf = ctx.tf();
     int inChannels = channels(x);
     LayerQuant plan = ctx.enterLayer(name, LayerKind.CONV);
     Shape shape = Shape.of(kernel, kernel, inChannels, outChannels);
-    double std = Math.sqrt(2.0 / (kernel * kernel * outChannels)); // Kaiming normal, fan-out
     Variable<TFloat32> w =
         ctx.params().getOrCreate(name + "/kernel", shape, ParamRole.WEIGHT,
             s -> ctx.params().normal(name + "/kernel", s, std));
@@ -64,21 +70,40 @@ public final class Layers {
     return out;
   }
 
-  /** Fully connected layer with bias on a [batch, features] input. */
+  /** Fully connected layer with bias on a [batch, features] input; kernel init normal(0, 0.01). */
   public static Operand<TFloat32> dense(NetContext ctx, String name, Operand<TFloat32> x, int units) {
+    return dense(ctx, name, x, units, 0.01);
+  }
+
+  /**
+   * Fully connected layer with bias, kernel init normal(0, {@code std}). A [batch, tokens, features]
+   * input is applied token by token (its cost counts every token).
+   */
+  public static Operand<TFloat32> dense(NetContext ctx, String name, Operand<TFloat32> x, int units, double std) {
     Ops tf = ctx.tf();
     int in = channels(x);
     LayerQuant plan = ctx.enterLayer(name, LayerKind.DENSE);
     Shape shape = Shape.of(in, units);
     Variable<TFloat32> w =
         ctx.params().getOrCreate(name + "/kernel", shape, ParamRole.WEIGHT,
-            s -> ctx.params().normal(name + "/kernel", s, 0.01));
+            s -> ctx.params().normal(name + "/kernel", s, std));
     Variable<TFloat32> b =
         ctx.params().getOrCreate(name + "/bias", Shape.of(units), ParamRole.WEIGHT,
             s -> ctx.params().fill(s, 0f));
     Operand<TFloat32> input = ctx.quantizeInput(name, plan, x);
     Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(units));
-    Operand<TFloat32> out = tf.nn.biasAdd(tf.linalg.matMul(input, k), b);
+    Shape inShape = x.shape();
+    Operand<TFloat32> out;
+    if (inShape.numDimensions() == 2) {
+      out = tf.nn.biasAdd(tf.linalg.matMul(input, k), b);
+    } else {
+      // MatMul takes matrices: fold the token axes into the batch and back.
+      long[] outDims = inShape.asArray();
+      outDims[0] = -1;
+      outDims[outDims.length - 1] = units;
+      Operand<TFloat32> flat = tf.reshape(input, tf.constant(new long[] {-1, in}));
+      out = tf.reshape(tf.nn.biasAdd(tf.linalg.matMul(flat, k), b), tf.constant(outDims));
+    }
     ctx.recordCost(name, LayerKind.DENSE, shape, out);
     return out;
   }

@@ -22,6 +22,7 @@ public final class ParamStore {
   private final Ops tf;
   private final long seed;
   private final Map<String, Param> params = new LinkedHashMap<>();
+  private final java.util.Set<String> noDecay = new java.util.HashSet<>();
 
   public ParamStore(Ops tf, long seed) {
     this.tf = tf;
@@ -79,6 +80,22 @@ public final class ParamStore {
 
   public Param get(String name) {
     return params.get(name);
+  }
+
+  /**
+   * Marks a weight that decoupled weight decay (AdamW) leaves alone although it is not 1-D: a
+   * transformer's class token and position embedding (timm's {@code no_weight_decay}).
+   */
+  public void excludeFromDecay(String name) {
+    noDecay.add(name);
+  }
+
+  /**
+   * Whether AdamW decays {@code p}: weights of two or more dimensions not excluded by name; never
+   * biases, normalisation parameters (1-D) or quantizer parameters.
+   */
+  public boolean decoupledDecayApplies(Param p) {
+    return p.role() == ParamRole.WEIGHT && p.shape().numDimensions() >= 2 && !noDecay.contains(p.name());
   }
 
   private static String uniqueOpName(String name) {

@@ -7,11 +7,12 @@ import java.util.Map;
 /**
  * One parameter group's optimizer.
  *
- * @param kind SGD (with momentum) or Adam
+ * @param kind SGD (with momentum), Adam, or AdamW (decoupled weight decay)
  * @param learningRate learning-rate schedule over the phase
  * @param momentum SGD momentum (PyTorch convention, no dampening)
  * @param nesterov Nesterov momentum for SGD
- * @param weightDecay L2 term added to the gradient (PyTorch {@code weight_decay})
+ * @param weightDecay SGD and Adam: L2 term added to the gradient (PyTorch {@code weight_decay});
+ *     AdamW: decoupled decay {@code w *= 1 - lr·wd} of the weights of two or more dimensions
  * @param beta1 Adam first-moment decay
  * @param beta2 Adam second-moment decay
  * @param epsilon Adam epsilon
@@ -28,7 +29,8 @@ public record OptimizerConfig(
 
   public enum Kind {
     SGD,
-    ADAM
+    ADAM,
+    ADAMW
   }
 
   /** The network weights' default: SGD, constant 0.01, momentum 0.9, no weight decay. */
@@ -49,6 +51,15 @@ public record OptimizerConfig(
     return new OptimizerConfig(Kind.ADAM, lr, 0.0, false, weightDecay, 0.9, 0.999, 1e-8);
   }
 
+  /**
+   * AdamW (timm's and PyTorch's): β 0.9/0.999, ε 1e-8, decoupled weight decay on weights of two or
+   * more dimensions, never on biases, normalisation parameters, a transformer's class token and
+   * position embedding, or quantizer parameters.
+   */
+  public static OptimizerConfig adamW(Schedule lr, double weightDecay) {
+    return new OptimizerConfig(Kind.ADAMW, lr, 0.0, false, weightDecay, 0.9, 0.999, 1e-8);
+  }
+
   public OptimizerConfig withWeightDecay(double decay) {
     return new OptimizerConfig(kind, learningRate, momentum, nesterov, decay, beta1, beta2, epsilon);
   }
@@ -61,7 +72,7 @@ public record OptimizerConfig(
   @Override
   public Map<String, String> problems() {
     return new Problems()
-        .check(kind != null, "kind", "must be sgd or adam")
+        .check(kind != null, "kind", "must be sgd, adam or adamw")
         .check(learningRate != null, "learningRate", "must be given")
         .nested("learningRate", learningRate)
         .check(learningRate == null || learningRate.extremes().stream().allMatch(r -> Double.isFinite(r) && r >= 0),

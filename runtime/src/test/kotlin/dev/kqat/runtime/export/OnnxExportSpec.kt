@@ -2,13 +2,7 @@ package dev.kqat.runtime.export
 
 import ai.onnx.proto.OnnxMl.ModelProto
 import dev.kqat.runtime.data.FashionMnist
-import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.events.RunListener
-import dev.kqat.runtime.models.EfficientNetLite0
-import dev.kqat.runtime.models.MobileNetV2
-import dev.kqat.runtime.models.MobileNetV3
-import dev.kqat.runtime.models.Model
-import dev.kqat.runtime.models.ResNet18
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.InputQuantPolicy
@@ -35,8 +29,8 @@ import java.nio.file.Path
 
 /**
  * ONNX export against kqat's own evaluation, run by onnxruntime: the trained reference network
- * post-training-quantized at 8, 4 and 3 bits, per-tensor and per-channel, a QAT run with frozen
- * weights, and every model of the zoo.
+ * post-training-quantized at 8, 4 and 3 bits, per-tensor and per-channel, and a QAT run with frozen
+ * weights ([OnnxZooExportSpec] has the zoo; two classes so that the two test JVMs share the work).
  * docs/benchmarks.md has the figures this prints.
  */
 class OnnxExportSpec : FunSpec({
@@ -127,34 +121,6 @@ class OnnxExportSpec : FunSpec({
             e.message shouldContain "block2/expand/weight"
             e.message shouldContain "at most 8 bits"
             Files.readString(file) shouldBe "an earlier export"
-        }
-    }
-
-    // The zoo at 32 px with random weights: what is compared is the translation, so any weights do.
-    val zoo = listOf<Model>(
-        MobileNetV2(0.35, 10, 32, 3),
-        MobileNetV3.small(0.5, 10, 32, 3),
-        MobileNetV3.large(0.5, 10, 32, 3),
-        EfficientNetLite0(10, 32, 3),
-        ResNet18(10, 32, 3),
-    )
-    val synthetic = SyntheticDataset.generate(128, intArrayOf(32, 32, 3), 10, 0.5, 1)
-    for (model in zoo) {
-        test("zoo: ${model.name()} W4A4 per-channel exports and onnxruntime agrees") {
-            // Min-max ranges: the MSE search over every channel of these models costs more than all else here.
-            PhaseRunner(TrainingSetup(model, policy(4, true, RangeInit.MIN_MAX), sgd, adam, 0.0, 0)).use { runner ->
-                val store = CheckpointStore(dir.resolve("zoo-${model.name()}"), 1)
-                runner.train(PhasePlan("ptq", 0, 64, synthetic, synthetic.head(64), store, 1, false, 1), null, null, quiet)
-                val file = dir.resolve("${model.name()}.onnx")
-                val summary = runner.exportOnnx(file, model.name())
-                summary.quantizers().count { it.target() == QuantizerTarget.WEIGHT } shouldBe runner.inspect().size
-                val parity = OnnxParity.measure(runner, file, synthetic, 64)
-                println("ONNX parity, ${model.name()} W4A4 per-channel (random weights, synthetic images): $parity")
-                withClue(parity.toString()) {
-                    parity.differingOffTie shouldBe 0
-                    parity.samePrediction shouldBeGreaterThanOrEqual 127
-                }
-            }
         }
     }
 })

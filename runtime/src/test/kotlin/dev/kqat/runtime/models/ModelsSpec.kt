@@ -22,6 +22,8 @@ class ModelsSpec : FunSpec({
         MobileNetV3.large(1.0, 1000, 224, 3) to 5_483_032L,
         EfficientNetLite0(1000, 224, 3) to 4_652_008L,
         ResNet18(1000, 224, 3) to 11_689_512L,
+        VisionTransformer("deit-tiny", VisionTransformer.Config.deitTiny(0.1), 1000, intArrayOf(224, 224, 3)) to 5_717_416L,
+        VisionTransformer("deit-small", VisionTransformer.Config.deitSmall(0.1), 1000, intArrayOf(224, 224, 3)) to 22_050_664L,
     )
     for ((model, count) in published) {
         test("${model.name()} has the published $count weights") {
@@ -51,5 +53,22 @@ class ModelsSpec : FunSpec({
             logits.all { it.isFinite() } shouldBe true
             (logits.toSet().size > 1) shouldBe true
         }
+    }
+
+    test("the tiny ViT: 49 patches and a class token, at most 2x tiny-MBV2's multiply-accumulates per image, attention products included") {
+        val config = VisionTransformer.Config.tiny(0.0)
+        val vit = ModelInspector.inspect(VisionTransformer("tiny-vit", config, 10, intArrayOf(28, 28, 1)))
+        val tokens = 28 / config.patch() * (28 / config.patch()) + 1
+        tokens shouldBe 50
+        // Weight layers (patch projection once per patch, linears once per token) plus q k^T and A v: 2 T^2 C per block.
+        val attentionProducts = config.depth().toLong() * 2 * tokens * tokens * config.dim()
+        val vitMacs = vit.costs().sumOf { it.macs() } + attentionProducts
+        val mbv2Macs = ModelInspector.inspect(TinyMbv2()).costs().sumOf { it.macs() }
+        println("tiny ViT: ${vit.trainableParameters()} weights, $vitMacs MACs per image; tiny-MBV2 $mbv2Macs (ratio ${vitMacs.toDouble() / mbv2Macs})")
+        (vitMacs <= 2 * mbv2Macs) shouldBe true
+        vit.layers().first().name() shouldBe "patch_embed"
+        vit.layers().last().name() shouldBe "head"
+        // Per block: q, k, v, proj, fc1, fc2.
+        vit.layers().size shouldBe 2 + 6 * config.depth()
     }
 })

@@ -34,17 +34,18 @@ class OptimizerStepsSpec : FunSpec({
     val rates = listOf(0.1f, 0.05f, 0.2f)
 
     /** Runs the three steps; returns the variable after each step and, at the end, every slot by name. */
-    fun steps(config: OptimizerConfig): Pair<List<FloatArray>, Map<String, FloatArray>> = Graph().use { g ->
+    fun steps(config: OptimizerConfig, shape: Shape = Shape.of(3), excludedFromDecay: Boolean = false): Pair<List<FloatArray>, Map<String, FloatArray>> = Graph().use { g ->
         val tf = Ops.create(g)
         val store = ParamStore(tf, 0)
-        store.getOrCreate("w", Shape.of(3), ParamRole.WEIGHT) { tf.floats(it, start) }
-        val grad = tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.of(3)))
+        store.getOrCreate("w", shape, ParamRole.WEIGHT) { tf.floats(it, start) }
+        if (excludedFromDecay) store.excludeFromDecay("w")
+        val grad = tf.placeholder(TFloat32::class.java, Placeholder.shape(shape))
         val lr = tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.scalar()))
         val updates = Optimizers.apply(store, tf, "weights", config, listOf(store.get("w")), listOf(grad.output()), lr)
         Session(g).use { session ->
             session.initialize()
             val after = gradients.indices.map { t ->
-                TFloat32.vectorOf(*gradients[t]).use { gt ->
+                TFloat32.tensorOf(shape, org.tensorflow.ndarray.buffer.DataBuffers.of(gradients[t], true, false)).use { gt ->
                     TFloat32.scalarOf(rates[t]).use { lt ->
                         val r = session.runner().feed(grad, gt).feed(lr, lt)
                         updates.forEach { r.addTarget(it) }
@@ -138,5 +139,43 @@ class OptimizerStepsSpec : FunSpec({
         val tfFirst = 1.0 - 0.1 * Math.sqrt(0.001) / 0.1 * 0.03 / (0.3 * Math.sqrt(0.001) + eps)
         after[0][0].toDouble() shouldBe (tfFirst plusOrMinus 1e-6)
         (Math.abs(after[0][0] - 0.925) > 0.05) shouldBe true
+    }
+
+    /** PyTorch's AdamW; the graph's float betas and float powers b^t mirrored, the rest in double. */
+    fun adamWByHand(weightDecay: Double, decays: Boolean): List<DoubleArray> {
+        val w = DoubleArray(3) { start[it].toDouble() }
+        val m = DoubleArray(3)
+        val v = DoubleArray(3)
+        val b1 = 0.9f
+        val b2 = 0.999f
+        return gradients.indices.map { t ->
+            val lr = rates[t].toDouble()
+            val correction1 = (1f - Math.pow(b1.toDouble(), t + 1.0).toFloat()).toDouble()
+            val correction2 = Math.sqrt((1f - Math.pow(b2.toDouble(), t + 1.0).toFloat()).toDouble())
+            for (i in 0 until 3) {
+                val g = gradients[t][i].toDouble()
+                if (decays) w[i] *= 1 - lr * weightDecay
+                m[i] = b1 * m[i] + (1 - b1.toDouble()) * g
+                v[i] = b2 * v[i] + (1 - b2.toDouble()) * g * g
+                w[i] -= lr / correction1 * m[i] / (Math.sqrt(v[i]) / correction2 + 1e-8)
+            }
+            w.copyOf()
+        }
+    }
+
+    test("AdamW on a 2-D weight: decoupled decay w *= 1 - lr*wd, then Adam with bias correction and eps on sqrt(v_hat), three steps") {
+        val (after, slots) = steps(OptimizerConfig.adamW(Schedule.Constant(0.1), 0.05), Shape.of(3, 1))
+        compare(after, adamWByHand(0.05, decays = true))
+        slots.getValue("opt/weights/step").toList() shouldBe listOf(3f)
+        // The first step by hand: m_hat = g, sqrt(v_hat) = |g|, so w = 1 * (1 - 0.1 * 0.05) - 0.1 * 0.3 / (0.3 + 1e-8).
+        after[0][0].toDouble() shouldBe (0.995 - 0.1 * 0.3 / (0.3 + 1e-8) plusOrMinus 1e-6)
+    }
+
+    test("AdamW leaves 1-D weights (biases, norms) and weights excluded by name (class token, position embedding) undecayed") {
+        val plain = adamWByHand(0.05, decays = false)
+        compare(steps(OptimizerConfig.adamW(Schedule.Constant(0.1), 0.05)).first, plain)
+        compare(steps(OptimizerConfig.adamW(Schedule.Constant(0.1), 0.05), Shape.of(3, 1), excludedFromDecay = true).first, plain)
+        // And the decay is what separates them.
+        (Math.abs(adamWByHand(0.05, decays = true)[2][0] - plain[2][0]) > 1e-3) shouldBe true
     }
 })

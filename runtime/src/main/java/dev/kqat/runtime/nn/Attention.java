@@ -1,0 +1,67 @@
+package dev.kqat.runtime.nn;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Multi-head self-attention with separate Q, K and V projections (each with a bias and its own
+ * quantizers, as VVTQ keeps them; a fused {@code qkv} checkpoint is split on import):
+ *
+ * <pre>
+ *   q, k, v = x·Wq + bq, x·Wk + bk, x·Wv + bv          split into h heads of d = C/h features
+ *   A = softmax(q·kᵀ / √d) per head                      [batch, heads, tokens, tokens]
+ *   out = concat_heads(A·v)·Wo + bo
+ * </pre>
+ */
+public final class Attention {
+  private Attention() {}
+
+  /**
+   * @param name layer prefix: the projections are {@code name/q}, {@code name/k}, {@code name/v}
+   *     and {@code name/proj}
+   * @param x [batch, tokens, dim] with static tokens and dim
+   */
+  public static Operand<TFloat32> multiHeadSelfAttention(NetContext ctx, String name, Operand<TFloat32> x, int heads) {
+    int dim = Layers.channels(x);
+    if (dim % heads != 0) {
+      throw new IllegalArgumentException(name + ": width " + dim + " is not divisible by " + heads + " heads");
+    }
+    long tokens = x.shape().get(1);
+    Operand<TFloat32> q = splitHeads(ctx, Layers.dense(ctx, name + "/q", x, dim, TransformerLayers.INIT_STD), tokens, heads);
+    Operand<TFloat32> k = splitHeads(ctx, Layers.dense(ctx, name + "/k", x, dim, TransformerLayers.INIT_STD), tokens, heads);
+    Operand<TFloat32> v = splitHeads(ctx, Layers.dense(ctx, name + "/v", x, dim, TransformerLayers.INIT_STD), tokens, heads);
+    Operand<TFloat32> probabilities = attentionProbabilities(ctx, q, k);
+    Operand<TFloat32> mixed = mergeHeads(ctx, matMul(ctx, probabilities, v, false), tokens, dim);
+    return Layers.dense(ctx, name + "/proj", mixed, dim, TransformerLayers.INIT_STD);
+  }
+
+  /** {@code softmax(q·kᵀ / √d)} over the last axis; q, k: [batch, heads, tokens, d]. */
+  static Operand<TFloat32> attentionProbabilities(NetContext ctx, Operand<TFloat32> q, Operand<TFloat32> k) {
+    Ops tf = ctx.tf();
+    long headDim = q.shape().get(3);
+    Operand<TFloat32> scores = tf.math.mul(matMul(ctx, q, k, true), tf.constant((float) (1 / Math.sqrt(headDim))));
+    return tf.nn.softmax(scores);
+  }
+
+  /** Batched matrix product over the leading axes, {@code b} transposed when {@code transposeB}. */
+  static Operand<TFloat32> matMul(NetContext ctx, Operand<TFloat32> a, Operand<TFloat32> b, boolean transposeB) {
+    return ctx.tf().train.batchMatMul(a, b, TFloat32.class, BatchMatMul.adjY(transposeB));
+  }
+
+  /** [batch, tokens, heads·d] to [batch, heads, tokens, d]. */
+  static Operand<TFloat32> splitHeads(NetContext ctx, Operand<TFloat32> x, long tokens, int heads) {
+    Ops tf = ctx.tf();
+    long headDim = Layers.channels(x) / heads;
+    Operand<TFloat32> split = tf.reshape(x, tf.constant(new long[] {-1, tokens, heads, headDim}));
+    return tf.linalg.transpose(split, tf.constant(new int[] {0, 2, 1, 3}));
+  }
+
+  /** [batch, heads, tokens, d] to [batch, tokens, heads·d]. */
+  static Operand<TFloat32> mergeHeads(NetContext ctx, Operand<TFloat32> x, long tokens, int dim) {
+    Ops tf = ctx.tf();
+    Operand<TFloat32> merged = tf.linalg.transpose(x, tf.constant(new int[] {0, 2, 1, 3}));
+    return tf.reshape(merged, tf.constant(new long[] {-1, tokens, dim}));
+  }
+}
