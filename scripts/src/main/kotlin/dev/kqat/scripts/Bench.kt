@@ -12,7 +12,8 @@ import dev.kqat.runtime.train.StepBenchmark
 import dev.kqat.runtime.train.TrainingSetup
 
 /**
- * `kqat bench`: training throughput of the reference model (benchmark.md) in one process, FP32
+ * `kqat bench`: training throughput of a reference model (tiny-MBV2 of benchmark.md, or the tiny ViT
+ * of docs/benchmarks.md) in one process, FP32
  * against W4A4 LSQ QAT, measured in alternating rounds so that machine load hits both alike.
  * QAT runs with the preferred fake-quant kernel; again with oscillation tracking, dampening and
  * freezing all on (algorithms.md §1.4–1.7, schedules at mid-training); and, where the kernel is the
@@ -38,11 +39,15 @@ object Bench {
         val oscillationControlRatio get() = qat / qatOscillationControl
     }
 
-    fun run(steps: Int, rounds: Int, batchSize: Int, log: (String) -> Unit): Result {
+    /** The reference models `kqat bench --model` measures. */
+    val models = listOf("tiny-mbv2", "tiny-vit")
+
+    fun run(steps: Int, rounds: Int, batchSize: Int, modelName: String = "tiny-mbv2", log: (String) -> Unit): Result {
+        require(modelName in models) { "unknown bench model '$modelName'; known: ${models.joinToString()}" }
         // The DSL's defaults, as a user gets them: W4A4 LSQ with tracking, dampening and freezing.
         val e = experiment("bench") {
             data { fashionMnist(); this.batchSize = batchSize }
-            model { tinyMbv2() }
+            model { if (modelName == "tiny-vit") tinyVit() else tinyMbv2() }
             quantize { weights { bits = 4 }; activations { bits = 4 } }
             qat { optimizer = sgd(lr = constant(1e-4), weightDecay = 5e-5) }
             oscillations { track(); dampen(); freeze() }

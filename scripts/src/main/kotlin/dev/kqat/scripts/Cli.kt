@@ -13,6 +13,7 @@ import com.github.ajalt.clikt.parameters.arguments.multiple
 import com.github.ajalt.clikt.parameters.arguments.optional
 import com.github.ajalt.clikt.parameters.options.default
 import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.types.choice
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import dev.kqat.dsl.Experiment
@@ -70,15 +71,16 @@ class ReportCommand : CliktCommand(name = "report") {
 
 class BenchCommand : CliktCommand(name = "bench") {
     override fun help(context: Context) =
-        "Training throughput of the reference model: FP32 vs W4A4 QAT in one process, with their ratio"
+        "Training throughput of a reference model (--model tiny-mbv2 or tiny-vit): FP32 vs W4A4 QAT in one process, with their ratio"
 
     private val steps by option("--steps", help = "steps per measurement round").int().default(50)
     private val rounds by option("--rounds", help = "alternating measurement rounds (median reported)").int().default(5)
     private val batch by option("--batch", help = "batch size").int().default(128)
+    private val model by option("--model", help = "reference model to measure").choice(*Bench.models.toTypedArray()).default("tiny-mbv2")
 
     override fun run() {
-        val r = Bench.run(steps, rounds, batch) { echo(it, err = true) }
-        echo("tiny-MBV2, Fashion-MNIST, batch $batch, median of $rounds rounds × $steps steps")
+        val r = Bench.run(steps, rounds, batch, model) { echo(it, err = true) }
+        echo("$model, Fashion-MNIST, batch $batch, median of $rounds rounds × $steps steps")
         echo("fake_quant_kernel ${r.kernel.name.lowercase()}")
         echo("fp32_images_per_sec %.1f".format(r.fp32))
         echo("qat_w4a4_images_per_sec %.1f".format(r.qat))

@@ -77,4 +77,15 @@ class CliSpec : FunSpec({
             "qat_over_fp32_step_time", "qat_oscillation_control_images_per_sec", "oscillation_control_over_qat_step_time",
             "qat_w4a4_tf_ops_images_per_sec", "qat_tf_ops_over_fp32_step_time", "peak_rss_mb", "images_per_measurement")
     }
+
+    test("kqat bench --model tiny-vit measures the tiny ViT the same way; an unknown model is refused by name") {
+        val result = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --model tiny-vit --steps 2 --rounds 1 --batch 32")
+        result.statusCode shouldBe 0
+        result.stdout.lines().first() shouldBe "tiny-vit, Fashion-MNIST, batch 32, median of 1 rounds × 2 steps"
+        val ratio = result.stdout.lines().first { it.startsWith("qat_over_fp32_step_time ") }.substringAfter(' ').toDouble()
+        (ratio > 0.5 && ratio < 20) shouldBe true
+        val bad = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --model vgg16")
+        bad.statusCode shouldBe 1
+        bad.stderr shouldContain "vgg16"
+    }
 })
