@@ -55,6 +55,18 @@ class ExamplesSpec : FunSpec({
         }
     }
 
+    test("the tiny-ViT script declares docs/benchmarks.md's ViT task: tiny ViT, at most 15 epochs, AdamW with warm-up and cosine") {
+        val vit = host.evaluate(File(root, "examples/vvtq/tiny-vit-fp32.qat.kts"))
+        vit.model.architecture shouldBe "tiny-vit"
+        vit.data.dataset shouldBe DatasetSpec.FashionMnist()
+        vit.data.batchSize shouldBe 128
+        vit.pretrain!!.epochs shouldBe 15
+        vit.pretrain!!.optimizer.kind() shouldBe OptimizerConfig.Kind.ADAMW
+        vit.pretrain!!.optimizer.weightDecay() shouldBe 0.05
+        vit.pretrain!!.optimizer.learningRate() shouldBe dev.kqat.dsl.warmup(0.05, cosine(1e-3, 0.0))
+        vit.quantization shouldBe null
+    }
+
     test("the toy-regression script shows the oscillation under plain STE and its removal, in pictures") {
         val study = host.evaluateDeclaration(File(root, "examples/toy-regression.qat.kts")) as ToyStudy
         study.variants.keys shouldBe setOf("plain STE", "dampening", "freezing")
