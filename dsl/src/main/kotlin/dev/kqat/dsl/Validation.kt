@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.io.KerasH5Weights
+import dev.kqat.runtime.io.SafetensorsFile
 import dev.kqat.runtime.quant.InputQuantPolicy
 import dev.kqat.runtime.train.PhasePlan
 import java.nio.file.Files
@@ -74,8 +75,11 @@ object Validation {
             val p = Path.of(it)
             if (KerasH5Weights.isH5(p)) {
                 if (!Files.isRegularFile(p)) problem("initFrom", "Keras weights file not found: $it")
+            } else if (SafetensorsFile.isSafetensors(p)) {
+                if (!Files.isRegularFile(p)) problem("initFrom", "safetensors weights file not found: $it")
+                if (e.model !is ModelSpec.Transformer) problem("initFrom", "safetensors files are read as timm ViT/DeiT checkpoints: the model must be a vision transformer")
             } else if (!Files.isDirectory(p)) {
-                problem("initFrom", "checkpoint folder not found: $it (or give a Keras .h5 weights file)")
+                problem("initFrom", "checkpoint folder not found: $it (or give a Keras .h5 or timm .safetensors weights file)")
             }
         }
         return out

@@ -1,7 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.io.KerasH5Weights
-import dev.kqat.runtime.io.KerasWeightImport
+import dev.kqat.runtime.io.WeightImport
 import dev.kqat.runtime.models.MobileNetV2
 import dev.kqat.runtime.nn.ModelState
 import dev.kqat.runtime.nn.NetContext
@@ -53,7 +53,7 @@ class KerasImportSpec : FunSpec({
             MobileNetV2(0.35, 1000, 224, 3, 1e-3f).forward(ctx, tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.of(-1, 224, 224, 3))))
             Session(g).use { session ->
                 session.initialize()
-                val result = KerasWeightImport.load(session, params, file, MobileNetV2(0.35, 1000, 224, 3).kerasLayerNames(), "classifier")
+                val result = WeightImport.keras(session, params, file, MobileNetV2(0.35, 1000, 224, 3).kerasLayerNames(), "classifier")
                 result.skipped() shouldBe emptyList()
                 // 52 convolutions and the classifier (kernel + bias), 4 variables per BN layer (52).
                 result.loaded() shouldBe 52 + 2 + 4 * 52

@@ -130,4 +130,18 @@ class ValidationSpec : FunSpec({
         p.problems.map { it.field } shouldBe listOf("model")
         p.message shouldContain "image size 28x28 is not a multiple of the patch size 16"
     }
+
+    test("initFrom a .safetensors file: it must exist, and the model must be a vision transformer") {
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment("timm-into-cnn") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { tinyMbv2() }
+                initFrom = "/nonexistent/deit_tiny.safetensors"
+                pretrain { epochs = 1 }
+            }
+        }
+        e.problems.map { it.field } shouldBe listOf("initFrom", "initFrom")
+        e.message shouldContain "safetensors weights file not found: /nonexistent/deit_tiny.safetensors"
+        e.message shouldContain "the model must be a vision transformer"
+    }
 })

@@ -9,7 +9,8 @@ import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.events.StepMetrics;
 import dev.kqat.runtime.io.KerasH5Weights;
-import dev.kqat.runtime.io.KerasWeightImport;
+import dev.kqat.runtime.io.SafetensorsFile;
+import dev.kqat.runtime.io.WeightImport;
 import dev.kqat.runtime.models.KerasLayout;
 import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.quant.Quantizer;
@@ -41,7 +42,7 @@ public final class Trainer {
    *
    * @param resumeFrom a checkpoint of this same phase to continue from, or null
    * @param initFrom a checkpoint (e.g. FP32 pre-training) whose matching variables start this
-   *     phase, or Keras {@code .h5} weights ({@link KerasWeightImport}), or null; ignored when
+   *     phase, or Keras {@code .h5} or timm ViT {@code .safetensors} weights ({@link WeightImport}), or null; ignored when
    *     resuming
    */
   public PhaseResult run(PhasePlan plan, Path resumeFrom, Path initFrom) {
@@ -61,8 +62,8 @@ public final class Trainer {
     } else {
       session.initialize();
       Set<String> handedOver = Set.of();
-      if (initFrom != null && KerasH5Weights.isH5(initFrom)) {
-        importKeras(plan.phase(), initFrom);
+      if (initFrom != null && (KerasH5Weights.isH5(initFrom) || SafetensorsFile.isSafetensors(initFrom))) {
+        importWeights(plan.phase(), initFrom);
       } else if (initFrom != null) {
         handedOver = CheckpointStore.handOver(session, graph, initFrom);
       }
@@ -203,14 +204,20 @@ public final class Trainer {
     return new EvalMetrics(lossSum / count, correct / count, count);
   }
 
-  private void importKeras(String phase, Path file) {
-    Map<String, String> names =
-        graph.setup().model() instanceof KerasLayout k ? k.kerasLayerNames() : null;
+  private void importWeights(String phase, Path file) {
     List<LayerInfo> layers = graph.summary().layers();
-    KerasWeightImport.Result r = KerasWeightImport.load(
-        session, graph.params(), file, names, layers.get(layers.size() - 1).name());
+    String classifier = layers.get(layers.size() - 1).name();
+    WeightImport.Result r;
+    if (SafetensorsFile.isSafetensors(file)) {
+      r = WeightImport.timmVit(session, graph.params(), file, classifier);
+    } else {
+      Map<String, String> names =
+          graph.setup().model() instanceof KerasLayout k ? k.kerasLayerNames() : null;
+      r = WeightImport.keras(session, graph.params(), file, names, classifier);
+    }
     listener.weightsImported(phase, file, r.loaded(), r.skipped());
   }
+
 
   private void calibrate(PhasePlan plan, List<Quantizer> quantizers) {
     if (quantizers.isEmpty()) {

@@ -18,15 +18,16 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Starts a model from Keras {@code .h5} weights: every network weight and BN statistic of the
- * model must come from the file with its shape, except the classifier's when the class count
- * differs (fine-tuning ImageNet weights on another label set); anything else missing, extra or
- * misshapen is an error listing every problem.
+ * Starts a model from imported weights — Keras {@code .h5} files ({@link #keras}) or timm ViT/DeiT
+ * {@code .safetensors} files ({@link #timmVit}): every network weight and BN statistic of the model
+ * must come from the file with its shape, except the classifier's when the class count differs
+ * (fine-tuning ImageNet weights on another label set); anything else missing, extra or misshapen is
+ * an error listing every problem.
  */
-public final class KerasWeightImport {
+public final class WeightImport {
   private static final int MAX_LISTED = 20;
 
-  private KerasWeightImport() {}
+  private WeightImport() {}
 
   /**
    * What was loaded.
@@ -37,13 +38,27 @@ public final class KerasWeightImport {
   public record Result(int loaded, List<String> skipped) {}
 
   /**
+   * Keras weights.
+   *
    * @param layerNames Keras layer name to model layer name (a model's Keras layout); null when
    *     the file's layer names are the model's own
    * @param classifier the model's last layer, whose variables may be skipped on a shape mismatch
    */
-  public static Result load(Session session, ParamStore params, Path file, Map<String, String> layerNames,
+  public static Result keras(Session session, ParamStore params, Path file, Map<String, String> layerNames,
       String classifier) {
-    List<KerasH5Weights.Weight> weights = KerasH5Weights.read(file);
+    return fit(session, params, file, KerasH5Weights.read(file), layerNames, "Keras", classifier);
+  }
+
+  /**
+   * A timm ViT/DeiT checkpoint ({@code .safetensors}), names and layouts mapped by {@link TimmVitNames}
+   * (a fused {@code qkv} projection split into Q, K and V).
+   */
+  public static Result timmVit(Session session, ParamStore params, Path file, String classifier) {
+    return fit(session, params, file, TimmVitNames.toModel(file, SafetensorsFile.read(file)), null, "timm", classifier);
+  }
+
+  private static Result fit(Session session, ParamStore params, Path file, List<KerasH5Weights.Weight> weights,
+      Map<String, String> layerNames, String source, String classifier) {
     List<String> problems = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     Set<String> skippedNames = new LinkedHashSet<>();
@@ -58,7 +73,7 @@ public final class KerasWeightImport {
       String variable = w.variable().equals("depthwise_kernel") ? "kernel" : w.variable();
       Param p = params.get(layer + "/" + variable);
       if (p == null || !p.role().isModelVariable()) {
-        problems.add("Keras weight " + w.layer() + "/" + w.variable() + ": the model has no variable " + layer + "/" + variable);
+        problems.add(source + " weight " + w.layer() + "/" + w.variable() + ": the model has no variable " + layer + "/" + variable);
         continue;
       }
       if (!sameValues(p.shape(), w.shape())) {
@@ -74,7 +89,7 @@ public final class KerasWeightImport {
       values.put(p, w.values());
     }
     if (!unmappedLayers.isEmpty()) {
-      problems.add("Keras layers with no counterpart in the model: " + unmappedLayers);
+      problems.add(source + " layers with no counterpart in the model: " + unmappedLayers);
     }
     List<String> notInFile = new ArrayList<>();
     for (Param p : params.all()) {
