@@ -223,6 +223,11 @@ class ModelBuilder internal constructor(start: ModelSpec) {
         spec = ModelSpec.DeitSmallSpec(dropPath)
     }
 
+    /** Swin-T at 224 px (28.3 M weights at 1000 classes): shifted windows of 7, patch merging. */
+    fun swinTiny(dropPath: Double = 0.2) {
+        spec = ModelSpec.SwinTinySpec(dropPath)
+    }
+
     /** The Fashion-MNIST reference ViT: patch 4, width 64, 3 blocks of 4 heads (155 k weights). */
     fun tinyVit(dropPath: Double = 0.0) {
         spec = ModelSpec.TinyVitSpec(dropPath)

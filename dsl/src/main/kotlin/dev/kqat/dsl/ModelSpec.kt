@@ -5,6 +5,7 @@ import dev.kqat.runtime.models.MobileNetV2
 import dev.kqat.runtime.models.MobileNetV3
 import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.ResNet18
+import dev.kqat.runtime.models.SwinTransformer
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.models.VisionTransformer
 import dev.kqat.runtime.nn.Layers
@@ -107,36 +108,47 @@ sealed interface ModelSpec {
         /** Stochastic-depth rate of the last block (rising linearly from 0 at the first). */
         val dropPath: Double
 
-        val config: VisionTransformer.Config
-
-        override fun build(shape: DataShape): Model =
-            VisionTransformer(architecture, config, classes ?: shape.classes, intArrayOf(shape.height, shape.width, shape.channels))
-
         override fun problems() = buildMap {
             putAll(super.problems())
             if (!(dropPath >= 0.0 && dropPath < 1.0)) put("dropPath", "must be in [0, 1), got $dropPath")
         }
     }
 
+    /** ViT / DeiT layouts ([VisionTransformer]). */
+    sealed interface Vit : Transformer {
+        val config: VisionTransformer.Config
+
+        override fun build(shape: DataShape): Model =
+            VisionTransformer(architecture, config, classes ?: shape.classes, intArrayOf(shape.height, shape.width, shape.channels))
+    }
+
     /** DeiT-Tiny (patch 16, width 192, 12 blocks, 3 heads; VVTQ trains it with drop-path 0.1). */
     @Serializable @SerialName("deit-tiny")
-    data class DeitTinySpec(override val dropPath: Double = 0.1, override val classes: Int? = null) : Transformer {
+    data class DeitTinySpec(override val dropPath: Double = 0.1, override val classes: Int? = null) : Vit {
         override val config get() = VisionTransformer.Config.deitTiny(dropPath)
         override fun withClasses(classes: Int?) = copy(classes = classes)
     }
 
     /** DeiT-Small (patch 16, width 384, 12 blocks, 6 heads). */
     @Serializable @SerialName("deit-small")
-    data class DeitSmallSpec(override val dropPath: Double = 0.1, override val classes: Int? = null) : Transformer {
+    data class DeitSmallSpec(override val dropPath: Double = 0.1, override val classes: Int? = null) : Vit {
         override val config get() = VisionTransformer.Config.deitSmall(dropPath)
         override fun withClasses(classes: Int?) = copy(classes = classes)
     }
 
     /** The Fashion-MNIST reference ViT (patch 4, width 64, 3 blocks of 4 heads; docs/benchmarks.md). */
     @Serializable @SerialName("tiny-vit")
-    data class TinyVitSpec(override val dropPath: Double = 0.0, override val classes: Int? = null) : Transformer {
+    data class TinyVitSpec(override val dropPath: Double = 0.0, override val classes: Int? = null) : Vit {
         override val config get() = VisionTransformer.Config.tiny(dropPath)
         override fun withClasses(classes: Int?) = copy(classes = classes)
+    }
+
+    /** Swin-T (patch 4, width 96, depths 2-2-6-2, heads 3-6-12-24, window 7; timm's default drop-path 0.2). */
+    @Serializable @SerialName("swin-tiny")
+    data class SwinTinySpec(override val dropPath: Double = 0.2, override val classes: Int? = null) : Transformer {
+        override fun withClasses(classes: Int?) = copy(classes = classes)
+        override fun build(shape: DataShape): Model = SwinTransformer(
+            architecture, SwinTransformer.Config.tiny(dropPath), classes ?: shape.classes, intArrayOf(shape.height, shape.width, shape.channels))
     }
 
     companion object {

@@ -77,7 +77,7 @@ object Validation {
                 if (!Files.isRegularFile(p)) problem("initFrom", "Keras weights file not found: $it")
             } else if (SafetensorsFile.isSafetensors(p)) {
                 if (!Files.isRegularFile(p)) problem("initFrom", "safetensors weights file not found: $it")
-                if (e.model !is ModelSpec.Transformer) problem("initFrom", "safetensors files are read as timm ViT/DeiT checkpoints: the model must be a vision transformer")
+                if (e.model !is ModelSpec.Transformer) problem("initFrom", "safetensors files are read as timm ViT/DeiT/Swin checkpoints: the model must be a vision transformer")
             } else if (!Files.isDirectory(p)) {
                 problem("initFrom", "checkpoint folder not found: $it (or give a Keras .h5 or timm .safetensors weights file)")
             }

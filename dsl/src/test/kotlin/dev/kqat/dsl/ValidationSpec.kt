@@ -109,6 +109,13 @@ class ValidationSpec : FunSpec({
             pretrain { epochs = 1; optimizer = adamW(lr = warmup(0.1, cosine(1e-3)), weightDecay = 0.05) }
         }
         experimentFromJson(vit.toJson()) shouldBe vit
+        val swin = experiment("swin") {
+            data { synthetic(trainSize = 64, testSize = 32, height = 224, width = 224, channels = 3); batchSize = 16 }
+            model { swinTiny(dropPath = 0.1) }
+            pretrain { epochs = 1 }
+        }
+        experimentFromJson(swin.toJson()) shouldBe swin
+        swin.toJson() shouldContain "\"swin-tiny\""
         vit.toJson() shouldContain "\"tiny-vit\""
         vit.toJson() shouldContain "\"kind\": \"adamw\""
 

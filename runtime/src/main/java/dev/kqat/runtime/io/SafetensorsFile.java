@@ -30,9 +30,20 @@ public final class SafetensorsFile {
   /**
    * One tensor of the file.
    *
+   * @param dtype the stored type, e.g. {@code F32}
    * @param shape dimensions as stored (PyTorch layouts: a linear weight is [out, in])
+   * @param values the values as floats; null for types other than F32, F16 and BF16 (integer
+   *     buffers such as Swin's position index), which are not read
    */
-  public record Tensor(String name, long[] shape, float[] values) {}
+  public record Tensor(String name, String dtype, long[] shape, float[] values) {
+    /** The values, or an error naming the file and the tensor's type when they were not read. */
+    public float[] floats(Path file) {
+      if (values == null) {
+        throw new IllegalArgumentException(file + ": " + name + " is " + dtype + "; only F32, F16 and BF16 tensors are read");
+      }
+      return values;
+    }
+  }
 
   /** Whether {@code file} is a safetensors file by name (what {@code initFrom} dispatches on). */
   public static boolean isSafetensors(Path file) {
@@ -101,15 +112,20 @@ public final class SafetensorsFile {
       count *= shape[i];
     }
     int width = switch (dtype) {
-      case "F32" -> 4;
-      case "F16", "BF16" -> 2;
-      default -> throw new IllegalArgumentException(file + ": " + name + " is " + dtype + "; only F32, F16 and BF16 tensors are read");
+      case "F64", "I64", "U64" -> 8;
+      case "F32", "I32", "U32" -> 4;
+      case "F16", "BF16", "I16", "U16" -> 2;
+      case "I8", "U8", "BOOL" -> 1;
+      default -> throw corrupt(file, name + ": unknown dtype '" + dtype + "'");
     };
     long begin = offsets.get(0).asLong(-1);
     long end = offsets.get(1).asLong(-1);
     if (begin < 0 || end < begin || end > data.capacity() || end - begin != count * width) {
       throw corrupt(file, name + ": data_offsets " + offsets + " do not hold " + count + " " + dtype
           + " values within the " + data.capacity() + " data bytes");
+    }
+    if (!dtype.equals("F32") && !dtype.equals("F16") && !dtype.equals("BF16")) {
+      return new Tensor(name, dtype, shape, null);
     }
     float[] values = new float[(int) count];
     for (int i = 0; i < values.length; i++) {
@@ -120,7 +136,7 @@ public final class SafetensorsFile {
         default -> halfToFloat(data.getShort(at));
       };
     }
-    return new Tensor(name, shape, values);
+    return new Tensor(name, dtype, shape, values);
   }
 
   /** IEEE 754 half precision to float (JDK 17 has no {@code Float.float16ToFloat}). */

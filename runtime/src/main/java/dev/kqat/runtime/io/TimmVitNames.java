@@ -6,13 +6,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * timm's ViT/DeiT state-dict names and layouts onto {@code VisionTransformer}'s variables
+ * timm's ViT/DeiT and Swin state-dict names and layouts onto {@code VisionTransformer}'s and
+ * {@code SwinTransformer}'s variables
  * (algorithms.md §3.5): {@code blocks.3.mlp.fc1.weight} [out, in] becomes {@code blocks/3/mlp/fc1}
  * {@code kernel} [in, out]; the patch projection's [out, in, kh, kw] becomes HWIO; LayerNorm
  * {@code weight}/{@code bias} become {@code gamma}/{@code beta}; {@code cls_token} and
  * {@code pos_embed} go to the {@code embed} layer; a fused {@code attn.qkv} projection ([3C, C] rows
  * q, k, v as timm stacks them) is split into {@code attn/q}, {@code attn/k} and {@code attn/v}.
- * VVTQ's own checkpoints with separate {@code attn.q/k/v} map one to one.
+ * VVTQ's own checkpoints with separate {@code attn.q/k/v} map one to one. Swin: relative position
+ * bias tables map as they are, the index and mask buffers are skipped (kqat derives them), and the
+ * layout is timm ≥ 0.9's (patch merging at the start of stages 2–4, head as {@code head.fc}).
  */
 final class TimmVitNames {
   private TimmVitNames() {}
@@ -25,25 +28,29 @@ final class TimmVitNames {
       int dot = name.lastIndexOf('.');
       if (dot < 0) {
         // Top-level parameters (cls_token, pos_embed; a distilled DeiT's dist_token has no counterpart).
-        out.add(weight("embed", name, t.shape(), t.values()));
+        out.add(weight("embed", name, t.shape(), t.floats(file)));
         continue;
       }
       String module = name.substring(0, dot).replace('.', '/');
-      if (module.equals("patch_embed/proj")) {
-        module = "patch_embed"; // kqat's patch embedding is the projection itself
-      }
       String kind = name.substring(dot + 1);
+      if (kind.equals("relative_position_index") || kind.equals("attn_mask")) {
+        continue; // Swin's buffers: kqat computes them from the window size
+      }
+      if (module.equals("patch_embed/proj") || module.equals("head/fc")) {
+        module = module.substring(0, module.indexOf('/')); // kqat's patch embedding and head are the layers themselves
+      }
+      float[] values = t.floats(file);
       if (module.endsWith("attn/qkv")) {
         String attention = module.substring(0, module.length() - "qkv".length());
-        splitQkv(file, t, attention, kind, out);
+        splitQkv(file, t, values, attention, kind, out);
       } else if (isNorm(module)) {
-        out.add(weight(module, kind.equals("weight") ? "gamma" : "beta", t.shape(), t.values()));
+        out.add(weight(module, kind.equals("weight") ? "gamma" : "beta", t.shape(), values));
       } else if (kind.equals("weight") && t.shape().length == 2) {
-        out.add(weight(module, "kernel", new long[] {t.shape()[1], t.shape()[0]}, transpose(t.values(), t.shape()[0], t.shape()[1])));
+        out.add(weight(module, "kernel", new long[] {t.shape()[1], t.shape()[0]}, transpose(values, t.shape()[0], t.shape()[1])));
       } else if (kind.equals("weight") && t.shape().length == 4) {
-        out.add(weight(module, "kernel", hwioShape(t.shape()), oihwToHwio(t.values(), t.shape())));
+        out.add(weight(module, "kernel", hwioShape(t.shape()), oihwToHwio(values, t.shape())));
       } else {
-        out.add(weight(module, kind, t.shape(), t.values()));
+        out.add(weight(module, kind, t.shape(), values));
       }
     }
     return out;
@@ -55,7 +62,7 @@ final class TimmVitNames {
   }
 
   /** [3C, C] rows (q; k; v) or [3C] biases, into three projections. */
-  private static void splitQkv(Path file, SafetensorsFile.Tensor t, String attention, String kind,
+  private static void splitQkv(Path file, SafetensorsFile.Tensor t, float[] values, String attention, String kind,
       List<KerasH5Weights.Weight> out) {
     long rows = t.shape()[0];
     if (rows % 3 != 0) {
@@ -66,7 +73,7 @@ final class TimmVitNames {
     String[] names = {"q", "k", "v"};
     for (int i = 0; i < 3; i++) {
       float[] slice = new float[part * perRow];
-      System.arraycopy(t.values(), i * part * perRow, slice, 0, slice.length);
+      System.arraycopy(values, i * part * perRow, slice, 0, slice.length);
       if (kind.equals("weight")) {
         out.add(weight(attention + names[i], "kernel", new long[] {perRow, part}, transpose(slice, part, perRow)));
       } else {

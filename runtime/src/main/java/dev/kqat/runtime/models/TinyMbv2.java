@@ -12,34 +12,15 @@ import org.tensorflow.Operand;
 import org.tensorflow.types.TFloat32;
 
 /** The reference task's model (benchmark.md): a 86,634-parameter MobileNetV2 for 28×28 grey images. */
-public final class TinyMbv2 implements Model {
+public final class TinyMbv2 extends ImageClassifier {
   static final int[][] SETTINGS = {{1, 16, 1, 1}, {4, 24, 2, 2}, {4, 32, 2, 2}, {4, 64, 2, 2}};
-  private final int numClasses;
-  private final int[] inputShape;
-
   public TinyMbv2(int numClasses, int[] inputShape) {
-    this.numClasses = numClasses;
-    this.inputShape = inputShape.clone();
+    super("tiny-mbv2", numClasses, inputShape);
   }
 
   /** Fashion-MNIST layout: 28×28×1, 10 classes. */
   public TinyMbv2() {
     this(10, new int[] {28, 28, 1});
-  }
-
-  @Override
-  public String name() {
-    return "tiny-mbv2";
-  }
-
-  @Override
-  public int[] inputShape() {
-    return inputShape.clone();
-  }
-
-  @Override
-  public int numClasses() {
-    return numClasses;
   }
 
   @Override

@@ -24,7 +24,7 @@ import org.tensorflow.types.TFloat32;
  * {@code blocks/<i>/mlp/{fc1,fc2}}, {@code blocks/<i>/norm1|norm2}, {@code norm}, {@code head};
  * the class token and position embedding are {@code embed/cls_token} and {@code embed/pos_embed}.
  */
-public final class VisionTransformer implements Model {
+public final class VisionTransformer extends ImageClassifier {
   /**
    * The architecture's settings.
    *
@@ -68,35 +68,15 @@ public final class VisionTransformer implements Model {
     }
   }
 
-  private final String name;
   private final Config config;
-  private final int numClasses;
-  private final int[] inputShape;
 
   public VisionTransformer(String name, Config config, int numClasses, int[] inputShape) {
-    this.name = name;
+    super(name, numClasses, inputShape);
     this.config = config;
-    this.numClasses = numClasses;
-    this.inputShape = inputShape.clone();
   }
 
   public Config config() {
     return config;
-  }
-
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public int[] inputShape() {
-    return inputShape.clone();
-  }
-
-  @Override
-  public int numClasses() {
-    return numClasses;
   }
 
   @Override

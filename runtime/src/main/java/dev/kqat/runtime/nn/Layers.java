@@ -80,6 +80,12 @@ public final class Layers {
    * input is applied token by token (its cost counts every token).
    */
   public static Operand<TFloat32> dense(NetContext ctx, String name, Operand<TFloat32> x, int units, double std) {
+    return dense(ctx, name, x, units, std, true);
+  }
+
+  /** As {@link #dense(NetContext, String, Operand, int, double)}, with or without a bias. */
+  public static Operand<TFloat32> dense(
+      NetContext ctx, String name, Operand<TFloat32> x, int units, double std, boolean withBias) {
     Ops tf = ctx.tf();
     int in = channels(x);
     LayerQuant plan = ctx.enterLayer(name, LayerKind.DENSE);
@@ -87,22 +93,22 @@ public final class Layers {
     Variable<TFloat32> w =
         ctx.params().getOrCreate(name + "/kernel", shape, ParamRole.WEIGHT,
             s -> ctx.params().normal(name + "/kernel", s, std));
-    Variable<TFloat32> b =
-        ctx.params().getOrCreate(name + "/bias", Shape.of(units), ParamRole.WEIGHT,
-            s -> ctx.params().fill(s, 0f));
+    Variable<TFloat32> b = !withBias ? null
+        : ctx.params().getOrCreate(name + "/bias", Shape.of(units), ParamRole.WEIGHT, s -> ctx.params().fill(s, 0f));
     Operand<TFloat32> input = ctx.quantizeInput(name, plan, x);
     Operand<TFloat32> k = ctx.quantizeWeight(name, plan, w, Shape.of(units));
     Shape inShape = x.shape();
-    Operand<TFloat32> out;
-    if (inShape.numDimensions() == 2) {
-      out = tf.nn.biasAdd(tf.linalg.matMul(input, k), b);
-    } else {
-      // MatMul takes matrices: fold the token axes into the batch and back.
+    // MatMul takes matrices: token axes are folded into the batch and back.
+    Operand<TFloat32> flat = inShape.numDimensions() == 2 ? input : tf.reshape(input, tf.constant(new long[] {-1, in}));
+    Operand<TFloat32> out = tf.linalg.matMul(flat, k);
+    if (b != null) {
+      out = tf.nn.biasAdd(out, b);
+    }
+    if (inShape.numDimensions() > 2) {
       long[] outDims = inShape.asArray();
       outDims[0] = -1;
       outDims[outDims.length - 1] = units;
-      Operand<TFloat32> flat = tf.reshape(input, tf.constant(new long[] {-1, in}));
-      out = tf.reshape(tf.nn.biasAdd(tf.linalg.matMul(flat, k), b), tf.constant(outDims));
+      out = tf.reshape(out, tf.constant(outDims));
     }
     ctx.recordCost(name, LayerKind.DENSE, shape, out);
     return out;
@@ -224,7 +230,8 @@ public final class Layers {
     return tf.reshape(x, tf.constant(new long[] {-1, features}));
   }
 
-  static int channels(Operand<TFloat32> x) {
+  /** The static size of the last (channel / feature) axis. */
+  public static int channels(Operand<TFloat32> x) {
     Shape s = x.shape();
     long c = s.get(s.numDimensions() - 1);
     if (c < 0) {

@@ -55,18 +55,24 @@ public final class TransformerLayers {
    */
   public static Operand<TFloat32> patchEmbedding(
       NetContext ctx, String name, Operand<TFloat32> images, int patch, int dim) {
+    Operand<TFloat32> grid = patchProjection(ctx, name, images, patch, dim);
+    long patches = grid.shape().get(1) * grid.shape().get(2);
+    return ctx.tf().reshape(grid, ctx.tf().constant(new long[] {-1, patches, dim}));
+  }
+
+  /** The patch projection as a [batch, H/patch, W/patch, dim] map (Swin keeps it spatial). */
+  public static Operand<TFloat32> patchProjection(
+      NetContext ctx, String name, Operand<TFloat32> images, int patch, int dim) {
     Shape in = images.shape();
     if (in.get(1) % patch != 0 || in.get(2) % patch != 0) {
       throw new IllegalArgumentException(
           "image size " + in.get(1) + "x" + in.get(2) + " is not a multiple of the patch size " + patch);
     }
-    Ops tf = ctx.tf();
     ParamStore p = ctx.params();
     // With the image a multiple of the patch, "SAME" pads nothing: each output is exactly one patch.
     Operand<TFloat32> grid = Layers.conv2d(ctx, name, images, dim, patch, patch, INIT_STD);
     Variable<TFloat32> bias = p.getOrCreate(name + "/bias", Shape.of(dim), ParamRole.WEIGHT, s -> p.fill(s, 0f));
-    long patches = (in.get(1) / patch) * (in.get(2) / patch);
-    return tf.reshape(tf.nn.biasAdd(grid, bias), tf.constant(new long[] {-1, patches, dim}));
+    return ctx.tf().nn.biasAdd(grid, bias);
   }
 
   /**

@@ -35,7 +35,7 @@ class SafetensorsImportSpec : FunSpec({
     fun write(file: Path, tensors: List<Stored>, metadata: Boolean = true): Path {
         var offset = 0L
         val entries = tensors.map { t ->
-            val width = if (t.dtype == "F32") 4 else 2
+            val width = when (t.dtype) { "F32" -> 4; "I64" -> 8; else -> 2 }
             val begin = offset
             offset += t.values.size * width
             "\"${t.name}\":{\"dtype\":\"${t.dtype}\",\"shape\":${t.shape},\"data_offsets\":[$begin,$offset]}"
@@ -46,6 +46,7 @@ class SafetensorsImportSpec : FunSpec({
         for (t in tensors) for (v in t.values) when (t.dtype) {
             "F32" -> data.putFloat(v)
             "BF16" -> data.putShort((java.lang.Float.floatToIntBits(v) ushr 16).toShort())
+            "I64" -> data.putLong(v.toLong())
             else -> error("test writes F32 and BF16")
         }
         val bytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length.toLong()).array() +
@@ -84,7 +85,10 @@ class SafetensorsImportSpec : FunSpec({
         shouldThrow<IllegalArgumentException> { SafetensorsFile.read(json) }.message shouldContain "header is not JSON"
         val ints = write(dir.resolve("ints.safetensors"), listOf(Stored("w", listOf(1), floatArrayOf(1f))))
         Files.write(ints, String(Files.readAllBytes(ints), Charsets.ISO_8859_1).replace("\"F32\"", "\"I32\"").toByteArray(Charsets.ISO_8859_1))
-        shouldThrow<IllegalArgumentException> { SafetensorsFile.read(ints) }.message shouldContain "w is I32; only F32, F16 and BF16"
+        // Integer tensors (index buffers) are listed without values; using one as a weight names it.
+        val intTensor = SafetensorsFile.read(ints).getValue("w")
+        intTensor.dtype() shouldBe "I32"
+        shouldThrow<IllegalArgumentException> { intTensor.floats(ints) }.message shouldContain "w is I32; only F32, F16 and BF16"
     }
 
     // A DeiT-shaped ViT small enough to check every value: patch 2 on 4x4 grey images, width 4, 2 blocks of 2 heads, MLP 8.
@@ -177,5 +181,44 @@ class SafetensorsImportSpec : FunSpec({
         }
         // Class token and positions, patch projection, 16 per block (2 norms, q, k, v, proj, fc1, fc2), final norm, head.
         imported shouldBe 2 + 2 + 16 * 2 + 2 + 2
+    }
+
+    test("a timm Swin state dict (timm >= 0.9 layout): bias tables as they are, index buffers skipped, head.fc the head") {
+        val swin = dev.kqat.runtime.models.SwinTransformer.Config(2, 8, intArrayOf(2, 1), intArrayOf(2, 4), 4, 2.0, 0.0)
+        val random = Random(5)
+        fun t(name: String, vararg shape: Long) = Stored(name, shape.toList(), FloatArray(shape.fold(1L) { a, b -> a * b }.toInt()) { random.nextFloat() - 0.5f })
+        fun block(prefix: String, dim: Long, heads: Long) = listOf(
+            t("$prefix.norm1.weight", dim), t("$prefix.norm1.bias", dim),
+            t("$prefix.attn.qkv.weight", 3 * dim, dim), t("$prefix.attn.qkv.bias", 3 * dim),
+            t("$prefix.attn.relative_position_bias_table", 49, heads),
+            Stored("$prefix.attn.relative_position_index", listOf(16, 16), FloatArray(256), "I64"),
+            t("$prefix.attn.proj.weight", dim, dim), t("$prefix.attn.proj.bias", dim),
+            t("$prefix.norm2.weight", dim), t("$prefix.norm2.bias", dim),
+            t("$prefix.mlp.fc1.weight", 2 * dim, dim), t("$prefix.mlp.fc1.bias", 2 * dim),
+            t("$prefix.mlp.fc2.weight", dim, 2 * dim), t("$prefix.mlp.fc2.bias", dim),
+        )
+        val tensors = listOf(t("patch_embed.proj.weight", 8, 1, 2, 2), t("patch_embed.proj.bias", 8), t("patch_embed.norm.weight", 8), t("patch_embed.norm.bias", 8)) +
+            block("layers.0.blocks.0", 8, 2) + block("layers.0.blocks.1", 8, 2) +
+            listOf(t("layers.1.downsample.norm.weight", 32), t("layers.1.downsample.norm.bias", 32), t("layers.1.downsample.reduction.weight", 16, 32)) +
+            block("layers.1.blocks.0", 16, 4) +
+            listOf(t("norm.weight", 16), t("norm.bias", 16), t("head.fc.weight", 3, 16), t("head.fc.bias", 3))
+        val file = write(dir.resolve("swin.safetensors"), tensors)
+        val byName = tensors.associateBy { it.name }
+        Graph().use { g ->
+            val tf = Ops.create(g)
+            val params = ParamStore(tf, 0)
+            val ctx = NetContext(ModelState(params, QuantPolicy.FLOAT, listOf(), FakeQuantKernel.TF_OPS, QuantHooks.NONE), PassMode.EVAL, null)
+            dev.kqat.runtime.models.SwinTransformer("swin", swin, 3, intArrayOf(16, 16, 1)).forward(ctx, tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.of(-1, 16, 16, 1))))
+            Session(g).use { s ->
+                s.initialize()
+                val result = WeightImport.timmVit(s, params, file, "head")
+                result.loaded() shouldBe params.withRole(ParamRole.WEIGHT).size
+                s.fetchFloats(params.get("layers/0/blocks/1/attn/relative_position_bias_table").variable()).single().toList() shouldBe
+                    byName.getValue("layers.0.blocks.1.attn.relative_position_bias_table").values.toList()
+                val reduction = s.fetchFloats(params.get("layers/1/downsample/reduction/kernel").variable()).single()
+                reduction[5 * 16 + 2] shouldBe byName.getValue("layers.1.downsample.reduction.weight").values[2 * 32 + 5]
+                s.fetchFloats(params.get("head/bias").variable()).single().toList() shouldBe byName.getValue("head.fc.bias").values.toList()
+            }
+        }
     }
 })

@@ -24,6 +24,7 @@ class ModelsSpec : FunSpec({
         ResNet18(1000, 224, 3) to 11_689_512L,
         VisionTransformer("deit-tiny", VisionTransformer.Config.deitTiny(0.1), 1000, intArrayOf(224, 224, 3)) to 5_717_416L,
         VisionTransformer("deit-small", VisionTransformer.Config.deitSmall(0.1), 1000, intArrayOf(224, 224, 3)) to 22_050_664L,
+        SwinTransformer("swin-tiny", SwinTransformer.Config.tiny(0.2), 1000, intArrayOf(224, 224, 3)) to 28_288_354L,
     )
     for ((model, count) in published) {
         test("${model.name()} has the published $count weights") {
