@@ -24,6 +24,7 @@ class OscillationsBuilder internal constructor(start: OscillationSpec) {
     private var tracking = start.tracking()
     private var dampening = start.dampening()
     private var freezing = start.freezing()
+    private var binRegularizer = start.binRegularizer()
 
     /**
      * Tracks oscillations of the weights of at most [maxBits] bits and reports them each epoch: a
@@ -63,7 +64,16 @@ class OscillationsBuilder internal constructor(start: OscillationSpec) {
         freezing = Freezing(threshold, after, useEma)
     }
 
-    internal fun build() = OscillationSpec(tracking, dampening, freezing)
+    /**
+     * VVTQ's bin regulariser (algorithms.md §3.3): adds λ·Σ_layers [mean((sg(wq) − wc)²) + the unbiased
+     * variance of the latent weights in each bin] to the loss; λ follows [weight] (VVTQ: cosine 0 → 0.01
+     * from a quarter of the epochs, evaluated once per epoch).
+     */
+    fun binRegularizer(weight: Schedule = OscillationSpec.BinRegularizer.DEFAULT.weight()) {
+        binRegularizer = OscillationSpec.BinRegularizer(weight)
+    }
+
+    internal fun build() = OscillationSpec(tracking, dampening, freezing, binRegularizer)
 }
 
 @QatDsl

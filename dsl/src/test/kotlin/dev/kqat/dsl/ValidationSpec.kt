@@ -96,7 +96,7 @@ class ValidationSpec : FunSpec({
                 layer("block2/dw") { weightBits = 8 }
             }
             qat { epochs = 1; optimizer = sgd(lr = step(0.01, 0.1, 0.5, 0.75)) }
-            oscillations { track(threshold = 0.01); dampen(aggregation = Aggregation.SUM); freeze(useEma = false) }
+            oscillations { track(threshold = 0.01); dampen(aggregation = Aggregation.SUM); freeze(useEma = false); binRegularizer() }
             evaluate { bnReestimation(20) }
         }
         experimentFromJson(e.toJson()) shouldBe e

@@ -18,7 +18,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * Oscillation control (algorithms.md §1.4–1.7) as quantization hooks on the weights: a tracker per
  * tracked weight (pinning frozen elements, updated by training passes, and by evaluation passes
- * with the parity switch), and the dampening term of every quantized weight in the training pass.
+ * with the parity switch), and the dampening term and VVTQ's bin regulariser of every quantized
+ * weight in the training pass.
  * The per-step schedule values come in through two placeholders ({@link #feeds}).
  */
 public final class OscillationHooks implements QuantHooks {
@@ -26,7 +27,9 @@ public final class OscillationHooks implements QuantHooks {
   private final OscillationSpec spec;
   private final Map<String, OscillationTracker> trackers = new LinkedHashMap<>();
   private final List<Operand<TFloat32>> dampeningTerms = new ArrayList<>();
+  private final List<Operand<TFloat32>> binTerms = new ArrayList<>();
   private final Placeholder<TFloat32> dampeningWeight;
+  private final Placeholder<TFloat32> binWeight;
   private final Placeholder<TFloat32> freezingThreshold;
 
   public OscillationHooks(ParamStore params, OscillationSpec spec) {
@@ -34,6 +37,7 @@ public final class OscillationHooks implements QuantHooks {
     this.spec = spec.requireValid();
     this.dampeningWeight = spec.dampening() == null ? null : scalarFeed("dampening_weight");
     this.freezingThreshold = spec.freezing() == null ? null : scalarFeed("freezing_threshold");
+    this.binWeight = spec.binRegularizer() == null ? null : scalarFeed("bin_regularizer_weight");
   }
 
   @Override
@@ -55,6 +59,9 @@ public final class OscillationHooks implements QuantHooks {
     if (mode == PassMode.TRAIN && spec.dampening() != null) {
       dampeningTerms.add(DampeningLoss.term(
           tf, q, site.kernel(), quantized, site.channelShape().size(), spec.dampening().aggregation()));
+    }
+    if (mode == PassMode.TRAIN && spec.binRegularizer() != null) {
+      binTerms.add(BinRegularizer.term(tf, q, site.kernel()));
     }
     return quantized;
   }
@@ -83,6 +90,14 @@ public final class OscillationHooks implements QuantHooks {
     return tf.math.mul(dampeningWeight, tf.math.addN(Collections.unmodifiableList(dampeningTerms)));
   }
 
+  /** The bin regulariser of the training pass, {@code λ(e) · Σ_layers R} (VVTQ §3.3), or null without it. */
+  public Operand<TFloat32> binRegularizerLoss(Ops tf) {
+    if (binTerms.isEmpty()) {
+      return null;
+    }
+    return tf.math.mul(binWeight, tf.math.addN(Collections.unmodifiableList(binTerms)));
+  }
+
   /** One row per tracker: [oscillating, frequency sum, frozen, oscillating and not frozen, elements]; null without tracking. */
   public Operand<TFloat32> statistics(Ops tf) {
     if (trackers.isEmpty()) {
@@ -99,6 +114,9 @@ public final class OscillationHooks implements QuantHooks {
     }
     if (freezingThreshold != null) {
       feeds.put(freezingThreshold, (float) spec.freezing().thresholdAt(progress));
+    }
+    if (binWeight != null) {
+      feeds.put(binWeight, (float) spec.binRegularizer().weight().at(progress));
     }
     return feeds;
   }

@@ -11,10 +11,12 @@ import java.util.Map;
  * @param tracking which weights are tracked and how oscillations are counted
  * @param dampening the dampening loss, or null
  * @param freezing iterative freezing, or null
+ * @param binRegularizer VVTQ's bin regulariser (§3.3), or null
  */
-public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing freezing) implements Settings {
+public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing freezing, BinRegularizer binRegularizer)
+    implements Settings {
   /** No oscillation control. */
-  public static final OscillationSpec NONE = new OscillationSpec(null, null, null);
+  public static final OscillationSpec NONE = new OscillationSpec(null, null, null, null);
 
   /** Nothing declared: every part off. */
   public static final OscillationSpec DEFAULT = NONE;
@@ -25,6 +27,11 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
     }
   }
 
+  /** The OSC parts only (no bin regulariser). */
+  public OscillationSpec(Tracking tracking, Dampening dampening, Freezing freezing) {
+    this(tracking, dampening, freezing, null);
+  }
+
   public boolean tracks() {
     return tracking != null;
   }
@@ -33,12 +40,14 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
   public OscillationSpec forEpochs(int epochs) {
     return new OscillationSpec(tracking,
         dampening == null ? null : new Dampening(dampening.weight().forEpochs(epochs), dampening.aggregation(), dampening.after()),
-        freezing == null ? null : new Freezing(freezing.threshold().forEpochs(epochs), freezing.after(), freezing.useEma()));
+        freezing == null ? null : new Freezing(freezing.threshold().forEpochs(epochs), freezing.after(), freezing.useEma()),
+        binRegularizer == null ? null : new BinRegularizer(binRegularizer.weight().forEpochs(epochs)));
   }
 
   @Override
   public Map<String, String> problems() {
-    return new Problems().nested("tracking", tracking).nested("dampening", dampening).nested("freezing", freezing).toMap();
+    return new Problems().nested("tracking", tracking).nested("dampening", dampening).nested("freezing", freezing)
+        .nested("binRegularizer", binRegularizer).toMap();
   }
 
   /**
@@ -88,11 +97,7 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
 
     @Override
     public Map<String, String> problems() {
-      return new Problems()
-          .check(weight != null, "weight", "must be given")
-          .nested("weight", weight)
-          .check(weight == null || weight.extremes().stream().allMatch(w -> Double.isFinite(w) && w >= 0),
-              "weight", "must be finite and >= 0, got " + (weight == null ? null : weight.extremes()))
+      return weightProblems(weight)
           .check(aggregation != null, "aggregation", "must be sum, mean or kernel-mean")
           .check(after >= 0 && after < 1, "after", "must be in [0, 1), got " + after)
           .toMap();
@@ -123,6 +128,30 @@ public record OscillationSpec(Tracking tracking, Dampening dampening, Freezing f
           .check(after >= 0 && after < 1, "after", "must be in [0, 1), got " + after)
           .toMap();
     }
+  }
+
+  /**
+   * VVTQ's bin regulariser (algorithms.md §3.3): {@code λ · Σ_layers R} joins the loss.
+   *
+   * @param weight λ over training; VVTQ: cosine 0 → 0.01 from a quarter of the epochs, evaluated per epoch
+   */
+  public record BinRegularizer(Schedule weight) implements Settings {
+    /** The reference setting: {@code perEpoch(cosine(0, 0.01, delay = 0.25))}. */
+    public static final BinRegularizer DEFAULT = new BinRegularizer(new Schedule.PerEpoch(new Schedule.Cosine(0.0, 0.01, 0.25)));
+
+    @Override
+    public Map<String, String> problems() {
+      return weightProblems(weight).toMap();
+    }
+  }
+
+  /** A loss weight's problems: it must be given, valid, and finite and non-negative throughout. */
+  static Problems weightProblems(Schedule weight) {
+    return new Problems()
+        .check(weight != null, "weight", "must be given")
+        .nested("weight", weight)
+        .check(weight == null || weight.extremes().stream().allMatch(w -> Double.isFinite(w) && w >= 0),
+            "weight", "must be finite and >= 0, got " + (weight == null ? null : weight.extremes()));
   }
 
   /** Progress within the part of training that starts at {@code after}, in [0, 1]. */

@@ -96,7 +96,10 @@ public final class TrainingGraph implements AutoCloseable {
         Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()), tf.constant(0));
     // The dampening loss (§1.5) joins the task loss: L = CE + λ · Σ_layers term.
     Operand<TFloat32> dampening = oscillation.dampeningLoss(tf);
-    trainLoss = dampening == null ? taskLoss : tf.math.add(taskLoss, dampening);
+    Operand<TFloat32> withDampening = dampening == null ? taskLoss : tf.math.add(taskLoss, dampening);
+    // VVTQ's bin regulariser (§3.3) likewise: L += λ(e) · Σ_layers R.
+    Operand<TFloat32> bins = oscillation.binRegularizerLoss(tf);
+    trainLoss = bins == null ? withDampening : tf.math.add(withDampening, bins);
     trainCorrect = Losses.correctCount(tf, logits, labels);
 
     List<Param> weightParams = params.withRole(ParamRole.WEIGHT);
