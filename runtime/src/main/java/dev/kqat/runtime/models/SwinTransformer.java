@@ -79,7 +79,7 @@ public final class SwinTransformer extends ImageClassifier {
       for (int b = 0; b < config.depths()[s]; b++, blockIndex++) {
         String block = stage + "/blocks/" + b;
         int shift = b % 2 == 1 && Math.min(height, width) > config.window() ? window / 2 : 0;
-        float rate = total == 1 ? 0f : (float) (config.dropPath() * blockIndex / (total - 1));
+        float rate = TransformerLayers.dropPathRate(config.dropPath(), blockIndex, total);
         Operand<TFloat32> attended = WindowAttention.apply(
             ctx, block + "/attn", layerNorm(ctx, block + "/norm1", x, EPSILON), config.heads()[s], window, shift);
         x = Layers.add(ctx, x, dropPath(ctx, block + "/drop_path1", attended, rate));

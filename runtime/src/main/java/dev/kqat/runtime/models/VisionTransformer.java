@@ -86,7 +86,7 @@ public final class VisionTransformer extends ImageClassifier {
     int hidden = (int) Math.round(config.dim() * config.mlpRatio());
     for (int i = 0; i < config.depth(); i++) {
       String block = "blocks/" + i;
-      float rate = config.depth() == 1 ? 0f : (float) (config.dropPath() * i / (config.depth() - 1));
+      float rate = TransformerLayers.dropPathRate(config.dropPath(), i, config.depth());
       Operand<TFloat32> attended = Attention.multiHeadSelfAttention(
           ctx, block + "/attn", layerNorm(ctx, block + "/norm1", x, config.layerNormEpsilon()), config.heads());
       x = Layers.add(ctx, x, dropPath(ctx, block + "/drop_path1", attended, rate));

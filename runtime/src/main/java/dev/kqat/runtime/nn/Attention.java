@@ -1,5 +1,6 @@
 package dev.kqat.runtime.nn;
 
+import java.util.function.UnaryOperator;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.train.BatchMatMul;
@@ -24,6 +25,16 @@ public final class Attention {
    * @param x [batch, tokens, dim] with static tokens and dim
    */
   public static Operand<TFloat32> multiHeadSelfAttention(NetContext ctx, String name, Operand<TFloat32> x, int heads) {
+    return attend(ctx, name, x, heads, UnaryOperator.identity());
+  }
+
+  /**
+   * The attention of {@link #multiHeadSelfAttention} with {@code adjustScores} applied to the scaled
+   * scores [batch, heads, tokens, tokens] before the softmax (Swin adds its position bias and mask).
+   */
+  static Operand<TFloat32> attend(
+      NetContext ctx, String name, Operand<TFloat32> x, int heads, UnaryOperator<Operand<TFloat32>> adjustScores) {
+    Ops tf = ctx.tf();
     int dim = Layers.channels(x);
     if (dim % heads != 0) {
       throw new IllegalArgumentException(name + ": width " + dim + " is not divisible by " + heads + " heads");
@@ -32,17 +43,11 @@ public final class Attention {
     Operand<TFloat32> q = splitHeads(ctx, Layers.dense(ctx, name + "/q", x, dim, TransformerLayers.INIT_STD), tokens, heads);
     Operand<TFloat32> k = splitHeads(ctx, Layers.dense(ctx, name + "/k", x, dim, TransformerLayers.INIT_STD), tokens, heads);
     Operand<TFloat32> v = splitHeads(ctx, Layers.dense(ctx, name + "/v", x, dim, TransformerLayers.INIT_STD), tokens, heads);
-    Operand<TFloat32> probabilities = attentionProbabilities(ctx, q, k);
+    long headDim = dim / heads;
+    Operand<TFloat32> scores = tf.math.mul(matMul(ctx, q, k, true), tf.constant((float) (1 / Math.sqrt(headDim))));
+    Operand<TFloat32> probabilities = tf.nn.softmax(adjustScores.apply(scores));
     Operand<TFloat32> mixed = mergeHeads(ctx, matMul(ctx, probabilities, v, false), tokens, dim);
     return Layers.dense(ctx, name + "/proj", mixed, dim, TransformerLayers.INIT_STD);
-  }
-
-  /** {@code softmax(q·kᵀ / √d)} over the last axis; q, k: [batch, heads, tokens, d]. */
-  static Operand<TFloat32> attentionProbabilities(NetContext ctx, Operand<TFloat32> q, Operand<TFloat32> k) {
-    Ops tf = ctx.tf();
-    long headDim = q.shape().get(3);
-    Operand<TFloat32> scores = tf.math.mul(matMul(ctx, q, k, true), tf.constant((float) (1 / Math.sqrt(headDim))));
-    return tf.nn.softmax(scores);
   }
 
   /** Batched matrix product over the leading axes, {@code b} transposed when {@code transposeB}. */

@@ -210,13 +210,21 @@ public final class Layers {
     if (!ctx.training() || rate <= 0f) {
       return x;
     }
+    return ctx.tf().math.mul(x, keepMask(ctx, name, ctx.tf().shape(x, TInt64.class), rate));
+  }
+
+  /**
+   * A mask of {@code shape} holding {@code 1/(1-rate)} where kept and 0 where dropped (probability
+   * {@code rate}), from a stateless generator keyed by (step, {@code name}): a resumed run draws the
+   * same masks. Dropout masks elements, stochastic depth whole samples.
+   */
+  static Operand<TFloat32> keepMask(NetContext ctx, String name, Operand<TInt64> shape, float rate) {
     Ops tf = ctx.tf();
     Operand<TInt64> key =
         tf.math.add(ctx.stepKey(), tf.constant(new long[] {0L, name.hashCode()}));
-    Operand<TFloat32> u =
-        tf.random.statelessRandomUniform(tf.shape(x, org.tensorflow.types.TInt64.class), key, TFloat32.class);
+    Operand<TFloat32> u = tf.random.statelessRandomUniform(shape, key, TFloat32.class);
     Operand<TFloat32> keep = tf.dtypes.cast(tf.math.greaterEqual(u, tf.constant(rate)), TFloat32.class);
-    return tf.math.mul(x, tf.math.div(keep, tf.constant(1f - rate)));
+    return tf.math.div(keep, tf.constant(1f - rate));
   }
 
   /** Flattens [N, ...] to [N, features]. */

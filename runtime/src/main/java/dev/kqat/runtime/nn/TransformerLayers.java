@@ -121,13 +121,16 @@ public final class TransformerLayers {
       return x;
     }
     Ops tf = ctx.tf();
-    Operand<TInt64> key = tf.math.add(ctx.stepKey(), tf.constant(new long[] {0L, name.hashCode()}));
     Operand<TInt64> batch = tf.slice(tf.shape(x, TInt64.class), tf.constant(new long[] {0}), tf.constant(new long[] {1}));
     long[] ones = new long[x.shape().numDimensions() - 1];
     java.util.Arrays.fill(ones, 1L);
-    Operand<TInt64> maskShape = tf.concat(List.of(batch, tf.constant(ones)), tf.constant(0));
-    Operand<TFloat32> u = tf.random.statelessRandomUniform(maskShape, key, TFloat32.class);
-    Operand<TFloat32> keep = tf.dtypes.cast(tf.math.greaterEqual(u, tf.constant(rate)), TFloat32.class);
-    return tf.math.mul(x, tf.math.div(keep, tf.constant(1f - rate)));
+    Operand<TInt64> perSample = tf.concat(List.of(batch, tf.constant(ones)), tf.constant(0));
+    return tf.math.mul(x, Layers.keepMask(ctx, name, perSample, rate));
   }
+
+  /** timm's stochastic-depth rule: the rate rises linearly from 0 at the first of {@code blocks} to {@code last}. */
+  public static float dropPathRate(double last, int block, int blocks) {
+    return blocks == 1 ? 0f : (float) (last * block / (blocks - 1));
+  }
+
 }

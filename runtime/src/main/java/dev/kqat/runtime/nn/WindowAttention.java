@@ -44,21 +44,17 @@ public final class WindowAttention {
     int windows = (height / window) * (width / window);
     Operand<TFloat32> shifted = shift == 0 ? x : roll(ctx, x, -shift, height, width);
     Operand<TFloat32> inWindows = partition(ctx, shifted, window, height, width, dim); // [N·nW, T, C]
-    Operand<TFloat32> q = Attention.splitHeads(ctx, Layers.dense(ctx, name + "/q", inWindows, dim, TransformerLayers.INIT_STD), tokens, heads);
-    Operand<TFloat32> k = Attention.splitHeads(ctx, Layers.dense(ctx, name + "/k", inWindows, dim, TransformerLayers.INIT_STD), tokens, heads);
-    Operand<TFloat32> v = Attention.splitHeads(ctx, Layers.dense(ctx, name + "/v", inWindows, dim, TransformerLayers.INIT_STD), tokens, heads);
-    long headDim = dim / heads;
-    Operand<TFloat32> scores = tf.math.mul(Attention.matMul(ctx, q, k, true), tf.constant((float) (1 / Math.sqrt(headDim))));
-    scores = tf.math.add(scores, relativePositionBias(ctx, name, heads, window)); // [h, T, T] broadcast
-    if (shift > 0) {
+    Operand<TFloat32> projected = Attention.attend(ctx, name, inWindows, heads, scores -> {
+      Operand<TFloat32> biased = tf.math.add(scores, relativePositionBias(ctx, name, heads, window)); // [h, T, T] broadcast
+      if (shift == 0) {
+        return biased;
+      }
       // [N·nW, h, T, T] → [N, nW, h, T, T] + mask [nW, 1, T, T] → back.
-      Operand<TFloat32> perImage = tf.reshape(scores, tf.constant(new long[] {-1, windows, heads, tokens, tokens}));
-      float[] mask = shiftMask(height, width, window, shift);
-      Operand<TFloat32> maskOp = tf.constant(Shape.of(windows, 1, tokens, tokens), DataBuffers.of(mask, true, false));
-      scores = tf.reshape(tf.math.add(perImage, maskOp), tf.constant(new long[] {-1, heads, tokens, tokens}));
-    }
-    Operand<TFloat32> mixed = Attention.mergeHeads(ctx, Attention.matMul(ctx, tf.nn.softmax(scores), v, false), tokens, dim);
-    Operand<TFloat32> projected = Layers.dense(ctx, name + "/proj", mixed, dim, TransformerLayers.INIT_STD);
+      Operand<TFloat32> perImage = tf.reshape(biased, tf.constant(new long[] {-1, windows, heads, tokens, tokens}));
+      Operand<TFloat32> mask = tf.constant(Shape.of(windows, 1, tokens, tokens),
+          DataBuffers.of(shiftMask(height, width, window, shift), true, false));
+      return tf.reshape(tf.math.add(perImage, mask), tf.constant(new long[] {-1, heads, tokens, tokens}));
+    });
     Operand<TFloat32> back = reverse(ctx, projected, window, height, width, dim);
     return shift == 0 ? back : roll(ctx, back, shift, height, width);
   }

@@ -27,9 +27,12 @@ public final class BinRegularizer {
     Operand<TFloat32> n = quantizer.lowest();
     Operand<TFloat32> p = quantizer.highest();
     Operand<TFloat32> clamped = tf.math.minimum(tf.math.maximum(tf.math.div(kernel, s), n), p);
-    Operand<TFloat32> wc = tf.reshape(tf.math.mul(clamped, s), tf.constant(new int[] {-1}));
-    Operand<TFloat32> codes = tf.stopGradient(tf.reshape(tf.math.rint(clamped), tf.constant(new int[] {-1})));
-    Operand<TFloat32> wq = tf.reshape(tf.math.mul(tf.reshape(codes, tf.shape(kernel)), s), tf.constant(new int[] {-1}));
+    Operand<TFloat32> integers = tf.stopGradient(tf.math.rint(clamped));
+    // Flat from here on: bins span the whole tensor (a per-channel s has broadcast above).
+    Operand<TInt32> flat = tf.constant(new int[] {-1});
+    Operand<TFloat32> wc = tf.reshape(tf.math.mul(clamped, s), flat);
+    Operand<TFloat32> codes = tf.reshape(integers, flat);
+    Operand<TFloat32> wq = tf.reshape(tf.math.mul(integers, s), flat);
     Operand<TFloat32> dampening = tf.math.mean(tf.math.square(tf.math.sub(tf.stopGradient(wq), wc)), tf.constant(0));
 
     Operand<TInt32> bins = tf.dtypes.cast(tf.math.sub(codes, n), TInt32.class);

@@ -84,18 +84,17 @@ public final class OscillationHooks implements QuantHooks {
    * dampening.
    */
   public Operand<TFloat32> dampeningLoss(Ops tf) {
-    if (dampeningTerms.isEmpty()) {
-      return null;
-    }
-    return tf.math.mul(dampeningWeight, tf.math.addN(Collections.unmodifiableList(dampeningTerms)));
+    return weightedSum(tf, dampeningWeight, dampeningTerms);
   }
 
   /** The bin regulariser of the training pass, {@code λ(e) · Σ_layers R} (VVTQ §3.3), or null without it. */
   public Operand<TFloat32> binRegularizerLoss(Ops tf) {
-    if (binTerms.isEmpty()) {
-      return null;
-    }
-    return tf.math.mul(binWeight, tf.math.addN(Collections.unmodifiableList(binTerms)));
+    return weightedSum(tf, binWeight, binTerms);
+  }
+
+  /** {@code weight · Σ terms}, or null without terms. */
+  private static Operand<TFloat32> weightedSum(Ops tf, Placeholder<TFloat32> weight, List<Operand<TFloat32>> terms) {
+    return terms.isEmpty() ? null : tf.math.mul(weight, tf.math.addN(Collections.unmodifiableList(terms)));
   }
 
   /** One row per tracker: [oscillating, frequency sum, frozen, oscillating and not frozen, elements]; null without tracking. */

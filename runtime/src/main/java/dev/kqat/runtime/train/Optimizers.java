@@ -64,12 +64,8 @@ final class Optimizers {
     Operand<TFloat32> b1 = tf.constant((float) config.beta1());
     Operand<TFloat32> b2 = tf.constant((float) config.beta2());
     Operand<TFloat32> eps = tf.constant((float) config.epsilon());
-    Variable<TFloat32> b1Power =
-        store.getOrCreate("opt/" + group + "/beta1_power", org.tensorflow.ndarray.Shape.scalar(),
-            ParamRole.OPTIMIZER_SLOT, s -> store.fill(s, (float) config.beta1()));
-    Variable<TFloat32> b2Power =
-        store.getOrCreate("opt/" + group + "/beta2_power", org.tensorflow.ndarray.Shape.scalar(),
-            ParamRole.OPTIMIZER_SLOT, s -> store.fill(s, (float) config.beta2()));
+    Variable<TFloat32> b1Power = scalarSlot(store, group, "beta1_power", (float) config.beta1());
+    Variable<TFloat32> b2Power = scalarSlot(store, group, "beta2_power", (float) config.beta2());
     List<Op> applies = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       Param p = params.get(i);
@@ -102,8 +98,7 @@ final class Optimizers {
     Operand<TFloat32> b1 = tf.constant((float) config.beta1());
     Operand<TFloat32> b2 = tf.constant((float) config.beta2());
     Operand<TFloat32> one = tf.constant(1f);
-    Variable<TFloat32> step = store.getOrCreate("opt/" + group + "/step", org.tensorflow.ndarray.Shape.scalar(),
-        ParamRole.OPTIMIZER_SLOT, s -> store.fill(s, 0f));
+    Variable<TFloat32> step = scalarSlot(store, group, "step", 0f);
     Operand<TFloat32> t = tf.math.add(step, one);
     Operand<TFloat32> stepSize = tf.math.div(learningRate, tf.math.sub(one, tf.math.pow(b1, t)));
     Operand<TFloat32> correction2 = tf.math.sqrt(tf.math.sub(one, tf.math.pow(b2, t)));
@@ -137,6 +132,12 @@ final class Optimizers {
   private static Variable<TFloat32> zeroSlot(ParamStore store, String group, Param p, String slot) {
     return store.getOrCreate("opt/" + group + "/" + p.name() + "/" + slot, p.shape(), ParamRole.OPTIMIZER_SLOT,
         s -> store.fill(s, 0f));
+  }
+
+  /** A scalar optimizer slot of a parameter group, {@code opt/<group>/<slot>}. */
+  private static Variable<TFloat32> scalarSlot(ParamStore store, String group, String slot, float initial) {
+    return store.getOrCreate("opt/" + group + "/" + slot, org.tensorflow.ndarray.Shape.scalar(), ParamRole.OPTIMIZER_SLOT,
+        s -> store.fill(s, initial));
   }
 
   private static Operand<TFloat32> withDecay(
