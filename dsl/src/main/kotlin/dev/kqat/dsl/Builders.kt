@@ -2,7 +2,10 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.BackwardConvention
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.GradientScaling
+import dev.kqat.runtime.quant.QuantMap
+import dev.kqat.runtime.quant.Signedness
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.LayerOverride
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.quant.RangeInit
@@ -53,7 +56,7 @@ class ExperimentBuilder internal constructor(var name: String) {
     private var data = DataSpec()
     private var model: ModelSpec = ModelSpec.TinyMbv2Spec()
     private var pretrain: PhaseSpec? = null
-    private var quantization: InputQuantPolicy? = null
+    private var quantization: QuantizationPolicy? = null
     private var ptq = false
     private var qat: PhaseSpec? = null
     private var oscillations: OscillationSpec? = null
@@ -101,7 +104,7 @@ class ExperimentBuilder internal constructor(var name: String) {
 
     fun quantize(block: QuantizationBuilder.() -> Unit) {
         lines["quantization"] = ScriptLine.caller()
-        quantization = QuantizationBuilder(quantization ?: InputQuantPolicy.DEFAULT).apply(block).build()
+        quantization = QuantizationBuilder(quantization ?: QuantizationPolicy.DEFAULT).apply(block).build()
     }
 
     /**
@@ -267,16 +270,35 @@ fun adam(lr: Schedule, weightDecay: Double = 0.0): OptimizerConfig = OptimizerCo
  */
 fun adamW(lr: Schedule, weightDecay: Double = 0.05): OptimizerConfig = OptimizerConfig.adamW(lr, weightDecay)
 
-/** The quantization policy ([InputQuantPolicy]): weight and activation quantizers, exceptions by layer. */
+/** The quantization policy ([QuantizationPolicy]): weight and activation quantizers, exceptions by layer. */
 @QatDsl
-class QuantizationBuilder internal constructor(start: InputQuantPolicy) {
+class QuantizationBuilder internal constructor(start: QuantizationPolicy) {
     private var weights: QuantizerSpec? = start.weights()
     private var activations: QuantizerSpec? = start.activations()
     /** Bits of the first and last weight layers. */
     var firstLastBits: Int = start.firstLastBits()
     /** Training batches that initialise the quantizers' ranges. */
     var calibrationBatches: Int = start.calibrationBatches()
+    /** Images per calibration batch; 0: the batch size. */
+    var calibrationImages: Int = start.calibrationImages()
+    /** Where activations are quantized: [QuantMap.LAYER_INPUTS] (every layer's input) or [QuantMap.VVTQ]. */
+    var map: QuantMap = start.map()
     private val layers = start.layers().toMutableMap()
+
+    /**
+     * VVTQ's quantization of a transformer (algorithms.md §3.1–3.2), keeping the bits already set:
+     * its activation map, clamp-then-round quantizers with VVTQ's gradient scaling and a step size per
+     * bit-width, least-squares weight init, 2·mean|x|/√p activation init on 64 images, 8-bit ends.
+     * Then e.g. `weights { bits = 3 }`; `activations { offset = true }` is the reference's `--use-offset`.
+     */
+    fun vvtq() {
+        weights = QuantizerSpec.vvtqWeights(weights?.bits() ?: QuantizerSpec.DEFAULT.bits())
+        activations = QuantizerSpec.vvtqActivations(activations?.bits() ?: QuantizerSpec.DEFAULT.bits())
+        firstLastBits = 8
+        calibrationBatches = 1
+        calibrationImages = QuantizationPolicy.VVTQ_CALIBRATION_IMAGES
+        map = QuantMap.VVTQ
+    }
 
     fun weights(block: QuantizerBuilder.() -> Unit) {
         weights = QuantizerBuilder(weights ?: QuantizerSpec.DEFAULT).apply(block).build()
@@ -301,7 +323,8 @@ class QuantizationBuilder internal constructor(start: InputQuantPolicy) {
         layers[name] = LayerOverrideBuilder().apply(block).build()
     }
 
-    internal fun build() = InputQuantPolicy(weights, activations, firstLastBits, layers.toMap(), calibrationBatches)
+    internal fun build() =
+        QuantizationPolicy(weights, activations, firstLastBits, layers.toMap(), calibrationBatches, map, calibrationImages)
 }
 
 /**
@@ -314,15 +337,23 @@ class QuantizerBuilder internal constructor(start: QuantizerSpec) {
     /** One step size per output channel (kernels only). */
     var perChannel: Boolean = start.perChannel()
     var convention: BackwardConvention = start.convention()
-    /** LSQ step-size gradient scaling 1/sqrt(p·N). */
-    var gradientScaling: Boolean = start.gradientScaling()
+    /** Step-size gradient factor: OFF, LSQ's 1/sqrt(p·N), or VVTQ's (algorithms.md §0.2). */
+    var gradientScaling: GradientScaling = start.gradientScaling()
     var init: RangeInit = start.init()
     /** MSE grid size. */
     var candidates: Int = start.candidates()
     /** Learn the step size (LSQ) or keep the initial one. */
     var learnable: Boolean = start.learnable()
+    /** FROM_DATA (decided at calibration), SIGNED or UNSIGNED; the VVTQ map sets it per point. */
+    var signedness: Signedness = start.signedness()
+    /** A learnable offset (LSQ+), activations only. */
+    var offset: Boolean = start.offset()
+    /** A step size per bit-width 2..8 (VVTQ): a trained model changes bits without a new init. */
+    var perBitWidth: Boolean = start.perBitWidth()
 
-    internal fun build() = QuantizerSpec(bits, perChannel, convention, gradientScaling, init, candidates, learnable)
+    internal fun build() = QuantizerSpec(
+        bits, perChannel, convention, gradientScaling, init, candidates, learnable, signedness, offset, perBitWidth,
+    )
 }
 
 @QatDsl

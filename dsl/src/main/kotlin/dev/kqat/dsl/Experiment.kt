@@ -6,7 +6,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.tf.DeviceSetting
 import dev.kqat.runtime.train.OptimizerConfig
 import kotlinx.serialization.SerialName
@@ -21,7 +21,7 @@ import kotlinx.serialization.json.JsonTransformingSerializer
 /**
  * The single source of truth of a run (architecture.md rule 5): immutable, serialisable to
  * `experiment.json`, validated as a whole before any graph is built. Settings the runtime consumes
- * are the runtime's own records ([InputQuantPolicy], [OptimizerConfig], [OscillationSpec],
+ * are the runtime's own records ([QuantizationPolicy], [OptimizerConfig], [OscillationSpec],
  * [DeviceSetting], schedules), written as JSON by [RecordSerializer]; their defaults and bounds
  * live there once.
  */
@@ -36,7 +36,7 @@ data class Experiment(
     /** Floating-point (pre-)training; absent when starting from [initFrom] or a cache. */
     val pretrain: PhaseSpec? = null,
     /** How the network is quantized; absent for an FP32-only experiment. */
-    val quantization: InputQuantPolicy? = null,
+    val quantization: QuantizationPolicy? = null,
     /**
      * Post-training quantization as a phase of its own (`ptq`): the network of the previous phase
      * (or [initFrom]) is quantized by [quantization], calibrated and evaluated, and nothing trains.

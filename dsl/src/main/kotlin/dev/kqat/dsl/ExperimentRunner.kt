@@ -3,7 +3,7 @@ package dev.kqat.dsl
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.events.TensorBoardWriter
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
@@ -136,7 +136,7 @@ class ExperimentRunner(
     private fun runPhase(
         phase: String,
         spec: PhaseSpec,
-        quantization: InputQuantPolicy?,
+        quantization: QuantizationPolicy?,
         train: Dataset,
         test: Dataset,
         events: RunListener,

@@ -1,7 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.LayerOverride
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.schedule.Schedule
@@ -55,7 +55,7 @@ open class RecordSerializer<T : Any>(private val type: Class<T>) : KSerializer<T
 }
 
 object QuantizerSpecSerializer : RecordSerializer<QuantizerSpec>(QuantizerSpec::class.java)
-object QuantPolicySerializer : RecordSerializer<InputQuantPolicy>(InputQuantPolicy::class.java)
+object QuantPolicySerializer : RecordSerializer<QuantizationPolicy>(QuantizationPolicy::class.java)
 object LayerOverrideSerializer : RecordSerializer<LayerOverride>(LayerOverride::class.java)
 object ScheduleSerializer : RecordSerializer<Schedule>(Schedule::class.java)
 object OptimizerSerializer : RecordSerializer<OptimizerConfig>(OptimizerConfig::class.java)

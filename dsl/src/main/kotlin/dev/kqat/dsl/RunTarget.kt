@@ -1,6 +1,6 @@
 package dev.kqat.dsl
 
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.TrainingSetup
 import java.nio.file.Files
@@ -29,7 +29,7 @@ data class RunTarget(
         }
 
     /** The quantization of the phase; null for FP32 pre-training. */
-    val quantization: InputQuantPolicy?
+    val quantization: QuantizationPolicy?
         get() = if (phase == PRETRAIN) null else experiment.quantization
 
     /** The epoch the checkpoint closed (0: a post-training checkpoint). */

@@ -9,7 +9,7 @@ import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.train.TrainingSetup
 import java.nio.file.Path
@@ -33,7 +33,7 @@ object RuntimeMapping {
     fun layerNames(e: Experiment): List<String> = ModelInspector.inspect(model(e)).layerNames()
 
     /** What a phase's graph is built from: QAT phases carry the oscillation control; PTQ (0 epochs) trains nothing to control. */
-    fun setup(e: Experiment, phase: PhaseSpec, quantization: InputQuantPolicy?): TrainingSetup {
+    fun setup(e: Experiment, phase: PhaseSpec, quantization: QuantizationPolicy?): TrainingSetup {
         val setup = TrainingSetup(
             model(e), quantization ?: QuantPolicy.FLOAT, phase.optimizer.forEpochs(phase.epochs),
             phase.quantizerOptimizer.forEpochs(phase.epochs), phase.labelSmoothing, e.seed,

@@ -2,7 +2,8 @@ package dev.kqat.dsl
 
 import dev.kqat.runtime.io.KerasH5Weights
 import dev.kqat.runtime.io.SafetensorsFile
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
+import dev.kqat.runtime.quant.QuantMap
 import dev.kqat.runtime.train.PhasePlan
 import java.nio.file.Files
 import java.nio.file.Path
@@ -61,6 +62,9 @@ object Validation {
         e.quantization?.let {
             nested("quantization", it.problems())
             checkLayerNames(it, layerNames, ::problem)
+            if (it.map() == QuantMap.VVTQ && e.model !is ModelSpec.Transformer) {
+                problem("quantization.map", "the VVTQ map quantizes transformer attention and MLPs: use a ViT, DeiT or Swin model")
+            }
         }
         e.oscillations?.let {
             if (e.qat == null) problem("oscillations", "oscillation control acts during QAT: add qat { } and quantize { }")
@@ -132,7 +136,7 @@ object Validation {
         for ((field, message) in p.quantizerOptimizer.problems()) problem("$name.quantizerOptimizer.$field", message)
     }
 
-    private fun checkLayerNames(q: InputQuantPolicy, layers: List<String>?, problem: (String, String) -> Unit) {
+    private fun checkLayerNames(q: QuantizationPolicy, layers: List<String>?, problem: (String, String) -> Unit) {
         if (layers == null) return
         for (name in q.layers().keys) {
             if (name !in layers) {

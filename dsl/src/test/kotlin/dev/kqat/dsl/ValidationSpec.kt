@@ -1,5 +1,7 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.quant.QuantMap
+import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.oscillation.OscillationSpec.Aggregation
 import dev.kqat.runtime.quant.BackwardConvention
 import dev.kqat.runtime.quant.RangeInit
@@ -136,6 +138,41 @@ class ValidationSpec : FunSpec({
         }
         p.problems.map { it.field } shouldBe listOf("model")
         p.message shouldContain "image size 28x28 is not a multiple of the patch size 16"
+    }
+
+    test("quantize { vvtq() }: VVTQ's quantizers at the bits set after it, round-trips; on a CNN the map is named; bad slot bits and weight offsets are named") {
+        val vit = experiment("vvtq") {
+            data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+            model { tinyVit() }
+            quantize {
+                vvtq()
+                weights { bits = 3 }
+                activations { bits = 3; offset = true }
+            }
+            qat { epochs = 1 }
+        }
+        val q = vit.quantization!!
+        q.map() shouldBe QuantMap.VVTQ
+        q.calibrationImages() shouldBe 64
+        q.weights() shouldBe QuantizerSpec.vvtqWeights(3)
+        q.activations() shouldBe QuantizerSpec.vvtqActivations(3).withOffset(true)
+        vit.toJson() shouldContain "\"map\": \"vvtq\""
+        vit.toJson() shouldContain "\"gradientScaling\": \"vvtq\""
+        experimentFromJson(vit.toJson()) shouldBe vit
+
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment("vvtq-on-cnn") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { tinyMbv2() }
+                quantize {
+                    vvtq()
+                    weights { bits = 9; offset = true }
+                }
+                qat { epochs = 1 }
+            }
+        }
+        e.problems.map { it.field } shouldBe listOf("quantization.weights.bits", "quantization.weights.offset", "quantization.map")
+        e.message shouldContain "a step size per bit-width covers 2..8 bits, got 9"
     }
 
     test("initFrom a .safetensors file: it must exist, and the model must be a vision transformer") {

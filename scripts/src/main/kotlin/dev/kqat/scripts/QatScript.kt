@@ -49,6 +49,9 @@ val scriptImports = listOf(
     "dev.kqat.dsl.*",
     "dev.kqat.runtime.quant.BackwardConvention",
     "dev.kqat.runtime.quant.RangeInit",
+    "dev.kqat.runtime.quant.GradientScaling",
+    "dev.kqat.runtime.quant.Signedness",
+    "dev.kqat.runtime.quant.QuantMap",
     "dev.kqat.runtime.oscillation.OscillationSpec.Aggregation",
 )
 

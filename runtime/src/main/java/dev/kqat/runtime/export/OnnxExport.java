@@ -43,6 +43,10 @@ public final class OnnxExport {
    * @param name the model's name in the file (e.g. the experiment's)
    */
   public static Summary write(TrainingGraph graph, Session session, Path file, String name) {
+    graph.quantizers().stream().filter(q -> q.spec().offset()).findFirst().ifPresent(q -> {
+      throw new OnnxExportException("quantizer " + q.name() + " has a learnable offset (LSQ+); ONNX export writes "
+          + "zero-point-0 quantizers only");
+    });
     OnnxGraph onnx = new OnnxGraph();
     int[] in = graph.setup().model().inputShape();
     onnx.input(INPUT, new long[] {-1, in[0], in[1], in[2]});

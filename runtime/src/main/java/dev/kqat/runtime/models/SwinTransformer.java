@@ -1,5 +1,6 @@
 package dev.kqat.runtime.models;
 
+import dev.kqat.runtime.quant.LayerKind;
 import static dev.kqat.runtime.nn.TransformerLayers.dropPath;
 import static dev.kqat.runtime.nn.TransformerLayers.layerNorm;
 import static dev.kqat.runtime.nn.TransformerLayers.mlp;
@@ -108,6 +109,6 @@ public final class SwinTransformer extends ImageClassifier {
     Operand<TFloat32> ordered = tf.linalg.transpose(split, tf.constant(new int[] {0, 1, 3, 4, 2, 5}));
     Operand<TFloat32> merged = tf.reshape(ordered, tf.constant(new long[] {-1, height / 2, width / 2, 4L * dim}));
     return Layers.dense(ctx, name + "/reduction", layerNorm(ctx, name + "/norm", merged, EPSILON), 2 * dim,
-        TransformerLayers.INIT_STD, false);
+        TransformerLayers.INIT_STD, false, LayerKind.PATCH_MERGING);
   }
 }

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.models;
 
+import dev.kqat.runtime.quant.ActivationPoint;
 import static dev.kqat.runtime.nn.TransformerLayers.classToken;
 import static dev.kqat.runtime.nn.TransformerLayers.classTokenAndPositions;
 import static dev.kqat.runtime.nn.TransformerLayers.dropPath;
@@ -81,7 +82,8 @@ public final class VisionTransformer extends ImageClassifier {
 
   @Override
   public Operand<TFloat32> forward(NetContext ctx, Operand<TFloat32> images) {
-    Operand<TFloat32> x = patchEmbedding(ctx, "patch_embed", images, config.patch(), config.dim());
+    Operand<TFloat32> input = ctx.quantizeActivation(ActivationPoint.PATCH_INPUT, "patch_embed/input", images);
+    Operand<TFloat32> x = patchEmbedding(ctx, "patch_embed", input, config.patch(), config.dim());
     x = classTokenAndPositions(ctx, "embed", x);
     int hidden = (int) Math.round(config.dim() * config.mlpRatio());
     for (int i = 0; i < config.depth(); i++) {

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.nn;
 
+import dev.kqat.runtime.quant.ActivationPoint;
 import java.util.function.UnaryOperator;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -8,7 +9,9 @@ import org.tensorflow.types.TFloat32;
 
 /**
  * Multi-head self-attention with separate Q, K and V projections (each with a bias and its own
- * quantizers, as VVTQ keeps them; a fused {@code qkv} checkpoint is split on import):
+ * quantizers, as VVTQ keeps them; a fused {@code qkv} checkpoint is split on import), with VVTQ's
+ * activation points (§3.2) at the input, q, k and v after the head split, the softmax output and
+ * attention·v:
  *
  * <pre>
  *   q, k, v = x·Wq + bq, x·Wk + bk, x·Wv + bv          split into h heads of d = C/h features
@@ -40,14 +43,26 @@ public final class Attention {
       throw new IllegalArgumentException(name + ": width " + dim + " is not divisible by " + heads + " heads");
     }
     long tokens = x.shape().get(1);
-    Operand<TFloat32> q = splitHeads(ctx, Layers.dense(ctx, name + "/q", x, dim, TransformerLayers.INIT_STD), tokens, heads);
-    Operand<TFloat32> k = splitHeads(ctx, Layers.dense(ctx, name + "/k", x, dim, TransformerLayers.INIT_STD), tokens, heads);
-    Operand<TFloat32> v = splitHeads(ctx, Layers.dense(ctx, name + "/v", x, dim, TransformerLayers.INIT_STD), tokens, heads);
+    Operand<TFloat32> in = ctx.quantizeActivation(ActivationPoint.ATTENTION_INPUT, name + "/input", x);
+    Operand<TFloat32> q = head(ctx, ActivationPoint.QUERY, name, "q", "query", in, tokens, heads);
+    Operand<TFloat32> k = head(ctx, ActivationPoint.KEY, name, "k", "key", in, tokens, heads);
+    Operand<TFloat32> v = head(ctx, ActivationPoint.VALUE, name, "v", "value", in, tokens, heads);
     long headDim = dim / heads;
     Operand<TFloat32> scores = tf.math.mul(matMul(ctx, q, k, true), tf.constant((float) (1 / Math.sqrt(headDim))));
-    Operand<TFloat32> probabilities = tf.nn.softmax(adjustScores.apply(scores));
-    Operand<TFloat32> mixed = mergeHeads(ctx, matMul(ctx, probabilities, v, false), tokens, dim);
+    Operand<TFloat32> probabilities = ctx.quantizeActivation(
+        ActivationPoint.ATTENTION_PROBABILITIES, name + "/probabilities", tf.nn.softmax(adjustScores.apply(scores)));
+    // Quantized after the heads are merged: per tensor, the same values as before, and it is then
+    // exactly the projection's input.
+    Operand<TFloat32> mixed = ctx.quantizeActivation(ActivationPoint.ATTENTION_OUTPUT, name + "/mixed",
+        mergeHeads(ctx, matMul(ctx, probabilities, v, false), tokens, dim));
     return Layers.dense(ctx, name + "/proj", mixed, dim, TransformerLayers.INIT_STD);
+  }
+
+  /** One projection (Q, K or V) split into heads, with its activation point {@code name/<pointName>}. */
+  private static Operand<TFloat32> head(NetContext ctx, ActivationPoint point, String name, String layer,
+      String pointName, Operand<TFloat32> x, long tokens, int heads) {
+    Operand<TFloat32> projected = Layers.dense(ctx, name + "/" + layer, x, Layers.channels(x), TransformerLayers.INIT_STD);
+    return ctx.quantizeActivation(point, name + "/" + pointName, splitHeads(ctx, projected, tokens, heads));
   }
 
   /** Batched matrix product over the leading axes, {@code b} transposed when {@code transposeB}. */

@@ -86,9 +86,15 @@ public final class Layers {
   /** As {@link #dense(NetContext, String, Operand, int, double)}, with or without a bias. */
   public static Operand<TFloat32> dense(
       NetContext ctx, String name, Operand<TFloat32> x, int units, double std, boolean withBias) {
+    return dense(ctx, name, x, units, std, withBias, LayerKind.DENSE);
+  }
+
+  /** A dense layer that a policy sees as {@code kind} (e.g. Swin's {@link LayerKind#PATCH_MERGING}). */
+  public static Operand<TFloat32> dense(
+      NetContext ctx, String name, Operand<TFloat32> x, int units, double std, boolean withBias, LayerKind kind) {
     Ops tf = ctx.tf();
     int in = channels(x);
-    LayerQuant plan = ctx.enterLayer(name, LayerKind.DENSE);
+    LayerQuant plan = ctx.enterLayer(name, kind);
     Shape shape = Shape.of(in, units);
     Variable<TFloat32> w =
         ctx.params().getOrCreate(name + "/kernel", shape, ParamRole.WEIGHT,
@@ -110,7 +116,7 @@ public final class Layers {
       outDims[outDims.length - 1] = units;
       out = tf.reshape(out, tf.constant(outDims));
     }
-    ctx.recordCost(name, LayerKind.DENSE, shape, out);
+    ctx.recordCost(name, kind, shape, out);
     return out;
   }
 

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.nn;
 
+import dev.kqat.runtime.quant.ActivationPoint;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.quant.LayerQuant;
@@ -59,6 +60,11 @@ public final class ModelState {
       return LayerQuant.FLOAT;
     }
     return policy.decide(info);
+  }
+
+  /** The policy's quantizer for an activation point, or null (always null in discovery passes). */
+  QuantizerSpec planFor(ActivationPoint point, String name) {
+    return layers.isEmpty() ? null : policy.decide(point, name);
   }
 
   Quantizer quantizer(String name, QuantizerTarget target, QuantizerSpec spec, Shape scaleShape) {

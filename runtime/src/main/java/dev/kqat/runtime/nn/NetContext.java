@@ -1,10 +1,12 @@
 package dev.kqat.runtime.nn;
 
+import dev.kqat.runtime.quant.ActivationPoint;
 import dev.kqat.runtime.quant.LayerCost;
 import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.quant.LayerKind;
 import dev.kqat.runtime.quant.LayerQuant;
 import dev.kqat.runtime.quant.Quantizer;
+import dev.kqat.runtime.quant.QuantizerSpec;
 import dev.kqat.runtime.quant.QuantizerTarget;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,6 +36,9 @@ public final class NetContext {
   private final List<LayerInfoDraft> layersSeen = new ArrayList<>();
   private final List<LayerCost> layerCosts = new ArrayList<>();
   private final Map<String, Operand<TFloat32>> quantizerInputs = new LinkedHashMap<>();
+  /** Output of each activation point's quantizer ("op:index") to the quantizer's name. */
+  private final Map<String, String> pointOutputs = new LinkedHashMap<>();
+  private final Map<String, String> layerInputQuantizers = new LinkedHashMap<>();
 
   /**
    * One BN layer's statistics of the current batch, with the running statistics they re-estimate.
@@ -128,6 +133,34 @@ public final class NetContext {
     return Collections.unmodifiableMap(quantizerInputs);
   }
 
+  /**
+   * Weight layer name to the quantizer of its input: its own {@code <layer>/input}, or the
+   * activation point whose quantized output it reads (VVTQ's map), for layers with a quantized input.
+   */
+  public Map<String, String> layerInputQuantizers() {
+    return Collections.unmodifiableMap(layerInputQuantizers);
+  }
+
+  /**
+   * Fake-quantizes the activation at a marked point when the policy quantizes it there; the name is
+   * the quantizer's, e.g. {@code block0/attn/query}.
+   */
+  public Operand<TFloat32> quantizeActivation(ActivationPoint point, String name, Operand<TFloat32> x) {
+    QuantizerSpec spec = state.planFor(point, name);
+    if (spec == null) {
+      return x;
+    }
+    Quantizer q = state.quantizer(name, QuantizerTarget.ACTIVATION, spec, Shape.scalar());
+    quantizerInputs.put(q.name(), x);
+    Operand<TFloat32> y = state.hooks().activation(new QuantHooks.ActivationSite(this, q, x, q.apply(tf(), x)));
+    pointOutputs.put(key(y), q.name());
+    return y;
+  }
+
+  private static String key(Operand<?> x) {
+    return x.asOutput().op().name() + ":" + x.asOutput().index();
+  }
+
   /** Registers a weight layer and returns what the policy decided for it. */
   LayerQuant enterLayer(String name, LayerKind kind) {
     for (LayerInfoDraft d : layersSeen) {
@@ -142,10 +175,15 @@ public final class NetContext {
   /** Fake-quantizes a layer input if the plan says so. */
   Operand<TFloat32> quantizeInput(String layer, LayerQuant plan, Operand<TFloat32> x) {
     if (plan.input() == null) {
+      String point = pointOutputs.get(key(x));
+      if (point != null) {
+        layerInputQuantizers.put(layer, point);
+      }
       return x;
     }
     Quantizer q = state.quantizer(layer + "/input", QuantizerTarget.ACTIVATION, plan.input(), Shape.scalar());
     quantizerInputs.put(q.name(), x);
+    layerInputQuantizers.put(layer, q.name());
     return state.hooks().activation(new QuantHooks.ActivationSite(this, q, x, q.apply(tf(), x)));
   }
 

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.nn;
 
+import dev.kqat.runtime.quant.ActivationPoint;
 import dev.kqat.runtime.tf.ParamRole;
 import dev.kqat.runtime.tf.ParamStore;
 import java.util.List;
@@ -103,11 +104,15 @@ public final class TransformerLayers {
     return tf.gather(tokens, tf.constant(0), tf.constant(1));
   }
 
-  /** The transformer MLP: fc1 → exact GELU → fc2. */
+  /**
+   * The transformer MLP: fc1 → exact GELU → fc2, with activation points at its input
+   * ({@code name/input}) and at the GELU output ({@code name/hidden}).
+   */
   public static Operand<TFloat32> mlp(NetContext ctx, String name, Operand<TFloat32> x, int hidden) {
     int dim = Layers.channels(x);
-    Operand<TFloat32> h = Layers.dense(ctx, name + "/fc1", x, hidden, INIT_STD);
-    h = gelu(ctx, h);
+    Operand<TFloat32> in = ctx.quantizeActivation(ActivationPoint.MLP_INPUT, name + "/input", x);
+    Operand<TFloat32> h = Layers.dense(ctx, name + "/fc1", in, hidden, INIT_STD);
+    h = ctx.quantizeActivation(ActivationPoint.MLP_HIDDEN, name + "/hidden", gelu(ctx, h));
     return Layers.dense(ctx, name + "/fc2", h, dim, INIT_STD);
   }
 

@@ -3,6 +3,8 @@ package dev.kqat.runtime.oscillation;
 import dev.kqat.runtime.tf.ParamRole;
 import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.quant.BackwardConvention;
+import dev.kqat.runtime.quant.GradientScaling;
+import dev.kqat.runtime.quant.Signedness;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.Quantizer;
 import dev.kqat.runtime.quant.QuantizerTarget;
@@ -79,8 +81,8 @@ public record ToyRegression(double target, double gridStep, double initial, doub
       Variable<TFloat32> w = params.getOrCreate("toy/latent", shape, ParamRole.WEIGHT,
           s -> params.fill(s, (float) initial));
       // 8-bit signed grid with a fixed step: wide enough never to clip here.
-      QuantizerSpec spec =
-          new QuantizerSpec(8, false, BackwardConvention.ROUND_THEN_CLAMP, false, RangeInit.MIN_MAX, 1, false);
+      QuantizerSpec spec = new QuantizerSpec(8, false, BackwardConvention.ROUND_THEN_CLAMP, GradientScaling.OFF,
+          RangeInit.MIN_MAX, 1, false, Signedness.SIGNED, false, false);
       Quantizer quantizer = new Quantizer(params, "toy/weight", QuantizerTarget.WEIGHT, spec, Shape.scalar(), FakeQuantKernel.preferred());
       OscillationTracker tracker = new OscillationTracker(params, "toy/weight", shape, oscillations);
       Placeholder<TFloat32> lambda = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));

@@ -115,16 +115,19 @@ public final class Calibration {
       for (int k = 0; k < quantizers.size(); k++) {
         Quantizer q = quantizers.get(k);
         float[][] values = state.get(k);
-        Shape shape = q.scaleShape();
+        Shape shape = q.variableShape();
         TFloat32 s = shape.numDimensions() == 0 ? TFloat32.scalarOf(values[0][0])
             : TFloat32.tensorOf(shape, DataBuffers.of(values[0], true, false));
         fed.add(s);
-        TFloat32 n = TFloat32.scalarOf(values[1][0]);
-        fed.add(n);
-        TFloat32 p = TFloat32.scalarOf(values[2][0]);
-        fed.add(p);
-        runner.feed(q.scaleFeed(), s).feed(q.lowestFeed(), n).feed(q.highestFeed(), p)
-            .addTarget(q.assignScale()).addTarget(q.assignLowest()).addTarget(q.assignHighest());
+        runner.feed(q.scaleFeed(), s).addTarget(q.assignScale());
+        if (q.rangeFromData()) {
+          TFloat32 n = TFloat32.scalarOf(values[1][0]);
+          fed.add(n);
+          TFloat32 p = TFloat32.scalarOf(values[2][0]);
+          fed.add(p);
+          runner.feed(q.lowestFeed(), n).feed(q.highestFeed(), p)
+              .addTarget(q.assignLowest()).addTarget(q.assignHighest());
+        }
       }
       runner.run();
     } finally {
@@ -132,26 +135,62 @@ public final class Calibration {
     }
   }
 
-  /** One quantizer's step sizes and integer range from its sample tensors: {scales, {n}, {p}}. */
+  /**
+   * One quantizer's step sizes and integer range from its sample tensors: {scales, {n}, {p}}; with a
+   * step size per bit-width, the scales of every bit-width 2..8 in slot order.
+   */
   static float[][] ranges(Quantizer q, List<float[]> samples) {
     QuantizerSpec spec = q.spec();
-    float[] scales;
-    IntRange range;
-    if (spec.init() == RangeInit.MSE) {
-      MseGridSearch search = new MseGridSearch(spec.bits(), spec.candidates(), q.channels());
-      samples.forEach(search::add);
-      scales = search.bestScales();
-      range = search.intRange();
-    } else {
-      float[] all = concat(samples);
-      float min = 0f;
-      for (float v : all) {
-        min = Math.min(min, v);
-      }
-      range = MinMaxRange.intRange(min, spec.bits());
-      scales = MinMaxRange.scales(all, spec.bits(), q.channels());
+    Fit active = fit(spec, q.channels(), samples);
+    if (!spec.perBitWidth()) {
+      return new float[][] {active.steps(), {active.range().n()}, {active.range().p()}};
     }
-    return new float[][] {scales, {range.n()}, {range.p()}};
+    int channels = q.channels();
+    float[] slots = new float[spec.slots() * channels];
+    for (int slot = 0; slot < spec.slots(); slot++) {
+      // VVTQ writes its activation init, computed at the configured bits, into every slot.
+      float[] steps = spec.init() == RangeInit.MEAN_MAGNITUDE ? active.steps()
+          : fit(spec.withBits(QuantizerSpec.SLOT_MIN_BITS + slot), channels, samples).steps();
+      System.arraycopy(steps, 0, slots, slot * channels, channels);
+    }
+    return new float[][] {slots, {active.range().n()}, {active.range().p()}};
+  }
+
+  private record Fit(float[] steps, IntRange range) {}
+
+  private static Fit fit(QuantizerSpec spec, int channels, List<float[]> samples) {
+    IntRange fixed = spec.signedness() == Signedness.FROM_DATA ? null : spec.signedness().range(spec.bits());
+    if (spec.init() == RangeInit.MSE) {
+      MseGridSearch search = new MseGridSearch(spec.bits(), spec.candidates(), channels, fixed);
+      samples.forEach(search::add);
+      return new Fit(search.bestScales(), search.intRange());
+    }
+    float[] all = concat(samples);
+    float min = 0f;
+    for (float v : all) {
+      min = Math.min(min, v);
+    }
+    IntRange range = fixed != null ? fixed : MinMaxRange.intRange(min, spec.bits());
+    return new Fit(switch (spec.init()) {
+      case MIN_MAX -> MinMaxRange.scales(all, range, channels);
+      case LEAST_SQUARES -> LeastSquaresFit.steps(all, range, channels);
+      case MEAN_MAGNITUDE -> meanMagnitudeSteps(all, spec.bits(), channels);
+      case MSE -> throw new IllegalStateException("handled above");
+    }, range);
+  }
+
+  /** VVTQ's activation init {@code 2·mean|x| / sqrt(2^(b-1)-1)}: the signed p, also on an unsigned grid. */
+  static float[] meanMagnitudeSteps(float[] x, int bits, int channels) {
+    double[] sums = new double[channels];
+    for (int i = 0; i < x.length; i++) {
+      sums[i % channels] += Math.abs(x[i]);
+    }
+    double perChannel = (double) x.length / channels;
+    float[] out = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      out[c] = (float) Math.max(2 * (sums[c] / perChannel) / Math.sqrt(IntRange.signed(bits).p()), 1e-8);
+    }
+    return out;
   }
 
   static float[] toArray(TFloat32 t) {

@@ -4,5 +4,7 @@ package dev.kqat.runtime.quant;
 public enum LayerKind {
   CONV,
   DEPTHWISE_CONV,
-  DENSE
+  DENSE,
+  /** Swin's patch merging: a dense layer over 2×2 merged tokens (VVTQ keeps its kernel at 8 bits). */
+  PATCH_MERGING
 }

@@ -15,13 +15,19 @@ public final class MinMaxRange {
   /** Per-channel (or per-tensor when {@code channels == 1}) step sizes. */
   public static float[] scales(float[] x, int bits, int channels) {
     float globalMin = 0f;
+    for (float v : x) {
+      globalMin = Math.min(globalMin, v);
+    }
+    return scales(x, intRange(globalMin, bits), channels);
+  }
+
+  /** Per-channel step sizes {@code max|x| / p} on a given integer grid. */
+  public static float[] scales(float[] x, IntRange range, int channels) {
     float[] absMax = new float[channels];
     for (int i = 0; i < x.length; i++) {
-      globalMin = Math.min(globalMin, x[i]);
       int c = i % channels;
       absMax[c] = Math.max(absMax[c], Math.abs(x[i]));
     }
-    IntRange range = intRange(globalMin, bits);
     float[] out = new float[channels];
     for (int c = 0; c < channels; c++) {
       out[c] = Math.max(absMax[c], 1e-8f) / range.p();

@@ -20,6 +20,7 @@ public final class MseGridSearch {
   private double[][] losses; // [candidate][channel]
   private double rangeMax;
   private IntRange intRange;
+  private final IntRange fixedRange;
 
   /**
    * @param bits bit-width
@@ -27,12 +28,18 @@ public final class MseGridSearch {
    * @param channels 1 for per-tensor, else the number of output channels
    */
   public MseGridSearch(int bits, int candidates, int channels) {
+    this(bits, candidates, channels, null);
+  }
+
+  /** As {@link #MseGridSearch(int, int, int)} on a fixed integer grid instead of one chosen by the data's sign. */
+  public MseGridSearch(int bits, int candidates, int channels, IntRange fixedRange) {
     if (candidates < 1) {
       throw new IllegalArgumentException("candidates must be >= 1, got " + candidates);
     }
     this.bits = bits;
     this.candidates = candidates;
     this.channels = channels;
+    this.fixedRange = fixedRange;
   }
 
   /** Adds one batch of values to every candidate's squared-error sum. */
@@ -48,7 +55,7 @@ public final class MseGridSearch {
         max = Math.max(max, v);
       }
       boolean oneSided = min >= 0;
-      intRange = oneSided ? IntRange.unsigned(bits) : IntRange.signed(bits);
+      intRange = fixedRange != null ? fixedRange : oneSided ? IntRange.unsigned(bits) : IntRange.signed(bits);
       rangeMax = Math.max(Math.abs(min), max) + 0.5;
       losses = new double[candidates][channels];
     }

@@ -11,9 +11,10 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
- * One fake quantizer in a graph: a step-size variable (scalar, or one per output channel) and its
- * integer range, kept as variables because signedness is decided from data at initialisation.
- * Applying it twice (train and eval forward) shares the same variables.
+ * One fake quantizer in a graph: a step-size variable (scalar, one per output channel, or one per
+ * bit-width 2..8 of which {@code bits} picks one), an optional learnable offset (LSQ+), and its
+ * integer range: constants when the spec fixes the signedness, else variables set at calibration
+ * from the data's sign. Applying it twice (train and eval forward) shares the same variables.
  */
 public final class Quantizer {
   private final String name;
@@ -22,9 +23,12 @@ public final class Quantizer {
   private final FakeQuantKernel kernel;
   private final int channels;
   private final Shape scaleShape;
+  private final Shape variableShape;
   private final Variable<TFloat32> scale;
-  private final Variable<TFloat32> lowest;
-  private final Variable<TFloat32> highest;
+  private final Variable<TFloat32> offset;
+  private final Operand<TFloat32> currentStepSize;
+  private final Operand<TFloat32> lowest;
+  private final Operand<TFloat32> highest;
   private final Placeholder<TFloat32> scaleFeed;
   private final Placeholder<TFloat32> lowestFeed;
   private final Placeholder<TFloat32> highestFeed;
@@ -47,60 +51,120 @@ public final class Quantizer {
     this.kernel = kernel;
     this.scaleShape = scaleShape;
     this.channels = (int) Math.max(1, scaleShape.size());
-    IntRange initial = IntRange.signed(spec.bits());
+    this.variableShape = spec.perBitWidth() ? Shape.of(spec.slots()) : scaleShape;
     ParamRole scaleRole = spec.learnable() ? ParamRole.QUANTIZER : ParamRole.QUANTIZER_RANGE;
-    this.scale = params.getOrCreate(scaleName(), scaleShape, scaleRole, s -> params.fill(s, 1f));
-    this.lowest =
-        params.getOrCreate(name + "/n", Shape.scalar(), ParamRole.QUANTIZER_RANGE, s -> params.fill(s, initial.n()));
-    this.highest =
-        params.getOrCreate(name + "/p", Shape.scalar(), ParamRole.QUANTIZER_RANGE, s -> params.fill(s, initial.p()));
-    this.scaleFeed = tf.placeholder(TFloat32.class, Placeholder.shape(scaleShape));
-    this.lowestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    this.highestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    this.scale = params.getOrCreate(scaleName(), variableShape, scaleRole, s -> params.fill(s, 1f));
+    this.offset = spec.offset()
+        ? params.getOrCreate(name + "/offset", variableShape, scaleRole, s -> params.fill(s, 0f))
+        : null;
+    this.currentStepSize = activeSlot(tf, scale);
+    this.scaleFeed = tf.placeholder(TFloat32.class, Placeholder.shape(variableShape));
     this.assignScale = tf.assign(scale, scaleFeed);
-    this.assignLowest = tf.assign(lowest, lowestFeed);
-    this.assignHighest = tf.assign(highest, highestFeed);
+    if (spec.signedness() == Signedness.FROM_DATA) {
+      IntRange initial = IntRange.signed(spec.bits());
+      Variable<TFloat32> n =
+          params.getOrCreate(name + "/n", Shape.scalar(), ParamRole.QUANTIZER_RANGE, s -> params.fill(s, initial.n()));
+      Variable<TFloat32> p =
+          params.getOrCreate(name + "/p", Shape.scalar(), ParamRole.QUANTIZER_RANGE, s -> params.fill(s, initial.p()));
+      this.lowest = n;
+      this.highest = p;
+      this.lowestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      this.highestFeed = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      this.assignLowest = tf.assign(n, lowestFeed);
+      this.assignHighest = tf.assign(p, highestFeed);
+    } else {
+      // A fixed grid is part of the graph, not of the checkpoint: a model trained at 4 bits and
+      // restarted at 3 takes its 3-bit step size and the 3-bit range.
+      IntRange range = spec.signedness().range(spec.bits());
+      this.lowest = tf.constant((float) range.n());
+      this.highest = tf.constant((float) range.p());
+      this.lowestFeed = null;
+      this.highestFeed = null;
+      this.assignLowest = null;
+      this.assignHighest = null;
+    }
   }
 
-  /** Fake-quantizes {@code x} with this quantizer's convention and current step size. */
+  /** Fake-quantizes {@code x} with this quantizer's convention, current step size and offset. */
   public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x) {
-    return FakeQuant.apply(tf, kernel, spec.convention(), x, learnedStepSize(tf, x), lowest, highest);
+    if (offset == null) {
+      return FakeQuant.apply(tf, kernel, spec.convention(), x, learnedStepSize(tf, x), lowest, highest);
+    }
+    // LSQ+: s·round(clamp((x-β)/s, n, p)) + β; β's gradient is 1 where clamped, 0 inside.
+    Operand<TFloat32> beta = offset(tf);
+    Operand<TFloat32> shifted = tf.math.sub(x, beta);
+    return tf.math.add(
+        FakeQuant.apply(tf, kernel, spec.convention(), shifted, learnedStepSize(tf, x), lowest, highest), beta);
   }
 
   /**
    * The step size as the fake quantization of {@code x} uses it: its value is {@link #stepSize},
-   * its gradient carries LSQ gradient scaling when the spec asks for it.
+   * its gradient carries the spec's gradient scaling (§0.2).
    */
   public Operand<TFloat32> learnedStepSize(Ops tf, Operand<TFloat32> x) {
     Operand<TFloat32> s = stepSize(tf);
-    if (!spec.gradientScaling()) {
-      return s;
-    }
-    // g = 1/sqrt(p * N), N = elements per step-size value (§0.2, OSC/RFQ rule).
-    Operand<TFloat32> perScale =
-        tf.math.div(tf.dtypes.cast(tf.size(x), TFloat32.class), tf.constant((float) channels));
-    Operand<TFloat32> g = tf.math.rsqrt(tf.math.mul(highest, perScale));
-    return FakeQuant.scaleGradient(tf, s, g);
+    Operand<TFloat32> g = switch (spec.gradientScaling()) {
+      case OFF -> null;
+      // 1/sqrt(p * N), N = elements per step-size value (OSC/RFQ rule).
+      case LSQ -> tf.math.rsqrt(tf.math.mul(highest,
+          tf.math.div(tf.dtypes.cast(tf.size(x), TFloat32.class), tf.constant((float) channels))));
+      // VVTQ: kernels 1/sqrt(p * sum|W|), activations 1/(sqrt(numel) * p); a factor, never a path to x.
+      case VVTQ -> tf.stopGradient(target == QuantizerTarget.WEIGHT
+          ? tf.math.rsqrt(tf.math.mul(highest, tf.reduceSum(tf.math.abs(x), allAxes(tf, x))))
+          : tf.math.div(tf.math.rsqrt(tf.dtypes.cast(tf.size(x), TFloat32.class)), highest));
+    };
+    return g == null ? s : FakeQuant.scaleGradient(tf, s, g);
   }
 
-  /** The step size, kept away from zero. */
+  /** The active step size, kept away from zero. */
   public Operand<TFloat32> stepSize(Ops tf) {
-    return tf.math.maximum(scale, tf.constant(1e-8f));
+    return tf.math.maximum(activeSlot(tf, scale), tf.constant(1e-8f));
+  }
+
+  /** The active step size as one tensor built with the quantizer, for reports and exports to fetch. */
+  public Operand<TFloat32> currentStepSize() {
+    return currentStepSize;
+  }
+
+  /** The active offset β; 0 without one. */
+  public Operand<TFloat32> offset(Ops tf) {
+    return offset == null ? tf.constant(0f) : activeSlot(tf, offset);
   }
 
   /** Integer grid values of {@code x} (no gradient semantics), for trackers and reports. */
   public Operand<TFloat32> integers(Ops tf, Operand<TFloat32> x) {
-    return FakeQuant.integers(tf, x, stepSize(tf), lowest, highest);
+    Operand<TFloat32> shifted = offset == null ? x : tf.math.sub(x, offset(tf));
+    return FakeQuant.integers(tf, shifted, stepSize(tf), lowest, highest);
   }
 
-  /** The lowest integer n of the grid (a variable: signedness is decided at calibration). */
-  public Variable<TFloat32> lowest() {
+  /** The slot of the configured bit-width; a one-hot product, whose gradient TF Java's C++ API has. */
+  private Operand<TFloat32> activeSlot(Ops tf, Variable<TFloat32> perBit) {
+    if (!spec.perBitWidth()) {
+      return perBit;
+    }
+    float[] oneHot = new float[spec.slots()];
+    oneHot[spec.activeSlot()] = 1f;
+    return tf.reduceSum(tf.math.mul(perBit, tf.constant(oneHot)), tf.constant(0));
+  }
+
+  private static Operand<org.tensorflow.types.TInt32> allAxes(Ops tf, Operand<TFloat32> x) {
+    // int32 axes: the C++ gradients of reductions fail on int64 ones in TF Java 1.1.
+    return tf.range(tf.constant(0), tf.rank(x), tf.constant(1));
+  }
+
+  /** The lowest integer n of the grid: a variable when signedness is decided at calibration. */
+  public Operand<TFloat32> lowest() {
     return lowest;
   }
 
   /** The highest integer p of the grid. */
-  public Variable<TFloat32> highest() {
+  public Operand<TFloat32> highest() {
     return highest;
+  }
+
+  /** Whether calibration decides the integer range from the data's sign. */
+  public boolean rangeFromData() {
+    return assignLowest != null;
   }
 
   public String name() {
@@ -119,17 +183,28 @@ public final class Quantizer {
     return channels;
   }
 
+  /** The shape of one active step size: {@code []} or the output-channel dims. */
   public Shape scaleShape() {
     return scaleShape;
   }
 
+  /** The step-size variable: the active step size, or {@code [7]} step sizes with {@code perBitWidth}. */
   public Variable<TFloat32> scale() {
     return scale;
+  }
+
+  /** The offset variable, shaped as {@link #scale()}, or null without an offset. */
+  public Variable<TFloat32> offsetVariable() {
+    return offset;
   }
 
   /** The name of the step-size variable in the graph and in checkpoints. */
   public String scaleName() {
     return name + "/scale";
+  }
+
+  Shape variableShape() {
+    return variableShape;
   }
 
   Placeholder<TFloat32> scaleFeed() {

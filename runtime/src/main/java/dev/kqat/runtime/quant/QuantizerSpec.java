@@ -9,33 +9,82 @@ import java.util.Map;
  * @param bits bit-width, 2..16
  * @param perChannel one step size per output channel (weights only)
  * @param convention backward convention (algorithms.md §0.1)
- * @param gradientScaling LSQ step-size gradient scaling {@code 1/sqrt(p*N)} (§0.2)
+ * @param gradientScaling the step-size gradient factor (§0.2)
  * @param init range initialisation method
  * @param candidates MSE grid size
  * @param learnable whether the step size is trained after initialisation (LSQ) or fixed
+ * @param signedness fixed signed or unsigned grid, or decided from the calibration data
+ * @param offset a learnable offset β, {@code q(x) = s·round(clamp((x-β)/s, n, p)) + β} (LSQ+,
+ *     activations only; VVTQ's GELU output and {@code --use-offset})
+ * @param perBitWidth one step size (and offset) per bit-width 2..8, the one of {@code bits} active
+ *     (VVTQ §3.1): a trained model changes bit-width without a new initialisation
  */
 public record QuantizerSpec(
     int bits,
     boolean perChannel,
     BackwardConvention convention,
-    boolean gradientScaling,
+    GradientScaling gradientScaling,
     RangeInit init,
     int candidates,
-    boolean learnable) implements Settings {
+    boolean learnable,
+    Signedness signedness,
+    boolean offset,
+    boolean perBitWidth) implements Settings {
 
   /** MSE grid size of the reference implementation. */
   public static final int DEFAULT_CANDIDATES = 100;
 
+  /** The bit-widths that hold a step size of their own when {@link #perBitWidth}. */
+  public static final int SLOT_MIN_BITS = 2;
+  public static final int SLOT_MAX_BITS = 8;
+
   /** The default quantizer: 4-bit LSQ with OSC conventions ({@link #lsq}). */
   public static final QuantizerSpec DEFAULT = lsq(4);
 
-  /** LSQ with OSC conventions: MSE init, per-tensor, no gradient scaling. */
+  /** LSQ with OSC conventions: MSE init, per-tensor, no gradient scaling, signedness from data. */
   public static QuantizerSpec lsq(int bits) {
-    return new QuantizerSpec(bits, false, BackwardConvention.ROUND_THEN_CLAMP, false, RangeInit.MSE, DEFAULT_CANDIDATES, true);
+    return new QuantizerSpec(bits, false, BackwardConvention.ROUND_THEN_CLAMP, GradientScaling.OFF, RangeInit.MSE,
+        DEFAULT_CANDIDATES, true, Signedness.FROM_DATA, false, false);
+  }
+
+  /**
+   * VVTQ's weight quantizer (§3.1): per-tensor, signed, clamp-then-round, VVTQ gradient scaling,
+   * least-squares init, a step size per bit-width.
+   */
+  public static QuantizerSpec vvtqWeights(int bits) {
+    return new QuantizerSpec(bits, false, BackwardConvention.CLAMP_THEN_ROUND, GradientScaling.VVTQ,
+        RangeInit.LEAST_SQUARES, DEFAULT_CANDIDATES, true, Signedness.SIGNED, false, true);
+  }
+
+  /** VVTQ's {@code QuantAct}: as {@link #vvtqWeights} with the 2·mean|x|/√p init. */
+  public static QuantizerSpec vvtqActivations(int bits) {
+    return new QuantizerSpec(bits, false, BackwardConvention.CLAMP_THEN_ROUND, GradientScaling.VVTQ,
+        RangeInit.MEAN_MAGNITUDE, DEFAULT_CANDIDATES, true, Signedness.SIGNED, false, true);
   }
 
   public QuantizerSpec withBits(int newBits) {
-    return new QuantizerSpec(newBits, perChannel, convention, gradientScaling, init, candidates, learnable);
+    return new QuantizerSpec(newBits, perChannel, convention, gradientScaling, init, candidates, learnable,
+        signedness, offset, perBitWidth);
+  }
+
+  public QuantizerSpec withSignedness(Signedness s) {
+    return new QuantizerSpec(bits, perChannel, convention, gradientScaling, init, candidates, learnable, s, offset,
+        perBitWidth);
+  }
+
+  public QuantizerSpec withOffset(boolean o) {
+    return new QuantizerSpec(bits, perChannel, convention, gradientScaling, init, candidates, learnable, signedness,
+        o, perBitWidth);
+  }
+
+  /** How many step sizes per channel the quantizer holds: 7 per bit-width, or 1. */
+  public int slots() {
+    return perBitWidth ? SLOT_MAX_BITS - SLOT_MIN_BITS + 1 : 1;
+  }
+
+  /** The slot of {@link #bits} among {@link #slots()}. */
+  public int activeSlot() {
+    return perBitWidth ? bits - SLOT_MIN_BITS : 0;
   }
 
   @Override
@@ -43,8 +92,14 @@ public record QuantizerSpec(
     return new Problems()
         .bits("bits", bits)
         .check(convention != null, "convention", "must be round-then-clamp or clamp-then-round")
-        .check(init != null, "init", "must be mse or min-max")
+        .check(gradientScaling != null, "gradientScaling", "must be off, lsq or vvtq")
+        .check(init != null, "init", "must be mse, min-max, least-squares or mean-magnitude")
         .check(candidates >= 1, "candidates", "must be >= 1, got " + candidates)
+        .check(signedness != null, "signedness", "must be from-data, signed or unsigned")
+        .check(!perBitWidth || (bits >= SLOT_MIN_BITS && bits <= SLOT_MAX_BITS), "bits",
+            "a step size per bit-width covers " + SLOT_MIN_BITS + ".." + SLOT_MAX_BITS + " bits, got " + bits)
+        .check(!perBitWidth || !perChannel, "perBitWidth", "a step size per bit-width is per tensor; set perChannel = false")
+        .check(!offset || !perChannel, "offset", "an offset is per tensor; set perChannel = false")
         .toMap();
   }
 }

@@ -99,7 +99,8 @@ public final class PhaseRunner implements AutoCloseable {
     List<LayerInspection> rows = new ArrayList<>();
     for (LayerCost cost : graph.summary().costs()) {
       String weight = cost.name() + "/weight";
-      rows.add(new LayerInspection(cost, states.get(weight), states.get(cost.name() + "/input"), tracked.get(weight)));
+      String input = graph.layerInputQuantizers().get(cost.name());
+      rows.add(new LayerInspection(cost, states.get(weight), input == null ? null : states.get(input), tracked.get(weight)));
     }
     return rows;
   }
@@ -112,7 +113,7 @@ public final class PhaseRunner implements AutoCloseable {
       return states;
     }
     Session.Runner runner = session.runner();
-    quantizers.forEach(q -> runner.fetch(q.scale()).fetch(q.lowest()));
+    quantizers.forEach(q -> runner.fetch(q.currentStepSize()).fetch(q.lowest()));
     try (Result r = runner.run()) {
       for (int k = 0; k < quantizers.size(); k++) {
         Quantizer q = quantizers.get(k);
@@ -151,7 +152,7 @@ public final class PhaseRunner implements AutoCloseable {
       return out;
     }
     Session.Runner runner = session.runner();
-    chosen.forEach(q -> runner.fetch(graph.quantizerInputs().get(q.name())).fetch(q.scale()));
+    chosen.forEach(q -> runner.fetch(graph.quantizerInputs().get(q.name())).fetch(q.currentStepSize()));
     try (Result r = runner.run()) {
       for (int k = 0; k < chosen.size(); k++) {
         float[] w = values((TFloat32) r.get(2 * k));
@@ -203,7 +204,7 @@ public final class PhaseRunner implements AutoCloseable {
       });
     }
     for (Quantizer q : activations) {
-      runner.fetch(q.scale()).fetch(q.lowest()).fetch(q.highest());
+      runner.fetch(q.currentStepSize()).fetch(q.lowest()).fetch(q.highest());
     }
     try (Result r = runner.run()) {
       int inputs = fetchIndex.size();

@@ -225,7 +225,9 @@ public final class Trainer {
     }
     long start = System.nanoTime();
     List<Batch> batches = new ArrayList<>();
-    Iterator<Batch> it = plan.train().batches(plan.batchSize(), true, epochSeed(graph.setup().seed(), 0), true);
+    int images = graph.setup().policy().calibrationImages();
+    Iterator<Batch> it = plan.train().batches(
+        images > 0 ? images : plan.batchSize(), true, epochSeed(graph.setup().seed(), 0), true);
     try {
       for (int i = 0; i < Math.max(1, plan.calibrationBatches()) && it.hasNext(); i++) {
         batches.add(it.next());

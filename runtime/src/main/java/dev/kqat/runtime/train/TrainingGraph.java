@@ -70,6 +70,7 @@ public final class TrainingGraph implements AutoCloseable {
   private final Op bnAccumulate;
   private final Operand<TFloat32> oscillationStatistics;
   private final Map<String, Operand<TFloat32>> quantizerInputs;
+  private final Map<String, String> layerInputQuantizers;
   private final ModelInspector.Summary summary;
 
   public TrainingGraph(TrainingSetup requested) {
@@ -135,6 +136,7 @@ public final class TrainingGraph implements AutoCloseable {
     evalTracking = eval.passUpdates().isEmpty() ? null
         : tf.withControlDependencies(eval.passUpdates()).withName("eval_tracking").noOp();
     quantizerInputs = eval.quantizerInputs();
+    layerInputQuantizers = eval.layerInputQuantizers();
 
     NetContext bnPass = new NetContext(state, PassMode.BN_STATISTICS, null);
     setup.model().forward(bnPass, images);
@@ -300,6 +302,11 @@ public final class TrainingGraph implements AutoCloseable {
   /** Trackers of the quantized weights, in forward order; empty without tracking. */
   public List<OscillationTracker> trackers() {
     return oscillation.trackers();
+  }
+
+  /** Weight layer name to the quantizer of its input, for layers whose input is quantized. */
+  public Map<String, String> layerInputQuantizers() {
+    return layerInputQuantizers;
   }
 
   /** Quantizer name to the (evaluation-pass) tensor it quantizes. */

@@ -1,11 +1,12 @@
 package dev.kqat.runtime.export
 
+import dev.kqat.runtime.quant.Signedness
 import ai.onnx.proto.OnnxMl.ModelProto
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.LayerOverride
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
@@ -41,11 +42,11 @@ class OnnxExportSpec : FunSpec({
     val dir = Files.createTempDirectory("kqat-onnx")
     val quiet = object : RunListener {}
 
-    fun policy(bits: Int, perChannel: Boolean, init: RangeInit = RangeInit.MSE): InputQuantPolicy {
+    fun policy(bits: Int, perChannel: Boolean, init: RangeInit = RangeInit.MSE): QuantizationPolicy {
         fun spec(channels: Boolean) = QuantizerSpec.lsq(bits).let {
-            QuantizerSpec(bits, channels, it.convention(), it.gradientScaling(), init, it.candidates(), true)
+            QuantizerSpec(bits, channels, it.convention(), it.gradientScaling(), init, it.candidates(), true, Signedness.FROM_DATA, false, false)
         }
-        return InputQuantPolicy(spec(perChannel), spec(false), 8, mapOf(), 1)
+        return QuantizationPolicy(spec(perChannel), spec(false), 8, mapOf(), 1)
     }
 
     val fp32 = dir.resolve("fp32").also { out ->
@@ -113,7 +114,7 @@ class OnnxExportSpec : FunSpec({
     }
 
     test("a quantizer wider than 8 bits is refused by name, and an earlier file is left as it was") {
-        val wide = InputQuantPolicy(QuantizerSpec.lsq(4), QuantizerSpec.lsq(4), 8,
+        val wide = QuantizationPolicy(QuantizerSpec.lsq(4), QuantizerSpec.lsq(4), 8,
             mapOf("block2/expand" to LayerOverride(12, null, false)), 1)
         ptq(TrainingSetup(TinyMbv2(), wide, sgd, adam, 0.0, 0), "wide") { runner, file ->
             Files.writeString(file, "an earlier export")

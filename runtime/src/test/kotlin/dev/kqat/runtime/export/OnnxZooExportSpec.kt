@@ -1,5 +1,6 @@
 package dev.kqat.runtime.export
 
+import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.EfficientNetLite0
@@ -7,7 +8,7 @@ import dev.kqat.runtime.models.MobileNetV2
 import dev.kqat.runtime.models.MobileNetV3
 import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.ResNet18
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.quant.QuantizerTarget
 import dev.kqat.runtime.quant.RangeInit
@@ -33,8 +34,8 @@ class OnnxZooExportSpec : FunSpec({
     val dir = Files.createTempDirectory("kqat-onnx-zoo")
     val quiet = object : RunListener {}
     val w4a4 = QuantizerSpec.lsq(4).let {
-        fun spec(channels: Boolean) = QuantizerSpec(4, channels, it.convention(), it.gradientScaling(), RangeInit.MIN_MAX, it.candidates(), true)
-        InputQuantPolicy(spec(true), spec(false), 8, mapOf(), 1)
+        fun spec(channels: Boolean) = QuantizerSpec(4, channels, it.convention(), it.gradientScaling(), RangeInit.MIN_MAX, it.candidates(), true, Signedness.FROM_DATA, false, false)
+        QuantizationPolicy(spec(true), spec(false), 8, mapOf(), 1)
     }
 
     // The zoo at 32 px with random weights: what is compared is the translation, so any weights do.

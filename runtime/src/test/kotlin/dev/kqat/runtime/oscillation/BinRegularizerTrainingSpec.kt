@@ -3,7 +3,7 @@ package dev.kqat.runtime.oscillation
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.run.PhaseRunner
@@ -42,7 +42,7 @@ class BinRegularizerTrainingSpec : FunSpec({
             it.train(PhasePlan("pretrain", 2, 64, train, test, CheckpointStore(dir.resolve("fp32"), 1), 1, false), null, null, quiet)
             CheckpointStore(dir.resolve("fp32"), 1).latest().get()
         }
-        val w3a3 = InputQuantPolicy(QuantizerSpec.lsq(3), QuantizerSpec.lsq(3), 8, mapOf(), 1)
+        val w3a3 = QuantizationPolicy(QuantizerSpec.lsq(3), QuantizerSpec.lsq(3), 8, mapOf(), 1)
         val qat = OptimizerConfig.sgd(Schedule.Constant(0.01), 0.9, 2.5e-5)
         fun spread(control: OscillationSpec): Pair<Double, Double> =
             PhaseRunner(TrainingSetup(TinyMbv2(), w3a3, qat, adam, 0.0, 0).withOscillations(control)).use { runner ->

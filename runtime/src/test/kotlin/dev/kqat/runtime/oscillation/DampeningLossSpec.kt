@@ -1,5 +1,7 @@
 package dev.kqat.runtime.oscillation
 
+import dev.kqat.runtime.quant.GradientScaling
+import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.floats
 import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.quant.FakeQuantKernel
@@ -26,7 +28,7 @@ class DampeningLossSpec : FunSpec({
         test("$aggregation: value and gradients match (q − clip(w, s·n, s·p))², no gradient to s") {
             val (loss, dw, dsWith, dsWithout) = runGraph { tf ->
                 val params = ParamStore(tf, 0)
-                val spec = QuantizerSpec.lsq(3).let { QuantizerSpec(it.bits(), true, it.convention(), false, it.init(), it.candidates(), true) }
+                val spec = QuantizerSpec.lsq(3).let { QuantizerSpec(it.bits(), true, it.convention(), GradientScaling.OFF, it.init(), it.candidates(), true, Signedness.FROM_DATA, false, false) }
                 val quantizer = Quantizer(params, "dense/weight", QuantizerTarget.WEIGHT, spec, Shape.of(3), FakeQuantKernel.FUSED)
                 val kernel = tf.variable(tf.floats(Shape.of(2, 3), w))
                 val setScale = tf.assign(quantizer.scale(), tf.floats(Shape.of(3), scales))

@@ -1,5 +1,7 @@
 package dev.kqat.runtime.oscillation
 
+import dev.kqat.runtime.quant.GradientScaling
+import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.nn.PassMode
 import dev.kqat.runtime.quant.QuantizerTarget
 import dev.kqat.runtime.fetchFloats
@@ -77,7 +79,7 @@ class FrozenWeightGradientSpec : FunSpec({
             val (value, dw, ds) = Graph().use { g ->
                 val tf = Ops.create(g)
                 val params = ParamStore(tf, 0)
-                val spec = QuantizerSpec(3, false, convention, false, RangeInit.MSE, 100, true)
+                val spec = QuantizerSpec(3, false, convention, GradientScaling.OFF, RangeInit.MSE, 100, true, Signedness.FROM_DATA, false, false)
                 val quantizer = Quantizer(params, "layer/weight", QuantizerTarget.WEIGHT, spec, Shape.scalar(), kernel)
                 val tracker = OscillationTracker(params, "layer/weight", Shape.of(8), freezing)
                 val weight = tf.variable(tf.floats(Shape.of(8), w))
@@ -121,7 +123,7 @@ class FrozenWeightGradientSpec : FunSpec({
         // Kernel [2, 4]: 4 output channels (last axis), N = 2 elements per step size, p = 3, g = 1/sqrt(6).
         val scales = floatArrayOf(0.4f, 0.25f, 0.5f, 0.3f)
         val kernelValues = floatArrayOf(0.26f, -0.9f, 1.7f, -2.5f, 0.04f, 0.61f, 3.9f, -0.33f)
-        val spec = QuantizerSpec(3, true, BackwardConvention.ROUND_THEN_CLAMP, true, RangeInit.MSE, 100, true)
+        val spec = QuantizerSpec(3, true, BackwardConvention.ROUND_THEN_CLAMP, GradientScaling.LSQ, RangeInit.MSE, 100, true, Signedness.FROM_DATA, false, false)
         val (output, dw, ds) = Graph().use { g ->
             val tf = Ops.create(g)
             val params = ParamStore(tf, 0)

@@ -75,7 +75,7 @@ class CalibrationSpec : FunSpec({
     }
 
     fun spec(bits: Int, init: RangeInit, candidates: Int = 100, perChannel: Boolean = false) =
-        QuantizerSpec(bits, perChannel, BackwardConvention.ROUND_THEN_CLAMP, false, init, candidates, true)
+        QuantizerSpec(bits, perChannel, BackwardConvention.ROUND_THEN_CLAMP, GradientScaling.OFF, init, candidates, true, Signedness.FROM_DATA, false, false)
 
     fun relu(b: FloatArray) = FloatArray(b.size) { maxOf(b[it], 0f) }
 

@@ -52,7 +52,7 @@ class LsqGradientScaleSpec : FunSpec({
                     Graph().use { g ->
                         val tf = Ops.create(g)
                         val params = ParamStore(tf, 0)
-                        val spec = QuantizerSpec(4, perChannel, convention, scaled, RangeInit.MSE, 100, true)
+                        val spec = QuantizerSpec(4, perChannel, convention, if (scaled) GradientScaling.LSQ else GradientScaling.OFF, RangeInit.MSE, 100, true, Signedness.FROM_DATA, false, false)
                         val quantizer = Quantizer(params, "layer/weight", QuantizerTarget.WEIGHT, spec, scaleShape, kernel)
                         val xv = tf.variable(tf.floats(Shape.of(3, 4), x))
                         val q = quantizer.apply(tf, xv)

@@ -1,7 +1,9 @@
 package dev.kqat.runtime.settings
 
+import dev.kqat.runtime.quant.GradientScaling
+import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.LayerOverride
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.schedule.Schedule
@@ -15,15 +17,15 @@ import io.kotest.matchers.shouldBe
 class SettingsProblemsSpec : FunSpec({
     test("the defaults have no problems") {
         listOf(
-            QuantizerSpec.DEFAULT, InputQuantPolicy.DEFAULT, LayerOverride.DEFAULT, OptimizerConfig.DEFAULT,
+            QuantizerSpec.DEFAULT, QuantizationPolicy.DEFAULT, LayerOverride.DEFAULT, OptimizerConfig.DEFAULT,
             OptimizerConfig.QUANTIZER_DEFAULT, OscillationSpec.Tracking.DEFAULT, OscillationSpec.Dampening.DEFAULT,
             OscillationSpec.Freezing.DEFAULT,
         ).forEach { it.problems() shouldBe emptyMap() }
     }
 
     test("a quantization policy lists its quantizers' and overrides' problems under their paths") {
-        val policy = InputQuantPolicy(
-            QuantizerSpec.lsq(1), QuantizerSpec.lsq(4).let { QuantizerSpec(17, true, it.convention(), false, it.init(), 0, true) },
+        val policy = QuantizationPolicy(
+            QuantizerSpec.lsq(1), QuantizerSpec.lsq(4).let { QuantizerSpec(17, true, it.convention(), GradientScaling.OFF, it.init(), 0, true, Signedness.FROM_DATA, false, false) },
             8, mapOf("block1/pw" to LayerOverride(20, null, false)), 0,
         )
         policy.problems() shouldContainExactly mapOf(

@@ -6,7 +6,7 @@ import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.nn.NetContext
 import dev.kqat.runtime.quant.FakeQuantKernel
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.tf.DeviceSetting
@@ -45,7 +45,7 @@ class DeviceSettingSpec : FunSpec({
     val noGpu = VisibleDevices.gpus().isEmpty()
     val sgd = OptimizerConfig.sgd(Schedule.Constant(0.01), 0.9, 0.0)
     val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
-    val w4a4 = InputQuantPolicy.DEFAULT
+    val w4a4 = QuantizationPolicy.DEFAULT
     fun setup(model: Model = TinyMbv2(3, intArrayOf(8, 8, 1))) = TrainingSetup(model, w4a4, sgd, adam, 0.0, 0)
 
     test("bounds: a bad thread count or GPU index is listed by field and refused before it is used") {

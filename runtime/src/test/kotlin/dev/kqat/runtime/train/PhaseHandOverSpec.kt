@@ -6,7 +6,7 @@ import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.tf.ParamRole
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.toFloatArray
@@ -29,7 +29,7 @@ class PhaseHandOverSpec : FunSpec({
     val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false).head(256)
     val sgd = OptimizerConfig.sgd(Schedule.Constant(0.05), 0.9, 5e-5)
     val adam = OptimizerConfig.adam(Schedule.Constant(1e-3), 0.0)
-    val w4a4 = InputQuantPolicy.DEFAULT
+    val w4a4 = QuantizationPolicy.DEFAULT
     val tracked = OscillationSpec(OscillationSpec.Tracking.DEFAULT, null, null)
 
     /** Every variable of [role], fetched in one run (each distinct fetch list costs a graph prune). */

@@ -5,7 +5,7 @@ import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.models.TinyMbv2
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import io.kotest.core.spec.style.FunSpec
@@ -40,7 +40,7 @@ class TrainerSpec : FunSpec({
             }
         }
         fpResult.test().top1() shouldBeGreaterThan 0.70
-        val policy = InputQuantPolicy.DEFAULT
+        val policy = QuantizationPolicy.DEFAULT
         val qat = TrainingGraph(TrainingSetup(TinyMbv2(), policy,
             OptimizerConfig.sgd(Schedule.Cosine(0.01, 0.0), 0.9, 5e-5), adam, 0.0, 0))
         val init = CheckpointStore(dir.resolve("pretrain"), 1).latest().get()
@@ -56,7 +56,7 @@ class TrainerSpec : FunSpec({
 
     test("a run resumed from its epoch-1 checkpoint ends where the uninterrupted run ends") {
         val small = train.head(1024)
-        val setup = TrainingSetup(TinyMbv2(), InputQuantPolicy.DEFAULT,
+        val setup = TrainingSetup(TinyMbv2(), QuantizationPolicy.DEFAULT,
             sgd, adam, 0.1, 7)
         fun runFor(epochs: Int, store: CheckpointStore, resume: java.nio.file.Path?): Double =
             TrainingGraph(setup).use { g ->

@@ -3,7 +3,7 @@ package dev.kqat.runtime.train
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.VisionTransformer
-import dev.kqat.runtime.quant.InputQuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.schedule.Schedule
 import io.kotest.core.spec.style.FunSpec
@@ -33,7 +33,7 @@ class VisionTransformerTrainingSpec : FunSpec({
         println("tiny ViT FP32, 3 epochs on 4,096 images: test top-1 ${fp.test().top1()}")
         fp.test().top1() shouldBeGreaterThan 0.45 // 192 steps: 0.57 measured (chance 0.1); a full epoch of 60,000 gives 0.80
         val init = CheckpointStore(dir.resolve("pretrain"), 1).latest().get()
-        val qatSetup = TrainingSetup(vit(0.0), InputQuantPolicy.DEFAULT,
+        val qatSetup = TrainingSetup(vit(0.0), QuantizationPolicy.DEFAULT,
             OptimizerConfig.adamW(Schedule.Cosine(1e-4, 0.0), 0.05), quantizerAdam, 0.0, 0)
         TrainingGraph(qatSetup).use { g ->
             // 6 weight layers per block and the patch projection and head; every layer input but the image.
