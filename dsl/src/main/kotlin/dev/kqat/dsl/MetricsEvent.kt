@@ -84,6 +84,24 @@ sealed interface MetricsEvent {
         @SerialName("mean_oscillation_frequency") val meanOscillationFrequency: Double? = null,
         @SerialName("frozen_fraction") val frozenFraction: Double? = null,
         @SerialName("oscillating_unfrozen_fraction") val oscillatingUnfrozenFraction: Double? = null,
+        /** VVTQ's bin regulariser Σ_layers R (the loss adds its weight times this), when the phase uses it. */
+        @SerialName("bin_regularizer") val binRegularizer: Double? = null,
+        @SerialName("bin_regularizer_weight") val binRegularizerWeight: Double? = null,
+        /** The bins' variance in steps², averaged over the regularised layers by their numbers of weights. */
+        @SerialName("bin_spread") val binSpread: Double? = null,
+    ) : MetricsEvent
+
+    /** One regularised layer's bin-regulariser term R and bin spread (steps²) after an epoch. */
+    @Serializable @SerialName("bins")
+    data class Bins(
+        override val time: Double,
+        override val phase: String,
+        val epoch: Int,
+        val step: Long,
+        val layer: String,
+        val weights: Long,
+        val regularizer: Double,
+        val spread: Double,
     ) : MetricsEvent
 
     /** One tracked layer's oscillation figures after an epoch: what `kqat report` plots. */

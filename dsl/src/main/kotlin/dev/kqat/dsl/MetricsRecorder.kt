@@ -40,14 +40,19 @@ class MetricsRecorder(private val sinks: List<(MetricsEvent) -> Unit>, private v
         val time = now()
         val step = lastStep[epoch.phase()] ?: epoch.epoch().toLong()
         val o = epoch.oscillations()
+        val b = epoch.binRegularizer()
         emit(MetricsEvent.Epoch(
             time, epoch.phase(), epoch.epoch(), step, epoch.trainLoss(), epoch.trainTop1(), epoch.test().loss(),
             epoch.test().top1(), epoch.testWithoutBnReestimation()?.top1(), epoch.imagesPerSecond(), epoch.trainSeconds(),
             o?.oscillatingFraction(), o?.meanFrequency(), o?.frozenFraction(), o?.oscillatingUnfrozenFraction(),
+            b?.total(), b?.weight(), b?.meanSpread(),
         ))
         o?.layers()?.forEach { l ->
             emit(MetricsEvent.Oscillation(time, epoch.phase(), epoch.epoch(), step, l.name(), l.weights(),
                 l.oscillatingFraction(), l.meanFrequency(), l.frozenFraction(), l.oscillatingUnfrozenFraction()))
+        }
+        b?.layers()?.forEach { l ->
+            emit(MetricsEvent.Bins(time, epoch.phase(), epoch.epoch(), step, l.name(), l.weights(), l.term(), l.spread()))
         }
     }
 

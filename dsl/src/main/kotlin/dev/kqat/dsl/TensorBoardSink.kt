@@ -6,7 +6,7 @@ import dev.kqat.runtime.events.TensorBoardWriter
  * The run's figures as TensorBoard scalars, from the same [MetricsEvent] records as `metrics.jsonl`.
  * Tags are `<phase>/<figure>`; the x axis is the phase's optimizer step. Per logged step: loss,
  * accuracy, learning rate; per epoch: train and test figures, accuracy before BN re-estimation,
- * whole-model and per-layer oscillating share, frozen share.
+ * whole-model and per-layer oscillating share, frozen share, bin regulariser and bin spread.
  */
 class TensorBoardSink(private val writer: TensorBoardWriter) {
     fun write(event: MetricsEvent) {
@@ -29,9 +29,16 @@ class TensorBoardSink(private val writer: TensorBoardWriter) {
                 event.meanOscillationFrequency?.let { writer.scalar(p + "mean_oscillation_frequency", at, it) }
                 event.frozenFraction?.let { writer.scalar(p + "frozen_fraction", at, it) }
                 event.oscillatingUnfrozenFraction?.let { writer.scalar(p + "oscillating_unfrozen_fraction", at, it) }
+                event.binRegularizer?.let { writer.scalar(p + "bin_regularizer", at, it) }
+                event.binRegularizerWeight?.let { writer.scalar(p + "bin_regularizer_weight", at, it) }
+                event.binSpread?.let { writer.scalar(p + "bin_spread", at, it) }
                 writer.flush()
             }
             is MetricsEvent.Oscillation -> writer.scalar(p + "oscillating_share/" + event.layer, event.step, event.oscillatingFraction)
+            is MetricsEvent.Bins -> {
+                writer.scalar(p + "bin_regularizer/" + event.layer, event.step, event.regularizer)
+                writer.scalar(p + "bin_spread/" + event.layer, event.step, event.spread)
+            }
             // The per-layer lines follow their epoch line; the checkpoint after them closes the epoch.
             is MetricsEvent.Checkpoint -> writer.flush()
             is MetricsEvent.PhaseStart, is MetricsEvent.WeightsImported, is MetricsEvent.Calibrated,

@@ -45,7 +45,7 @@ class ExperimentRunnerSpec : FunSpec({
         report2.fp32TestTop1 shouldBe report.fp32TestTop1
     }
 
-    test("oscillation tracking, dampening, freezing and BN re-estimation land in report.json and metrics.jsonl") {
+    test("oscillation tracking, dampening, freezing, the bin regulariser and BN re-estimation land in report.json, metrics.jsonl and TensorBoard") {
         val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
         val e = experiment("oscillations") {
             data { synthetic(trainSize = 1024, testSize = 128, height = 12, width = 12, classes = 4, noise = 0.8); batchSize = 32 }
@@ -58,6 +58,7 @@ class ExperimentRunnerSpec : FunSpec({
                 track(momentum = 0.2, threshold = 0.02)
                 dampen(weight = cosine(0.0, 0.1))
                 freeze(threshold = constant(0.05), after = 0.25)
+                binRegularizer(weight = constant(0.02))
             }
             evaluate { bnReestimation(batches = 4) }
         }
@@ -84,6 +85,16 @@ class ExperimentRunnerSpec : FunSpec({
         val final = layers.filter { it.epoch == 2 }
         (final.sumOf { it.oscillatingFraction * it.weights } / final.sumOf { it.weights }) shouldBe
             (report.oscillatingFraction!! plusOrMinus 1e-9)
+        // The bin regulariser: λ, Σ_layers R and the weight-weighted bin spread per epoch, and every
+        // quantized weight layer (the 8-bit ends too) per epoch.
+        val bins = events.filterIsInstance<MetricsEvent.Bins>()
+        bins.map { it.layer }.toSet().size shouldBe 23
+        bins.size shouldBe 2 * 23
+        val finalBins = bins.filter { it.epoch == 2 }
+        lastEpoch.binRegularizerWeight shouldBe 0.02
+        lastEpoch.binRegularizer!! shouldBe (finalBins.sumOf { it.regularizer } plusOrMinus 1e-9)
+        lastEpoch.binSpread!! shouldBe (finalBins.sumOf { it.spread * it.weights } / finalBins.sumOf { it.weights } plusOrMinus 1e-9)
+        finalBins.forEach { it.regularizer shouldBeGreaterThan 0.0 }
         // TensorBoard: the same figures as scalars, readable from the event file.
         val scalars = TensorBoardEvents.read(dir.resolve("tensorboard"))
         scalars.getValue("qat/test_top1").last().toDouble() shouldBe (report.testTop1 plusOrMinus 1e-6)
@@ -92,6 +103,9 @@ class ExperimentRunnerSpec : FunSpec({
         scalars.getValue("qat/oscillating_unfrozen_fraction").last().toDouble() shouldBe
             (report.oscillatingUnfrozenFraction!! plusOrMinus 1e-6)
         scalars.keys.count { it.startsWith("qat/oscillating_share/") } shouldBe 21
+        scalars.getValue("qat/bin_regularizer").last().toDouble() shouldBe (lastEpoch.binRegularizer!! plusOrMinus 1e-6)
+        scalars.getValue("qat/bin_spread").last().toDouble() shouldBe (lastEpoch.binSpread!! plusOrMinus 1e-6)
+        scalars.keys.count { it.startsWith("qat/bin_spread/") } shouldBe 23
         scalars.getValue("qat/loss").size shouldBe 64 / 10
         // kqat report: both pictures, as PNGs that decode.
         val pictures = RunPlots.draw(dir)

@@ -15,6 +15,8 @@ class MetricsEventSpec : FunSpec({
         MetricsEvent.Epoch(5.0, "qat", 1, 468, 0.3, 0.89, 0.29, 0.8951, 0.8899, 700.0, 80.0, 0.025, 0.0004, 0.0, 0.025),
         MetricsEvent.Epoch(5.0, "pretrain", 1, 468, 0.3, 0.89, 0.29, 0.8951, imagesPerSec = 900.0, trainSeconds = 60.0),
         MetricsEvent.Oscillation(5.0, "qat", 1, 468, "block1/dw", 144, 0.1, 0.002, 0.0, 0.1),
+        MetricsEvent.Epoch(5.0, "qat", 2, 936, 0.3, 0.89, 0.29, 0.8951, null, 700.0, 80.0, binRegularizer = 0.4, binRegularizerWeight = 0.01, binSpread = 0.02),
+        MetricsEvent.Bins(5.0, "qat", 2, 936, "blocks/0/attn/q/weight", 4096, 0.004, 0.021),
         MetricsEvent.Checkpoint(6.0, "qat", 1, "/runs/x/checkpoints/qat/epoch-0001"),
     )
 

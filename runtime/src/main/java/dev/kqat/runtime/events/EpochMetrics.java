@@ -10,6 +10,7 @@ package dev.kqat.runtime.events;
  * @param imagesPerSecond training throughput of the epoch (data loading included)
  * @param trainSeconds time spent in training steps
  * @param oscillations oscillation figures of the tracked weights, or null without tracking
+ * @param binRegularizer VVTQ's bin regulariser per layer and in total, or null without it
  */
 public record EpochMetrics(
     String phase,
@@ -20,4 +21,5 @@ public record EpochMetrics(
     EvalMetrics testWithoutBnReestimation,
     double imagesPerSecond,
     double trainSeconds,
-    OscillationMetrics oscillations) {}
+    OscillationMetrics oscillations,
+    BinRegularizerMetrics binRegularizer) {}

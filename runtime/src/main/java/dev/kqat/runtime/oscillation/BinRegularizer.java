@@ -21,8 +21,19 @@ import org.tensorflow.types.TInt32;
 public final class BinRegularizer {
   private BinRegularizer() {}
 
+  /**
+   * One layer's regulariser and, for reports, the bins' mean spread: the mean over bins holding two
+   * or more weights of the unbiased variance of {@code clamp(W/s, n, p)}, in steps².
+   */
+  public record Bins(Operand<TFloat32> term, Operand<TFloat32> spread) {}
+
   /** @param kernel the latent weight the quantizer reads */
   public static Operand<TFloat32> term(Ops tf, Quantizer quantizer, Operand<TFloat32> kernel) {
+    return of(tf, quantizer, kernel).term();
+  }
+
+  /** The term and the spread of one layer, from the same bins. */
+  public static Bins of(Ops tf, Quantizer quantizer, Operand<TFloat32> kernel) {
     Operand<TFloat32> s = quantizer.stepSize(tf);
     Operand<TFloat32> n = quantizer.lowest();
     Operand<TFloat32> p = quantizer.highest();
@@ -41,12 +52,24 @@ public final class BinRegularizer {
     // Ones shaped like the codes (OnesLike has no C++ gradient, and the gradient builder visits it).
     Operand<TFloat32> ones = tf.math.add(tf.math.mul(codes, tf.constant(0f)), one);
     Operand<TFloat32> count = tf.math.unsortedSegmentSum(ones, bins, binCount);
-    Operand<TFloat32> mean = tf.math.div(tf.math.unsortedSegmentSum(wc, bins, binCount), tf.math.maximum(count, one));
-    Operand<TFloat32> deviation = tf.math.sub(wc, tf.gather(mean, bins, tf.constant(0)));
-    Operand<TFloat32> squares = tf.math.unsortedSegmentSum(tf.math.square(deviation), bins, binCount);
-    // Unbiased variance of the bins holding two or more weights; the others contribute nothing.
+    // Bins of two or more weights; the others have no unbiased variance and contribute nothing.
     Operand<TFloat32> populated = tf.dtypes.cast(tf.math.greater(count, one), TFloat32.class);
-    Operand<TFloat32> variance = tf.math.div(tf.math.mul(squares, populated), tf.math.maximum(tf.math.sub(count, one), one));
-    return tf.math.add(dampening, tf.reduceSum(variance, tf.constant(0)));
+    Operand<TFloat32> variance = binVariances(tf, wc, bins, binCount, count, populated);
+    Operand<TFloat32> term = tf.math.add(dampening, tf.reduceSum(variance, tf.constant(0)));
+    Operand<TFloat32> inSteps = tf.stopGradient(tf.reshape(clamped, flat));
+    Operand<TFloat32> spread = tf.math.div(
+        tf.reduceSum(binVariances(tf, inSteps, bins, binCount, count, populated), tf.constant(0)),
+        tf.math.maximum(tf.reduceSum(populated, tf.constant(0)), one));
+    return new Bins(term, spread);
+  }
+
+  /** Per bin, the unbiased variance of {@code values} where {@code populated}, else 0. */
+  private static Operand<TFloat32> binVariances(Ops tf, Operand<TFloat32> values, Operand<TInt32> bins,
+      Operand<TInt32> binCount, Operand<TFloat32> count, Operand<TFloat32> populated) {
+    Operand<TFloat32> one = tf.constant(1f);
+    Operand<TFloat32> mean = tf.math.div(tf.math.unsortedSegmentSum(values, bins, binCount), tf.math.maximum(count, one));
+    Operand<TFloat32> deviation = tf.math.sub(values, tf.gather(mean, bins, tf.constant(0)));
+    Operand<TFloat32> squares = tf.math.unsortedSegmentSum(tf.math.square(deviation), bins, binCount);
+    return tf.math.div(tf.math.mul(squares, populated), tf.math.maximum(tf.math.sub(count, one), one));
   }
 }

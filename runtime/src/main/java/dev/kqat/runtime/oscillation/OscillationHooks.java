@@ -28,6 +28,7 @@ public final class OscillationHooks implements QuantHooks {
   private final Map<String, OscillationTracker> trackers = new LinkedHashMap<>();
   private final List<Operand<TFloat32>> dampeningTerms = new ArrayList<>();
   private final List<Operand<TFloat32>> binTerms = new ArrayList<>();
+  private final List<BinnedLayer> binnedLayers = new ArrayList<>();
   private final Placeholder<TFloat32> dampeningWeight;
   private final Placeholder<TFloat32> binWeight;
   private final Placeholder<TFloat32> freezingThreshold;
@@ -61,7 +62,9 @@ public final class OscillationHooks implements QuantHooks {
           tf, q, site.kernel(), quantized, site.channelShape().size(), spec.dampening().aggregation()));
     }
     if (mode == PassMode.TRAIN && spec.binRegularizer() != null) {
-      binTerms.add(BinRegularizer.term(tf, q, site.kernel()));
+      BinRegularizer.Bins bins = BinRegularizer.of(tf, q, site.kernel());
+      binTerms.add(bins.term());
+      binnedLayers.add(new BinnedLayer(q.name(), site.kernel().shape().size(), bins));
     }
     return quantized;
   }
@@ -95,6 +98,19 @@ public final class OscillationHooks implements QuantHooks {
   /** {@code weight · Σ terms}, or null without terms. */
   private static Operand<TFloat32> weightedSum(Ops tf, Placeholder<TFloat32> weight, List<Operand<TFloat32>> terms) {
     return terms.isEmpty() ? null : tf.math.mul(weight, tf.math.addN(Collections.unmodifiableList(terms)));
+  }
+
+  /** A regularised weight tensor: its quantizer's name, its size, its term and spread. */
+  public record BinnedLayer(String name, long weights, BinRegularizer.Bins bins) {}
+
+  /** The regularised weight tensors in forward order; empty without the bin regulariser. */
+  public List<BinnedLayer> binnedLayers() {
+    return List.copyOf(binnedLayers);
+  }
+
+  /** The bin regulariser's weight λ at training {@code progress}; 0 without it. */
+  public double binWeightAt(double progress) {
+    return spec.binRegularizer() == null ? 0 : spec.binRegularizer().weight().at(progress);
   }
 
   /** One row per tracker: [oscillating, frequency sum, frozen, oscillating and not frozen, elements]; null without tracking. */

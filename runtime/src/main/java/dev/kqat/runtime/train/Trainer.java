@@ -130,7 +130,8 @@ public final class Trainer {
       }
       listener.evaluated(plan.phase(), epoch, last);
       listener.epochEnded(new EpochMetrics(plan.phase(), epoch, lossSum / epochImages,
-          correct / epochImages, last, withoutBn, epochImages / epochSeconds, epochSeconds, oscillations()));
+          correct / epochImages, last, withoutBn, epochImages / epochSeconds, epochSeconds, oscillations(),
+          graph.binRegularizerMetrics(session, (double) (globalStep - 1) / totalSteps)));
       if (plan.checkpoints() != null) {
         Path saved = plan.checkpoints().save(session, graph,
             new CheckpointState(plan.phase(), epoch, plan.epochs(), globalStep));

@@ -1,6 +1,7 @@
 package dev.kqat.runtime.train;
 
 import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.events.BinRegularizerMetrics;
 import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.models.ModelInspector;
 import dev.kqat.runtime.nn.ModelState;
@@ -297,6 +298,27 @@ public final class TrainingGraph implements AutoCloseable {
       }
     }
     return OscillationMetrics.of(setup.oscillations().tracking().threshold(), layers);
+  }
+
+  /**
+   * The bin regulariser's figures of the weights as the session holds them, with its weight at
+   * training {@code progress}; null without the regulariser. Reads variables only: nothing is fed.
+   */
+  public BinRegularizerMetrics binRegularizerMetrics(Session session, double progress) {
+    List<OscillationHooks.BinnedLayer> binned = oscillation.binnedLayers();
+    if (binned.isEmpty()) {
+      return null;
+    }
+    Session.Runner runner = session.runner();
+    binned.forEach(l -> runner.fetch(l.bins().term()).fetch(l.bins().spread()));
+    List<BinRegularizerMetrics.Layer> layers = new ArrayList<>();
+    try (Result r = runner.run()) {
+      for (int i = 0; i < binned.size(); i++) {
+        layers.add(new BinRegularizerMetrics.Layer(binned.get(i).name(), binned.get(i).weights(),
+            ((TFloat32) r.get(2 * i)).getFloat(), ((TFloat32) r.get(2 * i + 1)).getFloat()));
+      }
+    }
+    return BinRegularizerMetrics.of(oscillation.binWeightAt(progress), layers);
   }
 
   /** Trackers of the quantized weights, in forward order; empty without tracking. */

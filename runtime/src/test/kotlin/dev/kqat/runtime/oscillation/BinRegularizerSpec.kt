@@ -64,7 +64,8 @@ class BinRegularizerSpec : FunSpec({
             val scaleFeed = tf.placeholder(TFloat32::class.java, Placeholder.shape(Shape.scalar()))
             val kernel = tf.identity(kernelFeed)
             val setScale = tf.assign(quantizer.scale(), scaleFeed)
-            val term = BinRegularizer.term(tf, quantizer, kernel)
+            val bins = BinRegularizer.of(tf, quantizer, kernel)
+            val term = bins.term()
             val grads = tf.gradients(term, listOf(kernel, quantizer.scale()))
             Session(g).use { session ->
                 session.initialize()
@@ -77,6 +78,14 @@ class BinRegularizerSpec : FunSpec({
                         }
                     }
                 val (value, dw, ds) = at(w, s0.toFloat())
+                // The reported spread: mean over bins of two or more weights of the unbiased variance of clamp(W/s, n, p).
+                val spread = TFloat32.tensorOf(Shape.of(2, 5), DataBuffers.of(w, true, false)).use { k ->
+                    session.runner().feed(kernelFeed, k).fetch(bins.spread()).run().use { (it.get(0) as TFloat32).getFloat() }
+                }
+                val inSteps = w.map { (it / s0).coerceIn(n, p) }
+                val populated = inSteps.groupBy { Math.rint(it) + 0.0 }.values.filter { it.size > 1 }
+                val expectedSpread = populated.map { b -> val m = b.average(); b.sumOf { (it - m) * (it - m) } / (b.size - 1) }.average()
+                spread.toDouble() shouldBe (expectedSpread plusOrMinus 1e-6)
                 val (expected, expectedDw, expectedDs) = byHand(s0)
                 value[0].toDouble() shouldBe (expected plusOrMinus 1e-6)
                 // Three codes hold two or more weights, so the variance term is not zero: R is more than dampening.
