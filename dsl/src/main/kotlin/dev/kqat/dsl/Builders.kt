@@ -60,6 +60,7 @@ class ExperimentBuilder internal constructor(var name: String) {
     private var ptq = false
     private var qat: PhaseSpec? = null
     private var oscillations: OscillationSpec? = null
+    private var distillation: DistillationSpec? = null
     private var evaluation = EvaluationSpec()
     internal val lines = linkedMapOf<String, Int>()
     internal var sourceFile: String? = null
@@ -131,6 +132,15 @@ class ExperimentBuilder internal constructor(var name: String) {
         oscillations = OscillationsBuilder(oscillations ?: OscillationSpec.DEFAULT).apply(block).build()
     }
 
+    /**
+     * Distillation during QAT from an online teacher (algorithms.md §3.4), e.g. `distill { teacher() }`
+     * (the FP32 network QAT starts from) or `distill { teacher("path/to/checkpoint") { tinyMbv2() } }`.
+     */
+    fun distill(block: DistillationBuilder.() -> Unit) {
+        lines["distillation"] = ScriptLine.caller()
+        distillation = DistillationBuilder(distillation ?: DistillationSpec()).apply(block).build()
+    }
+
     /** How QAT evaluates, e.g. `evaluate { bnReestimation(batches = 50) }`. */
     fun evaluate(block: EvaluationBuilder.() -> Unit) {
         lines["evaluation"] = ScriptLine.caller()
@@ -139,7 +149,8 @@ class ExperimentBuilder internal constructor(var name: String) {
 
     internal fun build() = Experiment(
         name = name, seed = seed, data = data, model = model, pretrain = pretrain,
-        quantization = quantization, ptq = ptq, qat = qat, oscillations = oscillations, evaluation = evaluation,
+        quantization = quantization, ptq = ptq, qat = qat, oscillations = oscillations, distillation = distillation,
+        evaluation = evaluation,
         initFrom = initFrom, device = threads?.let { (intra, inter) -> device.withThreads(intra, inter) } ?: device,
         sourceFile = sourceFile, sourceLines = lines.filterValues { it > 0 },
     )

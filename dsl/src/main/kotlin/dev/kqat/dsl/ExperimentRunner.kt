@@ -148,7 +148,7 @@ class ExperimentRunner(
         }
         val store = CheckpointStore(runDir.resolve("checkpoints").resolve(phase), 2)
         val resumeFrom = store.latest().orElse(null)
-        val setup = RuntimeMapping.setup(experiment, spec, quantization)
+        val setup = RuntimeMapping.setup(experiment, spec, quantization, init)
         val plan = PhasePlan(
             phase, spec.epochs, experiment.data.batchSize, train, test, store,
             quantization?.calibrationBatches() ?: 0, quantization != null,

@@ -9,6 +9,7 @@ import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.distill.Distillation
 import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.train.TrainingSetup
@@ -32,14 +33,27 @@ object RuntimeMapping {
 
     fun layerNames(e: Experiment): List<String> = ModelInspector.inspect(model(e)).layerNames()
 
-    /** What a phase's graph is built from: QAT phases carry the oscillation control; PTQ (0 epochs) trains nothing to control. */
-    fun setup(e: Experiment, phase: PhaseSpec, quantization: QuantizationPolicy?): TrainingSetup {
+    /**
+     * What a phase's graph is built from: QAT phases carry the oscillation control and the
+     * distillation teacher ([init]: the checkpoint QAT starts from, the default teacher); PTQ (0
+     * epochs) trains nothing to control.
+     */
+    fun setup(e: Experiment, phase: PhaseSpec, quantization: QuantizationPolicy?, init: Path? = null): TrainingSetup {
         val setup = TrainingSetup(
             model(e), quantization ?: QuantPolicy.FLOAT, phase.optimizer.forEpochs(phase.epochs),
             phase.quantizerOptimizer.forEpochs(phase.epochs), phase.labelSmoothing, e.seed,
         ).withDevice(e.device)
-        return if (quantization == null || phase.epochs == 0) setup
-        else setup.withOscillations((e.oscillations ?: OscillationSpec.NONE).forEpochs(phase.epochs))
+        if (quantization == null || phase.epochs == 0) return setup
+        val withOscillations = setup.withOscillations((e.oscillations ?: OscillationSpec.NONE).forEpochs(phase.epochs))
+        return e.distillation?.let { withOscillations.withDistillation(distillation(e, it, init)) } ?: withOscillations
+    }
+
+    /** The teacher network and its checkpoint (validation has checked both exist and fit the data). */
+    fun distillation(e: Experiment, d: DistillationSpec, init: Path?): Distillation {
+        val checkpoint = d.teacherCheckpoint?.let(Path::of)
+            ?: requireNotNull(init) { "distill.teacherCheckpoint: no checkpoint to take the teacher from" }
+        val teacher = (d.teacherModel ?: e.model).build(dataShape(e.data.dataset))
+        return Distillation(teacher, checkpoint)
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.io.KerasH5Weights
+import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.io.SafetensorsFile
 import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantMap
@@ -75,6 +76,7 @@ object Validation {
         for ((field, message) in PhasePlan.problems(1, e.data.batchSize, e.evaluation.bnReestimationBatches)) {
             problem(planFields.getValue(field), message)
         }
+        e.distillation?.let { checkDistillation(e, it, ::problem) }
         e.initFrom?.let {
             val p = Path.of(it)
             if (KerasH5Weights.isH5(p)) {
@@ -110,6 +112,27 @@ object Validation {
                 if (ds.trainSize < 1 || ds.testSize < 1) problem("data.dataset", "synthetic sizes must be >= 1")
                 if (ds.classes < 2) problem("data.dataset.classes", "needs at least 2 classes, got ${ds.classes}")
                 if (ds.height < 1 || ds.width < 1 || ds.channels < 1) problem("data.dataset", "image dimensions must be >= 1")
+            }
+        }
+    }
+
+    private fun checkDistillation(e: Experiment, d: DistillationSpec, problem: (String, String) -> Unit) {
+        if (e.qat == null) problem("distillation", "distillation acts during QAT: add qat { } and quantize { }")
+        val checkpoint = d.teacherCheckpoint
+        if (checkpoint != null) {
+            if (!Files.isDirectory(Path.of(checkpoint))) problem("distillation.teacherCheckpoint", "checkpoint folder not found: $checkpoint")
+        } else if (e.pretrain == null && (e.initFrom == null || !Files.isDirectory(Path.of(e.initFrom)))) {
+            problem("distillation.teacherCheckpoint",
+                "teacher() takes the FP32 checkpoint QAT starts from: declare pretrain { }, start from a checkpoint folder (initFrom), or name one")
+        }
+        val model = d.teacherModel ?: return
+        val bad = model.problems()
+        for ((field, message) in bad) problem("distillation.teacherModel.$field", message)
+        if (bad.isEmpty()) {
+            try {
+                ModelInspector.inspect(model.build(RuntimeMapping.dataShape(e.data.dataset)))
+            } catch (x: IllegalArgumentException) {
+                problem("distillation.teacherModel", x.message ?: x.toString())
             }
         }
     }

@@ -45,6 +45,31 @@ class ExperimentRunnerSpec : FunSpec({
         report2.fp32TestTop1 shouldBe report.fp32TestTop1
     }
 
+    test("distill { teacher() }: QAT learns from the FP32 network it starts from; the teacher is that checkpoint and architecture") {
+        val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
+        val e = experiment("kd") {
+            data { synthetic(trainSize = 1024, testSize = 128, height = 12, width = 12, classes = 4, noise = 0.8); batchSize = 32 }
+            model { tinyMbv2() }
+            pretrain { epochs = 2; optimizer = sgd(lr = cosine(0.05)); cacheKey = "spec-kd" }
+            quantize { weights { bits = 4 }; activations { bits = 4 } }
+            qat { epochs = 1; optimizer = sgd(lr = cosine(0.01)) }
+            distill { teacher() }
+        }
+        experimentFromJson(e.toJson()) shouldBe e
+        val dir = Files.createTempDirectory("kqat-run-kd")
+        val report = ExperimentRunner(e, dir, cache = cache).run()
+        report.testTop1 shouldBeGreaterThan 0.5 // accuracy against the labels, which the loss never saw
+        val fp32 = Path.of(cache.lookup(e)!!.checkpoint)
+        val kd = RuntimeMapping.setup(e, e.qat!!, e.quantization, fp32).distillation()
+        kd.checkpoint() shouldBe fp32
+        kd.teacher().name() shouldBe "tiny-mbv2"
+        // Another architecture from a named checkpoint; PTQ and FP32 phases never distil.
+        val other = e.copy(distillation = DistillationSpec(fp32.toString(), ModelSpec.TinyVitSpec()))
+        RuntimeMapping.setup(other, other.qat!!, other.quantization, null).distillation().teacher().name() shouldBe "tiny-vit"
+        RuntimeMapping.setup(e, PhaseSpec(epochs = 0), e.quantization, fp32).distillation() shouldBe null
+        RuntimeMapping.setup(e, e.pretrain!!, null, fp32).distillation() shouldBe null
+    }
+
     test("oscillation tracking, dampening, freezing, the bin regulariser and BN re-estimation land in report.json, metrics.jsonl and TensorBoard") {
         val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
         val e = experiment("oscillations") {

@@ -175,6 +175,29 @@ class ValidationSpec : FunSpec({
         e.message shouldContain "a step size per bit-width covers 2..8 bits, got 9"
     }
 
+    test("distill: needs QAT, a teacher checkpoint that exists (or one QAT starts from), and a teacher model that fits the data") {
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment("kd-wrong") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { tinyMbv2() }
+                pretrain { epochs = 1 }
+                distill { teacher("/nonexistent/checkpoint") { deitTiny() } }
+            }
+        }
+        e.problems.map { it.field } shouldBe listOf("distillation", "distillation.teacherCheckpoint", "distillation.teacherModel")
+        e.message shouldContain "image size 28x28 is not a multiple of the patch size 16"
+        val f = shouldThrow<ExperimentValidationException> {
+            experiment("kd-no-teacher") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { tinyMbv2() }
+                quantize { }
+                qat { epochs = 1 }
+                distill { teacher() }
+            }
+        }
+        f.problems.map { it.field } shouldBe listOf("distillation.teacherCheckpoint")
+    }
+
     test("initFrom a .safetensors file: it must exist, and the model must be a vision transformer") {
         val e = shouldThrow<ExperimentValidationException> {
             experiment("timm-into-cnn") {

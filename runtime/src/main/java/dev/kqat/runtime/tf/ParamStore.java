@@ -23,10 +23,20 @@ public final class ParamStore {
   private final long seed;
   private final Map<String, Param> params = new LinkedHashMap<>();
   private final java.util.Set<String> noDecay = new java.util.HashSet<>();
+  private final String opPrefix;
 
   public ParamStore(Ops tf, long seed) {
+    this(tf, seed, "");
+  }
+
+  /**
+   * A store whose variables' op names start with {@code opPrefix}, so that a second network (a
+   * distillation teacher) lives in the same graph under its own variables' usual names.
+   */
+  public ParamStore(Ops tf, long seed, String opPrefix) {
     this.tf = tf;
     this.seed = seed;
+    this.opPrefix = opPrefix;
   }
 
   public Ops tf() {
@@ -44,7 +54,7 @@ public final class ParamStore {
       }
       return existing.variable();
     }
-    Variable<TFloat32> v = tf.withName(uniqueOpName(name)).variable(init.apply(shape));
+    Variable<TFloat32> v = tf.withName(opPrefix + uniqueOpName(name)).variable(init.apply(shape));
     params.put(name, new Param(name, v, shape, role));
     return v;
   }

@@ -167,9 +167,17 @@ public final class CheckpointStore {
    * the same shapes: a run resumed from its own checkpoint, optimizer slots and trackers included.
    */
   public static void restore(Session session, TrainingGraph graph, Path checkpoint) {
+    restore(session, graph.tf(), checkpoint, graph.params().all());
+  }
+
+  /**
+   * Loads {@code params} from {@code checkpoint} by name (e.g. a distillation teacher's, kept in a
+   * store of its own); each must be there with its shape.
+   */
+  public static void restore(Session session, Ops tf, Path checkpoint, List<Param> params) {
     Map<String, String> manifest = readManifest(checkpoint);
     List<String> missing = new ArrayList<>();
-    for (Param p : graph.params().all()) {
+    for (Param p : params) {
       String shape = manifest.get(p.name());
       if (shape == null || !shape.equals(shapeText(p.shape()))) {
         missing.add(p.name() + (shape == null ? "" : " (shape " + shape + " ≠ " + shapeText(p.shape()) + ")"));
@@ -179,7 +187,7 @@ public final class CheckpointStore {
       throw new IllegalStateException(
           checkpoint + ": does not match this experiment's graph; missing or different: " + missing);
     }
-    load(session, graph, checkpoint, graph.params().all());
+    load(session, tf, checkpoint, params);
   }
 
   /**
@@ -199,14 +207,13 @@ public final class CheckpointStore {
     if (toLoad.isEmpty()) {
       throw new IllegalStateException(checkpoint + ": holds none of this model's variables");
     }
-    load(session, graph, checkpoint, toLoad);
+    load(session, graph.tf(), checkpoint, toLoad);
     Set<String> names = new LinkedHashSet<>();
     toLoad.forEach(p -> names.add(p.name()));
     return names;
   }
 
-  private static void load(Session session, TrainingGraph graph, Path checkpoint, List<Param> toLoad) {
-    Ops tf = graph.tf();
+  private static void load(Session session, Ops tf, Path checkpoint, List<Param> toLoad) {
     String[] names = toLoad.stream().map(Param::name).toArray(String[]::new);
     String[] slices = new String[names.length];
     java.util.Arrays.fill(slices, "");

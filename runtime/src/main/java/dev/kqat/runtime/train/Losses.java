@@ -22,6 +22,14 @@ public final class Losses {
     return tf.nn.softmaxCrossEntropyWithLogits(logits, target).loss();
   }
 
+  /**
+   * Per-example soft cross-entropy {@code -Σ_c t_c log softmax(z)_c} against target probabilities
+   * (distillation, algorithms.md §3.4); its gradient to the logits is {@code softmax(z) - t}.
+   */
+  public static Operand<TFloat32> softCrossEntropy(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> targets) {
+    return tf.nn.softmaxCrossEntropyWithLogits(logits, targets).loss();
+  }
+
   /** Number of examples whose arg-max logit is the label. */
   public static Operand<TFloat32> correctCount(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels) {
     Operand<TInt32> predicted = tf.math.argMax(logits, tf.constant(1), TInt32.class);

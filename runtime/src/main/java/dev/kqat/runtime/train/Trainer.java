@@ -56,11 +56,13 @@ public final class Trainer {
             resumeFrom + ": belongs to phase '" + st.phase() + "', not '" + plan.phase() + "'");
       }
       CheckpointStore.restore(session, graph, resumeFrom);
+      graph.loadTeacher(session);
       startEpoch = st.epoch();
       globalStep = st.globalStep();
       lastCheckpoint = resumeFrom.toString();
     } else {
       session.initialize();
+      graph.loadTeacher(session);
       Set<String> handedOver = Set.of();
       if (initFrom != null && (KerasH5Weights.isH5(initFrom) || SafetensorsFile.isSafetensors(initFrom))) {
         importWeights(plan.phase(), initFrom);

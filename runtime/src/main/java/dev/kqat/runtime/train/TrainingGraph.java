@@ -1,6 +1,7 @@
 package dev.kqat.runtime.train;
 
 import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.distill.Teacher;
 import dev.kqat.runtime.events.BinRegularizerMetrics;
 import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.models.ModelInspector;
@@ -72,6 +73,7 @@ public final class TrainingGraph implements AutoCloseable {
   private final Operand<TFloat32> oscillationStatistics;
   private final Map<String, Operand<TFloat32>> quantizerInputs;
   private final Map<String, String> layerInputQuantizers;
+  private final Teacher teacher;
   private final ModelInspector.Summary summary;
 
   public TrainingGraph(TrainingSetup requested) {
@@ -94,8 +96,11 @@ public final class TrainingGraph implements AutoCloseable {
 
     NetContext train = new NetContext(state, PassMode.TRAIN, stepKey);
     Operand<TFloat32> logits = setup.model().forward(train, images);
-    Operand<TFloat32> taskLoss = tf.math.mean(
-        Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()), tf.constant(0));
+    // With a teacher, its soft labels replace the labels in the loss (§3.4); accuracy still counts labels.
+    teacher = setup.distillation() == null ? null : new Teacher(tf, setup.distillation(), images);
+    Operand<TFloat32> taskLoss = tf.math.mean(teacher != null
+        ? Losses.softCrossEntropy(tf, logits, teacher.probabilities())
+        : Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()), tf.constant(0));
     // The dampening loss (§1.5) joins the task loss: L = CE + λ · Σ_layers term.
     Operand<TFloat32> dampening = oscillation.dampeningLoss(tf);
     Operand<TFloat32> withDampening = dampening == null ? taskLoss : tf.math.add(taskLoss, dampening);
@@ -319,6 +324,13 @@ public final class TrainingGraph implements AutoCloseable {
       }
     }
     return BinRegularizerMetrics.of(oscillation.binWeightAt(progress), layers);
+  }
+
+  /** Loads the distillation teacher's weights, if there is a teacher (after initialising or restoring the rest). */
+  public void loadTeacher(Session session) {
+    if (teacher != null) {
+      teacher.load(session);
+    }
   }
 
   /** Trackers of the quantized weights, in forward order; empty without tracking. */

@@ -1,5 +1,6 @@
 package dev.kqat.runtime.train;
 
+import dev.kqat.runtime.distill.Distillation;
 import dev.kqat.runtime.models.Model;
 import dev.kqat.runtime.oscillation.OscillationSpec;
 import dev.kqat.runtime.quant.FakeQuantKernel;
@@ -19,6 +20,7 @@ import dev.kqat.runtime.tf.DeviceSetting;
  * @param kernel what computes fake quantization (same values either way); on a GPU the graph uses
  *     {@link FakeQuantKernel#TF_OPS} ({@link FakeQuantKernel#on})
  * @param device where the graph's ops run and the session's thread counts
+ * @param distillation an online teacher whose soft labels replace the cross-entropy, or null
  */
 public record TrainingSetup(
     Model model,
@@ -29,7 +31,8 @@ public record TrainingSetup(
     long seed,
     OscillationSpec oscillations,
     FakeQuantKernel kernel,
-    DeviceSetting device) {
+    DeviceSetting device,
+    Distillation distillation) {
 
   /**
    * A setup without oscillation control, with the {@linkplain FakeQuantKernel#preferred()
@@ -38,18 +41,22 @@ public record TrainingSetup(
   public TrainingSetup(Model model, QuantPolicy policy, OptimizerConfig weights, OptimizerConfig quantizers,
       double labelSmoothing, long seed) {
     this(model, policy, weights, quantizers, labelSmoothing, seed, OscillationSpec.NONE,
-        FakeQuantKernel.preferred(), DeviceSetting.DEFAULT);
+        FakeQuantKernel.preferred(), DeviceSetting.DEFAULT, null);
   }
 
   public TrainingSetup withOscillations(OscillationSpec spec) {
-    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, spec, kernel, device);
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, spec, kernel, device, distillation);
   }
 
   public TrainingSetup withKernel(FakeQuantKernel k) {
-    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, k, device);
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, k, device, distillation);
   }
 
   public TrainingSetup withDevice(DeviceSetting d) {
-    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, kernel, d);
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, kernel, d, distillation);
+  }
+
+  public TrainingSetup withDistillation(Distillation d) {
+    return new TrainingSetup(model, policy, weights, quantizers, labelSmoothing, seed, oscillations, kernel, device, d);
   }
 }
