@@ -9,7 +9,10 @@ import kotlinx.serialization.Serializable
  */
 @Serializable
 data class DistillationSpec(
-    /** A kqat checkpoint folder; null: the FP32 checkpoint QAT starts from (this run's pre-training, the cache or [Experiment.initFrom]). */
+    /**
+     * A kqat checkpoint folder (or timm `.safetensors` / Keras `.h5` weights); null: the FP32 weights QAT
+     * starts from (this run's pre-training, the cache or [Experiment.initFrom]).
+     */
     val teacherCheckpoint: String? = null,
     /** The teacher's architecture; null: the student's. */
     @Serializable(with = ModelSpecSerializer::class)

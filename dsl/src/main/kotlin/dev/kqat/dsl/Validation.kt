@@ -121,9 +121,9 @@ object Validation {
         val checkpoint = d.teacherCheckpoint
         if (checkpoint != null) {
             if (!Files.isDirectory(Path.of(checkpoint))) problem("distillation.teacherCheckpoint", "checkpoint folder not found: $checkpoint")
-        } else if (e.pretrain == null && (e.initFrom == null || !Files.isDirectory(Path.of(e.initFrom)))) {
+        } else if (e.pretrain == null && e.initFrom == null) {
             problem("distillation.teacherCheckpoint",
-                "teacher() takes the FP32 checkpoint QAT starts from: declare pretrain { }, start from a checkpoint folder (initFrom), or name one")
+                "teacher() takes the FP32 weights QAT starts from: declare pretrain { } or initFrom, or name a checkpoint")
         }
         val model = d.teacherModel ?: return
         val bad = model.problems()

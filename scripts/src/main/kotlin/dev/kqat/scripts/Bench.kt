@@ -14,7 +14,7 @@ import dev.kqat.runtime.train.TrainingSetup
 /**
  * `kqat bench`: training throughput of a reference model (tiny-MBV2 of benchmark.md, or the tiny ViT
  * of docs/benchmarks.md) in one process, FP32
- * against W4A4 LSQ QAT, measured in alternating rounds so that machine load hits both alike.
+ * against W4A4 LSQ QAT (the ViT with VVTQ's quantization map), measured in alternating rounds so that machine load hits both alike.
  * QAT runs with the preferred fake-quant kernel; again with oscillation tracking, dampening and
  * freezing all on (algorithms.md §1.4–1.7, schedules at mid-training); and, where the kernel is the
  * fused one, with plain TF ops as the baseline it replaces. Prints medians and step-time ratios.
@@ -44,13 +44,22 @@ object Bench {
 
     fun run(steps: Int, rounds: Int, batchSize: Int, modelName: String = "tiny-mbv2", log: (String) -> Unit): Result {
         require(modelName in models) { "unknown bench model '$modelName'; known: ${models.joinToString()}" }
-        // The DSL's defaults, as a user gets them: W4A4 LSQ with tracking, dampening and freezing.
+        // The DSL's defaults, as a user gets them: W4A4 LSQ with tracking, dampening and freezing; the
+        // tiny ViT quantized as VVTQ does (its map and quantizers), its control with the bin regulariser too.
+        val vit = modelName == "tiny-vit"
         val e = experiment("bench") {
             data { fashionMnist(); this.batchSize = batchSize }
-            model { if (modelName == "tiny-vit") tinyVit() else tinyMbv2() }
-            quantize { weights { bits = 4 }; activations { bits = 4 } }
+            model { if (vit) tinyVit() else tinyMbv2() }
+            quantize {
+                if (vit) vvtq()
+                weights { bits = 4 }
+                activations { bits = 4 }
+            }
             qat { optimizer = sgd(lr = constant(1e-4), weightDecay = 5e-5) }
-            oscillations { track(); dampen(); freeze() }
+            oscillations {
+                track(); dampen(); freeze()
+                if (vit) binRegularizer(weight = constant(0.01))
+            }
         }
         val (train, _) = RuntimeMapping.loadData(e)
         val kernel = FakeQuantKernel.preferred()

@@ -11,6 +11,7 @@ import java.nio.file.Path;
  *
  * @param teacher the teacher network (any architecture taking the same images), run in evaluation
  *     mode in floating point
- * @param checkpoint a kqat checkpoint holding every variable of {@code teacher}
+ * @param checkpoint a kqat checkpoint folder holding every variable of {@code teacher}, or its weights
+ *     as a timm ViT {@code .safetensors} or Keras {@code .h5} file
  */
 public record Distillation(Model teacher, Path checkpoint) {}

@@ -1,13 +1,20 @@
 package dev.kqat.runtime.distill;
 
+import dev.kqat.runtime.io.KerasH5Weights;
+import dev.kqat.runtime.io.SafetensorsFile;
+import dev.kqat.runtime.io.WeightImport;
+import dev.kqat.runtime.models.KerasLayout;
+import dev.kqat.runtime.models.ModelInspector;
 import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;
 import dev.kqat.runtime.nn.PassMode;
 import dev.kqat.runtime.nn.QuantHooks;
 import dev.kqat.runtime.quant.FakeQuantKernel;
+import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.quant.QuantPolicy;
 import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.train.CheckpointStore;
+import java.nio.file.Path;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
@@ -41,8 +48,26 @@ public final class Teacher {
     return probabilities;
   }
 
-  /** Loads the teacher's weights: after the session's variables are initialised or restored. */
+  /**
+   * Loads the teacher's weights after the session's variables are initialised or restored: from a
+   * kqat checkpoint folder, a timm ViT {@code .safetensors} or a Keras {@code .h5} file (for the last
+   * two every variable, the classifier too, must be in the file: a teacher with a fresh head teaches
+   * nothing).
+   */
   public void load(Session session) {
-    CheckpointStore.restore(session, params.tf(), spec.checkpoint(), params.all());
+    Path file = spec.checkpoint();
+    if (!SafetensorsFile.isSafetensors(file) && !KerasH5Weights.isH5(file)) {
+      CheckpointStore.restore(session, params.tf(), file, params.all());
+      return;
+    }
+    List<LayerInfo> layers = ModelInspector.inspect(spec.teacher()).layers();
+    String classifier = layers.get(layers.size() - 1).name();
+    WeightImport.Result r = SafetensorsFile.isSafetensors(file)
+        ? WeightImport.timmVit(session, params, file, classifier)
+        : WeightImport.keras(session, params, file,
+            spec.teacher() instanceof KerasLayout k ? k.kerasLayerNames() : null, classifier);
+    if (!r.skipped().isEmpty()) {
+      throw new IllegalArgumentException(file + ": the distillation teacher's classifier does not fit this data: " + r.skipped());
+    }
   }
 }

@@ -1,0 +1,73 @@
+package dev.kqat.examples
+
+import dev.kqat.dsl.DatasetSpec
+import dev.kqat.dsl.DistillationSpec
+import dev.kqat.dsl.ModelSpec
+import dev.kqat.dsl.adam
+import dev.kqat.dsl.adamW
+import dev.kqat.dsl.architecture
+import dev.kqat.dsl.cosine
+import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.quant.QuantMap
+import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.scripts.ScriptHost
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.shouldBe
+import java.io.File
+import java.nio.file.Files
+
+/** VVTQ's published ImageNet recipes (algorithms.md §3.5–3.6) as scripts: DeiT-T and Swin-T at W4A4, W3A3, W2A2. */
+class VvtqRecipesSpec : FunSpec({
+    val root = generateSequence(File("").absoluteFile) { it.parentFile }.first { File(it, "examples/quickstart.qat.kts").isFile }
+    val host = ScriptHost(Files.createTempDirectory("kqat-vvtq-cache"))
+
+    test("the six recipes declare §3.5–3.6: VVTQ map and bits, AdamW 5e-4 / 1e-4 cosine, 150 epochs, batch 512, drop-path 0.1, bin regulariser, distillation") {
+        val images = Files.createTempDirectory("kqat-vvtq-images")
+        for (split in listOf("train", "val")) for (c in listOf("a", "b")) Files.createDirectories(images.resolve(split).resolve(c))
+        val weights = Files.writeString(Files.createTempFile("deit", ".safetensors"), "read only when a run starts")
+        System.setProperty("kqat.imagenet", images.toString())
+        System.setProperty("kqat.fp32_weights", weights.toString())
+        try {
+            for (model in listOf("deit-tiny", "swin-tiny")) for (bits in listOf(4, 3, 2)) {
+                val e = host.evaluate(File(root, "examples/vvtq/$model-w${bits}a$bits.qat.kts"))
+                e.model.architecture shouldBe model
+                (e.model as ModelSpec.Transformer).dropPath shouldBe 0.1
+                e.initFrom shouldBe weights.toString()
+                e.data.batchSize shouldBe 512
+                (e.data.dataset as DatasetSpec.ImageFolder).resizeSize shouldBe 256
+                val q = e.quantization!!
+                q.map() shouldBe QuantMap.VVTQ
+                q.weights() shouldBe QuantizerSpec.vvtqWeights(bits)
+                q.activations() shouldBe QuantizerSpec.vvtqActivations(bits)
+                q.firstLastBits() shouldBe 8
+                e.qat!!.epochs shouldBe 150
+                e.qat!!.optimizer shouldBe adamW(lr = cosine(5e-4, 0.0), weightDecay = 1e-4)
+                e.qat!!.quantizerOptimizer shouldBe adam(lr = cosine(5e-4, 0.0))
+                e.oscillations!!.binRegularizer() shouldBe OscillationSpec.BinRegularizer.DEFAULT
+                e.distillation shouldBe DistillationSpec()
+            }
+        } finally {
+            System.clearProperty("kqat.imagenet")
+            System.clearProperty("kqat.fp32_weights")
+        }
+    }
+
+    test("the tiny-ViT scripts: one cached FP32 recipe, then VVTQ W4A4/W3A3 plain, + regulariser, + distillation, + both") {
+        val fp32 = host.evaluate(File(root, "examples/vvtq/tiny-vit-fp32.qat.kts"))
+        for ((name, expected) in mapOf(
+            "w4a4" to Triple(4, false, false), "w3a3" to Triple(3, false, false), "w3a3-reg" to Triple(3, true, false),
+            "w3a3-kd" to Triple(3, false, true), "w3a3-reg-kd" to Triple(3, true, true), "w4a4-reg-kd" to Triple(4, true, true),
+        )) {
+            val e = host.evaluate(File(root, "examples/vvtq/tiny-vit-$name.qat.kts"))
+            val (bits, regularized, distilled) = expected
+            e.pretrain shouldBe fp32.pretrain // the same cached FP32 checkpoint for every row
+            e.model shouldBe fp32.model
+            e.quantization!!.map() shouldBe QuantMap.VVTQ
+            e.quantization!!.weights()!!.bits() shouldBe bits
+            e.quantization!!.activations()!!.bits() shouldBe bits
+            e.qat!!.epochs shouldBe 3
+            (e.oscillations!!.binRegularizer() != null) shouldBe regularized
+            (e.distillation != null) shouldBe distilled
+        }
+    }
+})
