@@ -83,5 +83,30 @@ class DistillationSpec : FunSpec({
         println("ViT student by distillation only: top-1 on the labels $onLabels, on the teacher's shifted labels $onTeacher")
         onLabels shouldBeLessThan 0.15
         onTeacher shouldBeGreaterThan 0.45 // trained on the labels, the same 144 steps give 0.57 on them
+
+        // A resumed run loads the teacher again (it is not in the student's checkpoints): it ends where
+        // the uninterrupted run ends.
+        val small = train.head(1024)
+        val mbv2 = TrainingSetup(TinyMbv2(), QuantPolicy.FLOAT, sgd, adam, 0.0, 0).withDistillation(Distillation(teacherModel, checkpoint))
+        fun plan(store: CheckpointStore) = PhasePlan("qat", 2, 64, small, test, store, 1, false)
+        fun run(store: CheckpointStore, resume: java.nio.file.Path?, stopAfter: Int?) = TrainingGraph(mbv2).use { g ->
+            Session(g.graph()).use { s ->
+                Trainer(g, s, object : RunListener {
+                    override fun checkpointSaved(phase: String, epoch: Int, dir: java.nio.file.Path) {
+                        if (epoch == stopAfter) throw StoppedForTest()
+                    }
+                }).run(plan(store), resume, null).test().loss()
+            }
+        }
+        val straight = run(CheckpointStore(dir.resolve("straight"), 2), null, null)
+        val store = CheckpointStore(dir.resolve("stopped"), 2)
+        try {
+            run(store, null, 1)
+        } catch (_: StoppedForTest) {
+        }
+        val resumed = run(store, store.latest().get(), null)
+        resumed shouldBe (straight plusOrMinus 1e-5)
     }
 })
+
+private class StoppedForTest : RuntimeException()
