@@ -7,6 +7,7 @@ import dev.kqat.dsl.adam
 import dev.kqat.dsl.adamW
 import dev.kqat.dsl.architecture
 import dev.kqat.dsl.cosine
+import dev.kqat.dsl.perEpoch
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.QuantMap
 import dev.kqat.runtime.quant.QuantizerSpec
@@ -57,6 +58,7 @@ class VvtqRecipesSpec : FunSpec({
         for ((name, expected) in mapOf(
             "w4a4" to Triple(4, false, false), "w3a3" to Triple(3, false, false), "w3a3-reg" to Triple(3, true, false),
             "w3a3-kd" to Triple(3, false, true), "w3a3-reg-kd" to Triple(3, true, true), "w4a4-reg-kd" to Triple(4, true, true),
+            "w3a3-reg-1" to Triple(3, true, false), "w3a3-reg-100" to Triple(3, true, false),
         )) {
             val e = host.evaluate(File(root, "examples/vvtq/tiny-vit-$name.qat.kts"))
             val (bits, regularized, distilled) = expected
@@ -68,6 +70,11 @@ class VvtqRecipesSpec : FunSpec({
             e.qat!!.epochs shouldBe 3
             (e.oscillations!!.binRegularizer() != null) shouldBe regularized
             (e.distillation != null) shouldBe distilled
+        }
+        // The two weights chosen for this task beside the paper's 0.01, each the same cosine from a quarter of the epochs.
+        for ((name, top) in mapOf("w3a3-reg-1" to 1.0, "w3a3-reg-100" to 100.0)) {
+            host.evaluate(File(root, "examples/vvtq/tiny-vit-$name.qat.kts")).oscillations!!.binRegularizer()!!.weight() shouldBe
+                perEpoch(cosine(0.0, top, delay = 0.25))
         }
     }
 })
