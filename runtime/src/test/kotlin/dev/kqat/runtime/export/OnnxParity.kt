@@ -18,6 +18,7 @@ import kotlin.math.max
  * @param differing images whose logits differ by more than [tolerance]
  * @param differingOffTie of those, the ones with no quantized activation within [tieWindow] steps of
  *     a rounding tie (a difference there is a translation error, not rounding)
+ * @param flippedOffTie images whose arg-max differs although no quantized activation is at a tie
  * @param largestDifference the largest logit difference over all images
  * @param largestAwayFromTies the largest logit difference over images without such a tie
  */
@@ -26,11 +27,12 @@ data class OnnxParity(
     val samePrediction: Int,
     val differing: Int,
     val differingOffTie: Int,
+    val flippedOffTie: Int,
     val largestDifference: Float,
     val largestAwayFromTies: Float,
 ) {
     override fun toString() = "$samePrediction/$images same prediction, $differing with logits apart by more than " +
-        "$tolerance ($differingOffTie of them off a rounding tie), largest difference $largestDifference " +
+        "$tolerance ($differingOffTie of them off a rounding tie), $flippedOffTie other predictions off a tie, largest difference $largestDifference " +
         "($largestAwayFromTies on images without a tie)"
 
     companion object {
@@ -51,6 +53,7 @@ data class OnnxParity(
             var same = 0
             var differing = 0
             var offTie = 0
+            var flippedOffTie = 0
             var largest = 0f
             var largestAway = 0f
             env.createSession(onnxFile.toString(), options).use { session ->
@@ -64,14 +67,16 @@ data class OnnxParity(
                         val ort = OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), shape).use { input ->
                             session.run(mapOf(OnnxExport.INPUT to input)).use { it.get(0).value as Array<FloatArray> }
                         }
-                        val apart = kqat.indices.filter { i -> maxDifference(kqat[i], ort[i]) > tolerance }
+                        val apart = kqat.indices.filter { i ->
+                            maxDifference(kqat[i], ort[i]) > tolerance || argMax(kqat[i]) != argMax(ort[i])
+                        }
                         val margins = if (apart.isEmpty()) null else runner.roundingMargins(batch)
                         for (i in kqat.indices) {
                             val d = maxDifference(kqat[i], ort[i])
                             largest = max(largest, d)
                             val nearTie = margins != null && margins[i] < tieWindow
                             if (!nearTie) largestAway = max(largestAway, d)
-                            if (argMax(kqat[i]) == argMax(ort[i])) same++
+                            if (argMax(kqat[i]) == argMax(ort[i])) same++ else if (!nearTie) flippedOffTie++
                             if (d > tolerance) {
                                 differing++
                                 if (!nearTie) offTie++
@@ -81,7 +86,7 @@ data class OnnxParity(
                     }
                 }
             }
-            return OnnxParity(images, same, differing, offTie, largest, largestAway)
+            return OnnxParity(images, same, differing, offTie, flippedOffTie, largest, largestAway)
         }
 
         private fun maxDifference(a: FloatArray, b: FloatArray) = a.indices.maxOf { abs(a[it] - b[it]) }

@@ -20,7 +20,7 @@ import dev.kqat.runtime.train.PhasePlan
 import dev.kqat.runtime.train.TrainingSetup
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
-import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
+import io.kotest.matchers.floats.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import java.nio.file.Files
 
@@ -58,9 +58,13 @@ class OnnxZooExportSpec : FunSpec({
                 summary.quantizers().count { it.target() == QuantizerTarget.WEIGHT } shouldBe runner.inspect().size
                 val parity = OnnxParity.measure(runner, file, synthetic, 64)
                 println("ONNX parity, ${model.name()} W4A4 per-channel (random weights, synthetic images): $parity")
+                // Random weights put many activations at ties (ResNet18: 5 to 7 of 128 images), so a
+                // count of same predictions measures the draw; what the translation owes is exactness
+                // away from ties.
                 withClue(parity.toString()) {
                     parity.differingOffTie shouldBe 0
-                    parity.samePrediction shouldBeGreaterThanOrEqual 127
+                    parity.flippedOffTie shouldBe 0
+                    parity.largestAwayFromTies shouldBeLessThan OnnxParity.tolerance
                 }
             }
         }
