@@ -11,14 +11,18 @@ import org.tensorflow.types.TInt32;
  * @param images NHWC float images
  * @param labels class indices
  * @param size number of examples
+ * @param indices the examples' positions in their dataset (stored soft labels are looked up by them)
  */
-public record Batch(TFloat32 images, TInt32 labels, int size) implements AutoCloseable {
-  /** Wraps example-major NHWC {@code images} ({@code labels.length} examples of {@code shape}) and their labels. */
-  static Batch of(float[] images, int[] labels, int[] shape) {
+public record Batch(TFloat32 images, TInt32 labels, int size, int[] indices) implements AutoCloseable {
+  /**
+   * Wraps example-major NHWC {@code images} ({@code labels.length} examples of {@code shape}), their
+   * labels and dataset positions.
+   */
+  static Batch of(float[] images, int[] labels, int[] indices, int[] shape) {
     int n = labels.length;
     TFloat32 x = TFloat32.tensorOf(Shape.of(n, shape[0], shape[1], shape[2]), DataBuffers.of(images, true, false));
     TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(labels, true, false));
-    return new Batch(x, y, n);
+    return new Batch(x, y, n, indices.clone());
   }
 
   @Override

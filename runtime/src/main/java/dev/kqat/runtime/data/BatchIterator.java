@@ -10,7 +10,7 @@ import java.util.function.Function;
  * Walks a fixed order of example indices in batches; what a batch holds is the dataset's
  * business ({@code assemble} gets the indices of one batch).
  */
-final class BatchIterator implements Iterator<Batch> {
+public final class BatchIterator implements Iterator<Batch> {
   private final int[] order;
   private final int batchSize;
   private final int count;
@@ -25,7 +25,7 @@ final class BatchIterator implements Iterator<Batch> {
   }
 
   /** {@code 0..n-1}, shuffled by a Fisher–Yates pass seeded with {@code seed} when asked. */
-  static int[] order(int n, boolean shuffle, long seed) {
+  public static int[] order(int n, boolean shuffle, long seed) {
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;

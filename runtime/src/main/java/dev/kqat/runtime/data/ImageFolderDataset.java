@@ -185,7 +185,7 @@ public final class ImageFolderDataset implements Dataset, AutoCloseable {
       }
       lab[i] = labels[src];
     }
-    return Batch.of(img, lab, imageShape());
+    return Batch.of(img, lab, indices, imageShape());
   }
 
   /** Closes the decoding graph. */

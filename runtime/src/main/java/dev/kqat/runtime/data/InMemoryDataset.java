@@ -73,6 +73,6 @@ public final class InMemoryDataset implements Dataset {
       System.arraycopy(images, indices[i] * exampleSize, img, i * exampleSize, exampleSize);
       lab[i] = labels[indices[i]];
     }
-    return Batch.of(img, lab, shape);
+    return Batch.of(img, lab, indices, shape);
   }
 }

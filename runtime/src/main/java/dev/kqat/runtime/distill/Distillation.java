@@ -1,17 +1,10 @@
 package dev.kqat.runtime.distill;
 
-import dev.kqat.runtime.models.Model;
-import java.nio.file.Path;
-
 /**
- * Knowledge distillation from an online teacher (algorithms.md §3.4): the training loss becomes the
- * soft cross-entropy {@code -(1/N) Σ_i Σ_c t_ic log softmax(z_i)_c} against the teacher's softmax
- * {@code t} on the same images, with no hard-label term; accuracy is still counted against the
- * labels.
- *
- * @param teacher the teacher network (any architecture taking the same images), run in evaluation
- *     mode in floating point
- * @param checkpoint a kqat checkpoint folder holding every variable of {@code teacher}, or its weights
- *     as a timm ViT {@code .safetensors} or Keras {@code .h5} file
+ * Knowledge distillation in QAT (algorithms.md §3.4): the training loss becomes the soft
+ * cross-entropy {@code -(1/N) Σ_i Σ_c t_ic log softmax(z_i)_c} against a teacher's soft labels
+ * {@code t}, with no hard-label term; accuracy is still counted against the labels. The soft labels
+ * come from a teacher run in the same graph ({@link OnlineTeacher}) or from a file written by a
+ * teacher beforehand, replayed crop by crop ({@link StoredSoftLabels}).
  */
-public record Distillation(Model teacher, Path checkpoint) {}
+public sealed interface Distillation permits OnlineTeacher, StoredSoftLabels {}

@@ -30,12 +30,12 @@ public final class Teacher {
   /** Op-name prefix of the teacher's variables. */
   static final String OP_PREFIX = "teacher.";
 
-  private final Distillation spec;
+  private final OnlineTeacher spec;
   private final ParamStore params;
   private final Operand<TFloat32> probabilities;
 
   /** Builds the teacher's forward pass on {@code images}. */
-  public Teacher(Ops tf, Distillation spec, Operand<TFloat32> images) {
+  public Teacher(Ops tf, OnlineTeacher spec, Operand<TFloat32> images) {
     this.spec = spec;
     this.params = new ParamStore(tf, 0, OP_PREFIX);
     ModelState state = new ModelState(params, QuantPolicy.FLOAT, List.of(), FakeQuantKernel.preferred(), QuantHooks.NONE);

@@ -3,6 +3,10 @@ package dev.kqat.runtime.train;
 import dev.kqat.runtime.data.Batch;
 import dev.kqat.runtime.data.Dataset;
 import dev.kqat.runtime.data.Prefetcher;
+import dev.kqat.runtime.distill.CropBatch;
+import dev.kqat.runtime.distill.CropPasses;
+import dev.kqat.runtime.distill.SoftLabelReplay;
+import dev.kqat.runtime.distill.StoredSoftLabels;
 import dev.kqat.runtime.events.EpochMetrics;
 import dev.kqat.runtime.events.EvalMetrics;
 import dev.kqat.runtime.events.OscillationMetrics;
@@ -74,12 +78,33 @@ public final class Trainer {
       calibrate(plan, graph.quantizers().stream()
           .filter(q -> !inherited.contains(q.scaleName())).toList());
     }
-    int stepsPerEpoch = plan.train().batchCount(plan.batchSize(), true);
-    long totalSteps = (long) stepsPerEpoch * plan.epochs();
-    listener.phaseStarted(plan.phase(), plan.epochs(), stepsPerEpoch, startEpoch);
     if (plan.epochs() == 0) {
+      listener.phaseStarted(plan.phase(), 0, plan.train().batchCount(plan.batchSize(), true), startEpoch);
       return postTraining(plan, globalStep);
     }
+    StoredSoftLabels stored = graph.storedSoftLabels();
+    List<CropPasses.Pass> passes = CropPasses.of(plan.epochs(), stored == null ? 1 : stored.crops());
+    long totalSteps = 0;
+    for (CropPasses.Pass pass : passes) {
+      totalSteps += stepsIn(plan, pass);
+      if (startEpoch > pass.firstEpoch() && startEpoch < pass.lastEpoch()) {
+        throw new IllegalArgumentException(resumeFrom + ": epoch " + startEpoch + " lies inside the pass of epochs "
+            + pass.firstEpoch() + ".." + pass.lastEpoch() + " (" + pass.crops() + " crops per image)");
+      }
+    }
+    listener.phaseStarted(plan.phase(), plan.epochs(), stepsIn(plan, passes.get(0)), startEpoch);
+    try (SoftLabelReplay replay = stored == null ? null : SoftLabelReplay.open(stored, plan.train())) {
+      return train(plan, resumeFrom, passes, replay, startEpoch, globalStep, totalSteps, lastCheckpoint);
+    }
+  }
+
+  /** Training batches of a pass: {@code ceil(batchSize / crops)} images per step, final partial batch dropped. */
+  private static int stepsIn(PhasePlan plan, CropPasses.Pass pass) {
+    return plan.train().batchCount(CropPasses.imagesPerStep(plan.batchSize(), pass.crops()), true);
+  }
+
+  private PhaseResult train(PhasePlan plan, Path resumeFrom, List<CropPasses.Pass> passes, SoftLabelReplay replay,
+      int startEpoch, long globalStep, long totalSteps, String lastCheckpoint) {
     EvalMetrics beforeTraining = null;
     if (resumeFrom == null && plan.evaluateBeforeTraining()) {
       beforeTraining = evaluate(plan.test(), plan.batchSize());
@@ -90,13 +115,20 @@ public final class Trainer {
     double seconds = 0;
     long images = 0;
     TrainingSetup setup = graph.setup();
-    for (int epoch = startEpoch + 1; epoch <= plan.epochs(); epoch++) {
+    for (CropPasses.Pass pass : passes) {
+      if (pass.lastEpoch() <= startEpoch) {
+        continue;
+      }
+      // A pass of c crops counts as c epochs (§3.4); without stored crops every pass is one epoch.
+      int epoch = pass.lastEpoch();
+      int stepsInPass = stepsIn(plan, pass);
       double lossSum = 0;
       double correct = 0;
       long epochImages = 0;
       long epochStart = System.nanoTime();
-      Iterator<Batch> source =
-          plan.train().batches(plan.batchSize(), true, epochSeed(setup.seed(), epoch), true);
+      long passSeed = epochSeed(setup.seed(), pass.firstEpoch() + 1);
+      Iterator<Batch> source = plan.train().batches(
+          CropPasses.imagesPerStep(plan.batchSize(), pass.crops()), true, passSeed, true);
       try (Prefetcher batches = new Prefetcher(source, 3)) {
         int inEpoch = 0;
         while (batches.hasNext()) {
@@ -106,16 +138,26 @@ public final class Trainer {
             double lrQ = setup.quantizers().learningRate().at(progress);
             globalStep++;
             inEpoch++;
-            TrainingGraph.StepOutcome out = graph.trainStep(session, b, lrW, lrQ, progress, setup.seed(), globalStep);
+            TrainingGraph.StepOutcome out;
+            int examples;
+            if (replay == null) {
+              out = graph.trainStep(session, b, lrW, lrQ, progress, setup.seed(), globalStep);
+              examples = b.size();
+            } else {
+              try (CropBatch crops = replay.crops(b, pass.crops(), passSeed)) {
+                out = graph.trainStep(session, crops, lrW, lrQ, progress, setup.seed(), globalStep);
+                examples = crops.size();
+              }
+            }
             if (!Float.isFinite(out.loss())) {
               throw new DivergenceException(plan.phase(), epoch, globalStep, out.loss(), lastCheckpoint);
             }
-            lossSum += out.loss() * b.size();
+            lossSum += out.loss() * examples;
             correct += out.correct();
-            epochImages += b.size();
+            epochImages += examples;
             double elapsed = (System.nanoTime() - epochStart) / 1e9;
-            listener.stepEnded(new StepMetrics(plan.phase(), epoch, inEpoch, stepsPerEpoch, globalStep,
-                out.loss(), out.correct() / b.size(), lrW, epochImages / Math.max(elapsed, 1e-9)));
+            listener.stepEnded(new StepMetrics(plan.phase(), epoch, inEpoch, stepsInPass, globalStep,
+                out.loss(), out.correct() / examples, lrW, epochImages / Math.max(elapsed, 1e-9)));
           }
         }
       }

@@ -1,7 +1,12 @@
 package dev.kqat.runtime.train;
 
 import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.distill.CropBatch;
+import dev.kqat.runtime.distill.OnlineTeacher;
+import dev.kqat.runtime.distill.SoftLabelGenerator;
+import dev.kqat.runtime.distill.StoredSoftLabels;
 import dev.kqat.runtime.distill.Teacher;
+import java.util.function.UnaryOperator;
 import dev.kqat.runtime.events.BinRegularizerMetrics;
 import dev.kqat.runtime.events.OscillationMetrics;
 import dev.kqat.runtime.models.ModelInspector;
@@ -74,6 +79,10 @@ public final class TrainingGraph implements AutoCloseable {
   private final Map<String, Operand<TFloat32>> quantizerInputs;
   private final Map<String, String> layerInputQuantizers;
   private final Teacher teacher;
+  private final StoredSoftLabels storedSoftLabels;
+  private final Placeholder<TFloat32> cropBoxes;
+  private final Placeholder<TInt32> cropImages;
+  private final Placeholder<TFloat32> softTargets;
   private final ModelInspector.Summary summary;
 
   public TrainingGraph(TrainingSetup requested) {
@@ -94,12 +103,26 @@ public final class TrainingGraph implements AutoCloseable {
     lrQuantizers = tf.withName("lr_quantizers").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     stepKey = tf.withName("step_key").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
 
+    // Stored soft labels: the step trains on crops the graph cuts out of the fed images (§3.4).
+    storedSoftLabels = setup.distillation() instanceof StoredSoftLabels s ? s : null;
+    Operand<TFloat32> trainImages = images;
+    if (storedSoftLabels != null) {
+      cropBoxes = tf.withName("crop_boxes").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
+      cropImages = tf.withName("crop_images").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      softTargets = tf.withName("soft_targets").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, classes)));
+      trainImages = SoftLabelGenerator.cropAndResize(tf, images, cropBoxes, cropImages, in);
+    } else {
+      cropBoxes = null;
+      cropImages = null;
+      softTargets = null;
+    }
     NetContext train = new NetContext(state, PassMode.TRAIN, stepKey);
-    Operand<TFloat32> logits = setup.model().forward(train, images);
+    Operand<TFloat32> logits = setup.model().forward(train, trainImages);
     // With a teacher, its soft labels replace the labels in the loss (§3.4); accuracy still counts labels.
-    teacher = setup.distillation() == null ? null : new Teacher(tf, setup.distillation(), images);
-    Operand<TFloat32> taskLoss = tf.math.mean(teacher != null
-        ? Losses.softCrossEntropy(tf, logits, teacher.probabilities())
+    teacher = setup.distillation() instanceof OnlineTeacher online ? new Teacher(tf, online, images) : null;
+    Operand<TFloat32> softLabels = teacher != null ? teacher.probabilities() : softTargets;
+    Operand<TFloat32> taskLoss = tf.math.mean(softLabels != null
+        ? Losses.softCrossEntropy(tf, logits, softLabels)
         : Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()), tf.constant(0));
     // The dampening loss (§1.5) joins the task loss: L = CE + λ · Σ_layers term.
     Operand<TFloat32> dampening = oscillation.dampeningLoss(tf);
@@ -200,13 +223,36 @@ public final class TrainingGraph implements AutoCloseable {
    */
   public StepOutcome trainStep(Session session, Batch batch, double lrWeights, double lrQuantizers,
       double progress, long seed, long globalStep) {
+    if (storedSoftLabels != null) {
+      throw new IllegalStateException("a graph trained from stored soft labels takes crops (CropBatch)");
+    }
+    return step(session, r -> r.feed(images, batch.images()).feed(labels, batch.labels()),
+        lrWeights, lrQuantizers, progress, seed, globalStep);
+  }
+
+  /** One optimizer step on stored crops ({@link StoredSoftLabels}), as {@link #trainStep(Session, Batch, double, double, double, long, long)}. */
+  public StepOutcome trainStep(Session session, CropBatch crops, double lrWeights, double lrQuantizers,
+      double progress, long seed, long globalStep) {
+    if (storedSoftLabels == null) {
+      throw new IllegalStateException("this graph was not built for stored soft labels");
+    }
+    return step(session, r -> r.feed(images, crops.images().images()).feed(labels, crops.labels())
+            .feed(cropBoxes, crops.boxes()).feed(cropImages, crops.boxImages()).feed(softTargets, crops.targets()),
+        lrWeights, lrQuantizers, progress, seed, globalStep);
+  }
+
+  /** The stored soft labels this graph trains from, or null. */
+  public StoredSoftLabels storedSoftLabels() {
+    return storedSoftLabels;
+  }
+
+  private StepOutcome step(Session session, UnaryOperator<Session.Runner> data, double lrWeights,
+      double lrQuantizers, double progress, long seed, long globalStep) {
     List<TFloat32> schedules = new ArrayList<>();
     try (TFloat32 lw = TFloat32.scalarOf((float) lrWeights);
         TFloat32 lq = TFloat32.scalarOf((float) lrQuantizers);
         TInt64 key = TInt64.vectorOf(seed, globalStep)) {
-      Session.Runner runner = session.runner()
-          .feed(images, batch.images())
-          .feed(labels, batch.labels())
+      Session.Runner runner = data.apply(session.runner())
           .feed(this.lrWeights, lw)
           .feed(this.lrQuantizers, lq)
           .feed(stepKey, key);

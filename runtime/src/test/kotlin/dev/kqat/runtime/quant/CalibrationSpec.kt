@@ -60,7 +60,7 @@ class CalibrationSpec : FunSpec({
             if (kernel != null) session.runTargets(tf.assign(params.get("signed/kernel").variable(), tf.floats(Shape.of(4, 2), kernel)))
             val feeds = batches.map { b ->
                 val rows = b.size / 4
-                Batch(TFloat32.tensorOf(Shape.of(rows.toLong(), 4), DataBuffers.of(b, true, false)), TInt32.vectorOf(*IntArray(rows)), rows)
+                Batch(TFloat32.tensorOf(Shape.of(rows.toLong(), 4), DataBuffers.of(b, true, false)), TInt32.vectorOf(*IntArray(rows)), rows, IntArray(rows) { it })
             }
             try {
                 Calibration.run(session, state.quantizers(), ctx.quantizerInputs(), images, feeds, maxFetchedFloats)
@@ -229,7 +229,7 @@ class CalibrationSpec : FunSpec({
                     session.initialize()
                     session.runTargets(tf.assign(params.get("first/kernel").variable(), tf.floats(Shape.of(2, 2), floatArrayOf(1f, 0f, 0f, 1f))))
                     val x = floatArrayOf(0.9f, -0.2f, 0.3f, 0.6f)
-                    Batch(TFloat32.tensorOf(Shape.of(2, 2), DataBuffers.of(x, true, false)), TInt32.vectorOf(0, 0), 2).use { b ->
+                    Batch(TFloat32.tensorOf(Shape.of(2, 2), DataBuffers.of(x, true, false)), TInt32.vectorOf(0, 0), 2, intArrayOf(0, 1)).use { b ->
                         Calibration.run(session, state.quantizers(), ctx.quantizerInputs(), images, listOf(b))
                     }
                     val q = state.quantizers().first { it.name() == "second/input" }

@@ -1,0 +1,123 @@
+package dev.kqat.runtime.distill;
+
+import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.data.BatchIterator;
+import dev.kqat.runtime.data.Dataset;
+import dev.kqat.runtime.data.InMemoryDataset;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Replays stored crops during training (algorithms.md §3.4): per image and pass, a random permutation
+ * of its R stored crops keyed by the pass seed and the image's dataset position, of which the first
+ * {@code crops} are taken; the step's crops are concatenated crop-major (all images' first crop, then
+ * all second ones, …). The draw depends on nothing else, so a resumed run replays the same crops.
+ */
+public final class SoftLabelReplay implements AutoCloseable {
+  private final SoftLabelFile file;
+  private final StoredSoftLabels spec;
+  private final int[] shape;
+  private final int classes;
+
+  private SoftLabelReplay(SoftLabelFile file, StoredSoftLabels spec, int[] shape, int classes) {
+    this.file = file;
+    this.spec = spec;
+    this.shape = shape;
+    this.classes = classes;
+  }
+
+  /** Opens {@code spec}'s file and checks that it was written for {@code train} (count, labels, shape, classes). */
+  public static SoftLabelReplay open(StoredSoftLabels spec, Dataset train) {
+    if (!(train instanceof InMemoryDataset data)) {
+      throw new IllegalArgumentException("distillation.softLabels: stored crops are replayed on in-memory training sets "
+          + "(Fashion-MNIST, generated data); " + train.getClass().getSimpleName() + " is not one");
+    }
+    SoftLabelFile file = SoftLabelFile.open(spec.file());
+    try {
+      SoftLabelFile.Header h = file.header();
+      String where = spec.file() + ": ";
+      if (h.images() != data.size()) {
+        throw new IllegalArgumentException(where + "written for " + h.images() + " training images, this training set has " + data.size());
+      }
+      if (h.labelsCrc32() != labelsCrc32(data)) {
+        throw new IllegalArgumentException(where + "written for another training set (its labels' CRC-32 differs)");
+      }
+      if (!Arrays.equals(h.imageShape(), data.imageShape())) {
+        throw new IllegalArgumentException(where + "written for images of " + Arrays.toString(h.imageShape())
+            + ", these are " + Arrays.toString(data.imageShape()));
+      }
+      if (h.classes() != data.numClasses()) {
+        throw new IllegalArgumentException(where + "a teacher of " + h.classes() + " classes, the data has " + data.numClasses());
+      }
+      if (spec.crops() > h.crops()) {
+        throw new IllegalArgumentException("distillation.crops: " + spec.crops() + " crops per image asked, "
+            + spec.file() + " stores " + h.crops());
+      }
+      return new SoftLabelReplay(file, spec, data.imageShape(), data.numClasses());
+    } catch (RuntimeException e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** CRC-32 of the labels in dataset order, each as int32 little-endian: a file's dataset identity. */
+  public static long labelsCrc32(InMemoryDataset data) {
+    CRC32 crc = new CRC32();
+    byte[] b = new byte[4];
+    for (int i = 0; i < data.size(); i++) {
+      int v = data.label(i);
+      b[0] = (byte) v;
+      b[1] = (byte) (v >>> 8);
+      b[2] = (byte) (v >>> 16);
+      b[3] = (byte) (v >>> 24);
+      crc.update(b);
+    }
+    return crc.getValue();
+  }
+
+  /** The crops of {@code images} for a pass of {@code crops} crops per image. */
+  public CropBatch crops(Batch images, int crops, long passSeed) {
+    int m = images.size();
+    int n = m * crops;
+    float[] boxes = new float[n * 4];
+    int[] boxImages = new int[n];
+    int[] labels = new int[n];
+    float[] targets = new float[n * classes];
+    int[] hard = new int[m];
+    for (int k = 0; k < m; k++) {
+      hard[k] = images.labels().getInt(k);
+    }
+    for (int k = 0; k < m; k++) {
+      int image = images.indices()[k];
+      StoredCrop[] stored = file.read(image);
+      int[] order = permutation(stored.length, passSeed, image);
+      for (int r = 0; r < crops; r++) {
+        int row = r * m + k;
+        StoredCrop c = stored[order[r]];
+        c.box(shape[0], shape[1], boxes, row * 4);
+        boxImages[row] = k;
+        labels[row] = hard[k];
+        spec.decoding().decode(c.classes(), c.probabilities(), classes, targets, row * classes);
+      }
+    }
+    return new CropBatch(images,
+        TFloat32.tensorOf(Shape.of(n, 4), DataBuffers.of(boxes, true, false)),
+        TInt32.tensorOf(Shape.of(n), DataBuffers.of(boxImages, true, false)),
+        TInt32.tensorOf(Shape.of(n), DataBuffers.of(labels, true, false)),
+        TFloat32.tensorOf(Shape.of(n, classes), DataBuffers.of(targets, true, false)), n);
+  }
+
+  /** The order in which image {@code image}'s stored crops are taken in the pass seeded {@code passSeed}. */
+  static int[] permutation(int r, long passSeed, int image) {
+    return BatchIterator.order(r, true, passSeed * 0x9E3779B97F4A7C15L + image);
+  }
+
+  @Override
+  public void close() {
+    file.close();
+  }
+}
