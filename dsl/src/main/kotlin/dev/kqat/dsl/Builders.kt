@@ -133,8 +133,9 @@ class ExperimentBuilder internal constructor(var name: String) {
     }
 
     /**
-     * Distillation during QAT from an online teacher (algorithms.md §3.4), e.g. `distill { teacher() }`
-     * (the FP32 network QAT starts from) or `distill { teacher("path/to/checkpoint") { tinyMbv2() } }`.
+     * Distillation during QAT (algorithms.md §3.4) from an online teacher, e.g. `distill { teacher() }`
+     * (the FP32 network QAT starts from) or `distill { teacher("path/to/checkpoint") { tinyMbv2() } }`,
+     * or from stored soft labels, `distill { softLabels("runs/fp32/softlabels-r8-k5.kqsl", crops = 4) }`.
      */
     fun distill(block: DistillationBuilder.() -> Unit) {
         lines["distillation"] = ScriptLine.caller()

@@ -46,7 +46,7 @@ data class Experiment(
     val qat: PhaseSpec? = null,
     /** Oscillation tracking, dampening and freezing during QAT. */
     val oscillations: OscillationSpec? = null,
-    /** Distillation from an online teacher during QAT; absent: cross-entropy against the labels. */
+    /** Distillation during QAT (an online teacher or stored soft labels); absent: cross-entropy against the labels. */
     val distillation: DistillationSpec? = null,
     /** Evaluation of the quantized phases, PTQ and QAT (BN re-estimation). */
     val evaluation: EvaluationSpec = EvaluationSpec(),

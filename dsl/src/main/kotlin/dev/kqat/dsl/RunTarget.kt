@@ -47,22 +47,29 @@ data class RunTarget(
         /** Phases in the order a run goes through them. */
         val PHASES = listOf(PRETRAIN, PTQ, QAT)
 
-        fun resolve(target: Path): RunTarget {
+        /** [target] resolved; with [phase], a run directory's checkpoint of that phase, and a checkpoint folder must be one. */
+        fun resolve(target: Path, phase: String? = null): RunTarget {
             require(Files.isDirectory(target)) { "$target: no such run directory or checkpoint folder" }
-            if (Files.isRegularFile(target.resolve(ExperimentRunner.EXPERIMENT_FILE))) return ofRun(target)
-            if (Files.isRegularFile(target.resolve(CheckpointStore.STATE_FILE))) return ofCheckpoint(target)
-            throw IllegalArgumentException(
-                "$target: neither a run directory (no ${ExperimentRunner.EXPERIMENT_FILE}) nor a checkpoint folder (no ${CheckpointStore.STATE_FILE})")
+            val resolved = when {
+                Files.isRegularFile(target.resolve(ExperimentRunner.EXPERIMENT_FILE)) -> ofRun(target, phase)
+                Files.isRegularFile(target.resolve(CheckpointStore.STATE_FILE)) -> ofCheckpoint(target)
+                else -> throw IllegalArgumentException("$target: neither a run directory (no ${ExperimentRunner.EXPERIMENT_FILE}) " +
+                    "nor a checkpoint folder (no ${CheckpointStore.STATE_FILE})")
+            }
+            require(phase == null || resolved.phase == phase) {
+                "$target: a '${resolved.phase}' checkpoint, a '$phase' one is needed"
+            }
+            return resolved
         }
 
-        private fun ofRun(runDir: Path): RunTarget {
+        private fun ofRun(runDir: Path, only: String?): RunTarget {
             val experiment = ExperimentRunner.storedExperiment(runDir)
-            for (phase in PHASES.reversed()) {
+            for (phase in PHASES.reversed().filter { only == null || it == only }) {
                 val checkpoint = CheckpointStore(runDir.resolve("checkpoints").resolve(phase), Int.MAX_VALUE).latest().orElse(null)
                     ?: outcomeCheckpoint(runDir, phase)
                 if (checkpoint != null) return RunTarget(runDir, experiment, phase, checkpoint, wholeRun = true)
             }
-            throw IllegalArgumentException("$runDir: the run has no complete checkpoint yet")
+            throw IllegalArgumentException("$runDir: the run has no complete ${only?.let { "'$it' " } ?: ""}checkpoint yet")
         }
 
         /** A phase's checkpoint kept elsewhere (a cached pre-training), as its outcome names it. */

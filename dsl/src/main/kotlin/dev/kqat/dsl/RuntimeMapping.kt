@@ -10,6 +10,8 @@ import dev.kqat.runtime.models.Model
 import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.distill.Distillation
+import dev.kqat.runtime.distill.OnlineTeacher
+import dev.kqat.runtime.distill.StoredSoftLabels
 import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.train.TrainingSetup
@@ -48,12 +50,16 @@ object RuntimeMapping {
         return e.distillation?.let { withOscillations.withDistillation(distillation(e, it, init)) } ?: withOscillations
     }
 
-    /** The teacher network and its checkpoint (validation has checked both exist and fit the data). */
+    /**
+     * The stored soft labels, or the teacher network and its checkpoint (validation has checked that
+     * they exist and fit the data).
+     */
     fun distillation(e: Experiment, d: DistillationSpec, init: Path?): Distillation {
+        if (d.softLabels != null) return StoredSoftLabels(Path.of(d.softLabels), d.crops, d.decoding)
         val checkpoint = d.teacherCheckpoint?.let(Path::of)
             ?: requireNotNull(init) { "distill.teacherCheckpoint: no checkpoint to take the teacher from" }
         val teacher = (d.teacherModel ?: e.model).build(dataShape(e.data.dataset))
-        return Distillation(teacher, checkpoint)
+        return OnlineTeacher(teacher, checkpoint)
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.kqat.runtime.io.SafetensorsFile
 import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantMap
 import dev.kqat.runtime.train.PhasePlan
+import dev.kqat.runtime.distill.SoftLabelFile
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -118,6 +119,10 @@ object Validation {
 
     private fun checkDistillation(e: Experiment, d: DistillationSpec, problem: (String, String) -> Unit) {
         if (e.qat == null) problem("distillation", "distillation acts during QAT: add qat { } and quantize { }")
+        if (d.softLabels != null) {
+            checkSoftLabels(e, d, problem)
+            return
+        }
         val checkpoint = d.teacherCheckpoint
         if (checkpoint != null) {
             if (!Files.isDirectory(Path.of(checkpoint))) problem("distillation.teacherCheckpoint", "checkpoint folder not found: $checkpoint")
@@ -134,6 +139,25 @@ object Validation {
             } catch (x: IllegalArgumentException) {
                 problem("distillation.teacherModel", x.message ?: x.toString())
             }
+        }
+    }
+
+    private fun checkSoftLabels(e: Experiment, d: DistillationSpec, problem: (String, String) -> Unit) {
+        if (d.teacherCheckpoint != null || d.teacherModel != null) {
+            problem("distillation", "a teacher or stored soft labels, not both")
+        }
+        if (d.crops < 1) problem("distillation.crops", "must be >= 1, got ${d.crops}")
+        if (e.data.dataset !is DatasetSpec.FashionMnist && e.data.dataset !is DatasetSpec.Synthetic) {
+            problem("distillation.softLabels", "stored crops are replayed on in-memory datasets (Fashion-MNIST, synthetic), not image folders")
+        }
+        val header = try {
+            SoftLabelFile.open(Path.of(d.softLabels!!)).use { it.header() }
+        } catch (x: RuntimeException) {
+            problem("distillation.softLabels", x.message ?: x.toString())
+            return
+        }
+        if (d.crops > header.crops()) {
+            problem("distillation.crops", "${d.crops} crops per image asked, ${d.softLabels} stores ${header.crops()}")
         }
     }
 

@@ -1,6 +1,10 @@
 package dev.kqat.dsl
 
+import dev.kqat.runtime.distill.OnlineTeacher
+import dev.kqat.runtime.distill.SoftLabelGenerator
+import dev.kqat.runtime.distill.StoredSoftLabels
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeGreaterThanOrEqual
@@ -60,14 +64,34 @@ class ExperimentRunnerSpec : FunSpec({
         val report = ExperimentRunner(e, dir, cache = cache).run()
         report.testTop1 shouldBeGreaterThan 0.5 // accuracy against the labels, which the loss never saw
         val fp32 = Path.of(cache.lookup(e)!!.checkpoint)
-        val kd = RuntimeMapping.setup(e, e.qat!!, e.quantization, fp32).distillation()
+        val kd = RuntimeMapping.setup(e, e.qat!!, e.quantization, fp32).distillation() as OnlineTeacher
         kd.checkpoint() shouldBe fp32
         kd.teacher().name() shouldBe "tiny-mbv2"
         // Another architecture from a named checkpoint; PTQ and FP32 phases never distil.
         val other = e.copy(distillation = DistillationSpec(fp32.toString(), ModelSpec.TinyVitSpec()))
-        RuntimeMapping.setup(other, other.qat!!, other.quantization, null).distillation().teacher().name() shouldBe "tiny-vit"
+        (RuntimeMapping.setup(other, other.qat!!, other.quantization, null).distillation() as OnlineTeacher).teacher().name() shouldBe "tiny-vit"
         RuntimeMapping.setup(e, PhaseSpec(epochs = 0), e.quantization, fp32).distillation() shouldBe null
         RuntimeMapping.setup(e, e.pretrain!!, null, fp32).distillation() shouldBe null
+
+        // Stored soft labels from the same FP32 network (what `kqat softlabels RUN_DIR` writes), replayed
+        // 2 crops per image: 3 epochs are one pass of 2 and one single-crop epoch.
+        val file = dir.resolve("softlabels.kqsl")
+        var done = 0
+        val fp32Run = RunTarget.resolve(dir, RunTarget.PRETRAIN)
+        val header = SoftLabelWriter.write(fp32Run, file,
+            SoftLabelGenerator.Settings(4, 2, 0.35, 1.0, 0)) { images, total -> done = images; total shouldBe 1024 }
+        done shouldBe 1024
+        header.teacher() shouldBe fp32Run.checkpoint.toString()
+        fp32Run.checkpoint.toString() shouldContain "checkpoints/pretrain/epoch-0002"
+        val stored = e.copy(name = "kd-stored", qat = e.qat!!.copy(epochs = 3),
+            distillation = DistillationSpec(softLabels = file.toString(), crops = 2))
+        experimentFromJson(stored.toJson()) shouldBe stored
+        val storedDir = Files.createTempDirectory("kqat-run-kd-stored")
+        val storedReport = ExperimentRunner(stored, storedDir, cache = cache).run()
+        storedReport.testTop1 shouldBeGreaterThan 0.5
+        MetricsEvents.read(storedDir.resolve("metrics.jsonl")).filterIsInstance<MetricsEvent.Epoch>()
+            .filter { it.phase == "qat" }.map { it.epoch } shouldBe listOf(2, 3)
+        (RuntimeMapping.setup(stored, stored.qat!!, stored.quantization, fp32).distillation() as StoredSoftLabels).crops() shouldBe 2
     }
 
     test("oscillation tracking, dampening, freezing, the bin regulariser and BN re-estimation land in report.json, metrics.jsonl and TensorBoard") {

@@ -6,7 +6,10 @@ import dev.kqat.runtime.oscillation.OscillationSpec.Aggregation
 import dev.kqat.runtime.quant.BackwardConvention
 import dev.kqat.runtime.quant.RangeInit
 import io.kotest.assertions.throwables.shouldThrow
+import dev.kqat.runtime.distill.SoftLabelFile
+import dev.kqat.runtime.distill.StoredCrop
 import io.kotest.core.spec.style.FunSpec
+import java.nio.file.Files
 import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -196,6 +199,48 @@ class ValidationSpec : FunSpec({
             }
         }
         f.problems.map { it.field } shouldBe listOf("distillation.teacherCheckpoint")
+    }
+
+    test("distill { softLabels }: the file must exist and be a soft-label file, crops within what it stores, data in memory") {
+        val missing = shouldThrow<ExperimentValidationException> {
+            experiment("kd-no-file") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { tinyMbv2() }
+                quantize { }
+                qat { epochs = 1 }
+                distill { softLabels("/nonexistent/labels.kqsl", crops = 0) }
+            }
+        }
+        missing.problems.map { it.field } shouldBe listOf("distillation.crops", "distillation.softLabels")
+        missing.message shouldContain "/nonexistent/labels.kqsl: no such soft-label file"
+        val dir = Files.createTempDirectory("kqat-kqsl-validation")
+        val corrupt = dir.resolve("corrupt.kqsl").also { Files.writeString(it, "not soft labels") }
+        val header = SoftLabelFile.Header(64, 2, 10, 5, intArrayOf(28, 28, 1), 0, "t", 0, 0.08, 1.0)
+        val small = dir.resolve("small.kqsl")
+        SoftLabelFile.Writer(small, header).use { w ->
+            repeat(64) { w.append(List(2) { StoredCrop(0f, 0f, 1f, 1f, false, IntArray(5) { it }, FloatArray(5) { 0.1f }) }) }
+            w.finish()
+        }
+        shouldThrow<ExperimentValidationException> {
+            experiment("kd-corrupt") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { tinyMbv2() }
+                quantize { }
+                qat { epochs = 1 }
+                distill { softLabels(corrupt.toString()) }
+            }
+        }.message shouldContain "corrupt.kqsl: not a kqat soft-label file"
+        val tooMany = shouldThrow<ExperimentValidationException> {
+            experiment("kd-crops") {
+                data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }
+                model { tinyMbv2() }
+                quantize { }
+                qat { epochs = 1 }
+                distill { softLabels(small.toString(), crops = 4) }
+            }
+        }
+        tooMany.problems.map { it.field } shouldBe listOf("distillation.crops")
+        tooMany.message shouldContain "4 crops per image asked, $small stores 2"
     }
 
     test("initFrom a .safetensors file: it must exist, and the model must be a vision transformer") {

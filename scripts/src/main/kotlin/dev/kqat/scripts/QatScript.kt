@@ -52,6 +52,7 @@ val scriptImports = listOf(
     "dev.kqat.runtime.quant.GradientScaling",
     "dev.kqat.runtime.quant.Signedness",
     "dev.kqat.runtime.quant.QuantMap",
+    "dev.kqat.runtime.distill.SoftLabelDecoding",
     "dev.kqat.runtime.oscillation.OscillationSpec.Aggregation",
 )
 

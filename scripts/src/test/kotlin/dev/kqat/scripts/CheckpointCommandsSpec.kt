@@ -34,7 +34,7 @@ class CheckpointCommandsSpec : FunSpec({
     val run = work.resolve("run")
 
     fun cli(vararg args: String) =
-        Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), ExportCommand()).test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
+        Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), ExportCommand(), SoftLabelsCommand()).test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
 
     fun eval(vararg args: String): CheckpointReport {
         val r = cli("eval", *args, "--json")
@@ -227,6 +227,27 @@ class CheckpointCommandsSpec : FunSpec({
         val bad = cli("export", work.toString())
         bad.statusCode shouldBe Launch.BAD_INPUT
         bad.stderr shouldContain "neither a run directory"
+    }
+
+    test("kqat softlabels RUN_DIR labels crops of every training image with the run's FP32 network; other phases and a top-k above the classes are refused") {
+        val file = work.resolve("labels.kqsl")
+        val r = cli("softlabels", run.toString(), "--crops", "2", "--top-k", "3", "--min-scale", "0.35", "--out", file.toString())
+        withClue(r.stderr) { r.statusCode shouldBe 0 }
+        r.stdout shouldContain "wrote $file: 2048 images × 2 crops, top 3 of 10 classes"
+        dev.kqat.runtime.distill.SoftLabelFile.open(file).use { f ->
+            f.header().teacher() shouldBe run.resolve("checkpoints/pretrain/epoch-0001").toString()
+            f.header().minScale() shouldBe 0.35
+            val crop = f.read(2047)[1]
+            crop.classes().size shouldBe 3
+            (crop.height() * crop.width() >= 0.3f) shouldBe true
+        }
+        val qat = cli("softlabels", run.resolve("checkpoints/qat/epoch-0001").toString())
+        qat.statusCode shouldBe 2
+        qat.stderr shouldContain "a 'qat' checkpoint, a 'pretrain' one is needed"
+        val wide = cli("softlabels", run.toString(), "--top-k", "11", "--out", work.resolve("wide.kqsl").toString())
+        wide.statusCode shouldBe 2
+        wide.stderr shouldContain "topK: 11 exceeds the teacher's 10 classes"
+        Files.exists(work.resolve("wide.kqsl")) shouldBe false
     }
 
     afterSpec { work.toFile().deleteRecursively() }

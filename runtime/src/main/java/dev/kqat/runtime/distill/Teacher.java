@@ -13,7 +13,7 @@ import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.quant.QuantPolicy;
 import dev.kqat.runtime.tf.ParamStore;
-import dev.kqat.runtime.train.CheckpointStore;
+import dev.kqat.runtime.tf.CheckpointVariables;
 import java.nio.file.Path;
 import java.util.List;
 import org.tensorflow.Operand;
@@ -57,7 +57,7 @@ public final class Teacher {
   public void load(Session session) {
     Path file = spec.checkpoint();
     if (!SafetensorsFile.isSafetensors(file) && !KerasH5Weights.isH5(file)) {
-      CheckpointStore.restore(session, params.tf(), file, params.all());
+      CheckpointVariables.restore(session, params.tf(), file, params.all());
       return;
     }
     List<LayerInfo> layers = ModelInspector.inspect(spec.teacher()).layers();

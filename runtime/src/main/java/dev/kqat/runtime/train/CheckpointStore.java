@@ -1,5 +1,6 @@
 package dev.kqat.runtime.train;
 
+import dev.kqat.runtime.tf.CheckpointVariables;
 import dev.kqat.runtime.tf.Param;
 import dev.kqat.runtime.tf.ParamRole;
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,14 +20,10 @@ import java.util.stream.Stream;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
-import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.train.Restore;
-import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TString;
-import org.tensorflow.types.family.TType;
 
 /**
  * Checkpoints of one phase: {@code DIR/epoch-NNNN/} with TensorFlow's SaveV2 files, a manifest of
@@ -38,8 +34,8 @@ import org.tensorflow.types.family.TType;
 public final class CheckpointStore {
   /** The file that marks a folder as a checkpoint (phase, epoch, step). */
   public static final String STATE_FILE = CheckpointState.FILE;
-  static final String MANIFEST = "manifest.tsv";
-  static final String VARIABLES = "variables";
+  static final String MANIFEST = CheckpointVariables.MANIFEST;
+  static final String VARIABLES = CheckpointVariables.VARIABLES;
   private static final String LATEST = "latest";
   private final Path dir;
   private final int keep;
@@ -73,7 +69,7 @@ public final class CheckpointStore {
       injectedFailure(state.epoch());
       StringBuilder manifest = new StringBuilder();
       for (Param p : graph.params().all()) {
-        manifest.append(p.name()).append('\t').append(shapeText(p.shape())).append('\n');
+        manifest.append(p.name()).append('\t').append(CheckpointVariables.shapeText(p.shape())).append('\n');
       }
       Files.writeString(tmp.resolve(MANIFEST), manifest);
       state.write(tmp);
@@ -167,27 +163,7 @@ public final class CheckpointStore {
    * the same shapes: a run resumed from its own checkpoint, optimizer slots and trackers included.
    */
   public static void restore(Session session, TrainingGraph graph, Path checkpoint) {
-    restore(session, graph.tf(), checkpoint, graph.params().all());
-  }
-
-  /**
-   * Loads {@code params} from {@code checkpoint} by name (e.g. a distillation teacher's, kept in a
-   * store of its own); each must be there with its shape.
-   */
-  public static void restore(Session session, Ops tf, Path checkpoint, List<Param> params) {
-    Map<String, String> manifest = readManifest(checkpoint);
-    List<String> missing = new ArrayList<>();
-    for (Param p : params) {
-      String shape = manifest.get(p.name());
-      if (shape == null || !shape.equals(shapeText(p.shape()))) {
-        missing.add(p.name() + (shape == null ? "" : " (shape " + shape + " ≠ " + shapeText(p.shape()) + ")"));
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new IllegalStateException(
-          checkpoint + ": does not match this experiment's graph; missing or different: " + missing);
-    }
-    load(session, tf, checkpoint, params);
+    CheckpointVariables.restore(session, graph.tf(), checkpoint, graph.params().all());
   }
 
   /**
@@ -199,55 +175,18 @@ public final class CheckpointStore {
    * @return names of the variables loaded
    */
   public static Set<String> handOver(Session session, TrainingGraph graph, Path checkpoint) {
-    Map<String, String> manifest = readManifest(checkpoint);
+    Map<String, String> manifest = CheckpointVariables.manifest(checkpoint);
     List<Param> toLoad = graph.params().all().stream()
         .filter(p -> p.role().isHandedOver())
-        .filter(p -> shapeText(p.shape()).equals(manifest.get(p.name())))
+        .filter(p -> CheckpointVariables.shapeText(p.shape()).equals(manifest.get(p.name())))
         .toList();
     if (toLoad.isEmpty()) {
       throw new IllegalStateException(checkpoint + ": holds none of this model's variables");
     }
-    load(session, graph.tf(), checkpoint, toLoad);
+    CheckpointVariables.load(session, graph.tf(), checkpoint, toLoad);
     Set<String> names = new LinkedHashSet<>();
     toLoad.forEach(p -> names.add(p.name()));
     return names;
-  }
-
-  private static void load(Session session, Ops tf, Path checkpoint, List<Param> toLoad) {
-    String[] names = toLoad.stream().map(Param::name).toArray(String[]::new);
-    String[] slices = new String[names.length];
-    java.util.Arrays.fill(slices, "");
-    List<Class<? extends TType>> types = new ArrayList<>();
-    toLoad.forEach(p -> types.add(TFloat32.class));
-    Placeholder<TString> prefixFeed = tf.placeholder(TString.class);
-    Restore restored = tf.train.restore(prefixFeed, tf.constant(java.nio.charset.StandardCharsets.UTF_8, names), tf.constant(java.nio.charset.StandardCharsets.UTF_8, slices), types);
-    List<Op> assigns = new ArrayList<>();
-    for (int i = 0; i < toLoad.size(); i++) {
-      @SuppressWarnings("unchecked")
-      Operand<TFloat32> value = (Operand<TFloat32>) restored.tensors().get(i);
-      assigns.add(tf.assign(toLoad.get(i).variable(), value));
-    }
-    try (TString prefix = TString.scalarOf(checkpoint.resolve(VARIABLES).toString())) {
-      Session.Runner r = session.runner().feed(prefixFeed, prefix);
-      assigns.forEach(r::addTarget);
-      r.run();
-    }
-  }
-
-  private static Map<String, String> readManifest(Path checkpoint) {
-    Map<String, String> out = new HashMap<>();
-    Path file = checkpoint.resolve(MANIFEST);
-    try {
-      for (String line : Files.readAllLines(file)) {
-        int tab = line.indexOf('\t');
-        if (tab > 0) {
-          out.put(line.substring(0, tab), line.substring(tab + 1));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(file + ": cannot read checkpoint manifest", e);
-    }
-    return out;
   }
 
   private static boolean isComplete(Path p) {
@@ -292,9 +231,5 @@ public final class CheckpointStore {
         Files.deleteIfExists(p);
       }
     }
-  }
-
-  static String shapeText(Shape shape) {
-    return shape.toString();
   }
 }

@@ -1,0 +1,99 @@
+package dev.kqat.runtime.tf;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Operand;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.train.Restore;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TType;
+
+/**
+ * Reads variables out of a kqat checkpoint folder ({@code manifest.tsv} of names and shapes beside
+ * TensorFlow's {@code variables.*} files) into a graph's {@link Param}s by name. Below the training
+ * loop's checkpoint store, so that anything holding parameters (a distillation teacher) can load them.
+ */
+public final class CheckpointVariables {
+  public static final String MANIFEST = "manifest.tsv";
+  public static final String VARIABLES = "variables";
+
+  private CheckpointVariables() {}
+
+  /**
+   * Loads {@code params} from {@code checkpoint} by name (e.g. a distillation teacher's, kept in a
+   * store of its own); each must be there with its shape.
+   */
+  public static void restore(Session session, Ops tf, Path checkpoint, List<Param> params) {
+    Map<String, String> manifest = manifest(checkpoint);
+    List<String> missing = new ArrayList<>();
+    for (Param p : params) {
+      String shape = manifest.get(p.name());
+      if (shape == null || !shape.equals(shapeText(p.shape()))) {
+        missing.add(p.name() + (shape == null ? "" : " (shape " + shape + " ≠ " + shapeText(p.shape()) + ")"));
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException(
+          checkpoint + ": does not match this experiment's graph; missing or different: " + missing);
+    }
+    load(session, tf, checkpoint, params);
+  }
+
+  /** Loads {@code toLoad} from {@code checkpoint}, whose manifest the caller has checked. */
+  public static void load(Session session, Ops tf, Path checkpoint, List<Param> toLoad) {
+    String[] names = toLoad.stream().map(Param::name).toArray(String[]::new);
+    String[] slices = new String[names.length];
+    Arrays.fill(slices, "");
+    List<Class<? extends TType>> types = new ArrayList<>();
+    toLoad.forEach(p -> types.add(TFloat32.class));
+    Placeholder<TString> prefixFeed = tf.placeholder(TString.class);
+    Restore restored = tf.train.restore(prefixFeed, tf.constant(StandardCharsets.UTF_8, names),
+        tf.constant(StandardCharsets.UTF_8, slices), types);
+    List<Op> assigns = new ArrayList<>();
+    for (int i = 0; i < toLoad.size(); i++) {
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> value = (Operand<TFloat32>) restored.tensors().get(i);
+      assigns.add(tf.assign(toLoad.get(i).variable(), value));
+    }
+    try (TString prefix = TString.scalarOf(checkpoint.resolve(VARIABLES).toString())) {
+      Session.Runner r = session.runner().feed(prefixFeed, prefix);
+      assigns.forEach(r::addTarget);
+      r.run();
+    }
+  }
+
+  /** Variable name → shape text, as the checkpoint's manifest lists them. */
+  public static Map<String, String> manifest(Path checkpoint) {
+    Map<String, String> out = new HashMap<>();
+    Path file = checkpoint.resolve(MANIFEST);
+    try {
+      for (String line : Files.readAllLines(file)) {
+        int tab = line.indexOf('\t');
+        if (tab > 0) {
+          out.put(line.substring(0, tab), line.substring(tab + 1));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": cannot read checkpoint manifest", e);
+    }
+    return out;
+  }
+
+  /** How a shape is written in the manifest. */
+  public static String shapeText(Shape shape) {
+    return shape.toString();
+  }
+}
