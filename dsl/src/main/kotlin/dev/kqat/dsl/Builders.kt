@@ -363,8 +363,12 @@ class QuantizerBuilder internal constructor(start: QuantizerSpec) {
     /** A step size per bit-width 2..8 (VVTQ): a trained model changes bits without a new init. */
     var perBitWidth: Boolean = start.perBitWidth()
 
+    /** The smallest step size; a learnable one is clamped to it after every update (VVTQ: 1e-4). */
+    var minStepSize: Double = start.minStepSize()
+
     internal fun build() = QuantizerSpec(
         bits, perChannel, convention, gradientScaling, init, candidates, learnable, signedness, offset, perBitWidth,
+        minStepSize,
     )
 }
 

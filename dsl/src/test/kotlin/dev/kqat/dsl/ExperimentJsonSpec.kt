@@ -25,7 +25,7 @@ class ExperimentJsonSpec : FunSpec({
         val tree = ExperimentJson.parseToJsonElement(e.toJson()).jsonObject
         tree["model"].toString() shouldBe """{"type":"mobilenet-v2","widthMultiplier":0.5,"bnEpsilon":null,"classes":null}"""
         tree["quantization"]!!.jsonObject["weights"].toString() shouldBe
-            """{"bits":3,"perChannel":false,"convention":"clamp-then-round","gradientScaling":"off","init":"mse","candidates":100,"learnable":true,"signedness":"from-data","offset":false,"perBitWidth":false}"""
+            """{"bits":3,"perChannel":false,"convention":"clamp-then-round","gradientScaling":"off","init":"mse","candidates":100,"learnable":true,"signedness":"from-data","offset":false,"perBitWidth":false,"minStepSize":1.0E-8}"""
         tree["qat"]!!.jsonObject["optimizer"]!!.jsonObject["learningRate"].toString() shouldBe
             """{"type":"per-epoch","schedule":{"type":"cosine","start":0.01,"end":0.0,"delay":0.0},"epochs":null}"""
         tree["oscillations"]!!.jsonObject["dampening"]!!.jsonObject["aggregation"].toString() shouldBe "\"kernel-mean\""

@@ -4,6 +4,7 @@ import dev.kqat.runtime.tf.ParamRole;
 import dev.kqat.runtime.tf.ParamStore;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
@@ -116,9 +117,18 @@ public final class Quantizer {
     return g == null ? s : FakeQuant.scaleGradient(tf, s, g);
   }
 
-  /** The active step size, kept away from zero. */
+  /** The active step size, at least the spec's {@code minStepSize}. */
   public Operand<TFloat32> stepSize(Ops tf) {
-    return tf.math.maximum(activeSlot(tf, scale), tf.constant(1e-8f));
+    return tf.math.maximum(activeSlot(tf, scale), tf.constant((float) spec.minStepSize()));
+  }
+
+  /**
+   * Clamps the step-size variable (every slot) to the spec's {@code minStepSize}, for after an
+   * optimizer update: below it the forward's floor would pass no gradient and the quantizer would
+   * never recover.
+   */
+  public Op clampStepSize(Ops tf) {
+    return tf.assign(scale, tf.math.maximum(scale, tf.constant((float) spec.minStepSize())));
   }
 
   /** The active step size as one tensor built with the quantizer, for reports and exports to fetch. */

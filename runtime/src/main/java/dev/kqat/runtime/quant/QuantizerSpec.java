@@ -18,6 +18,10 @@ import java.util.Map;
  *     activations only; VVTQ's GELU output and {@code --use-offset})
  * @param perBitWidth one step size (and offset) per bit-width 2..8, the one of {@code bits} active
  *     (VVTQ §3.1): a trained model changes bit-width without a new initialisation
+ * @param minStepSize the smallest step size: the forward uses at least it, and a learnable step
+ *     size is clamped to it after every update, so that an optimizer step past zero leaves a step
+ *     size that still learns rather than a dead quantizer (VVTQ clamps its scales in place to
+ *     {@code >= 1e-4} before every forward, §3.1; {@value #DEFAULT_MIN_STEP_SIZE} elsewhere)
  */
 public record QuantizerSpec(
     int bits,
@@ -29,7 +33,21 @@ public record QuantizerSpec(
     boolean learnable,
     Signedness signedness,
     boolean offset,
-    boolean perBitWidth) implements Settings {
+    boolean perBitWidth,
+    double minStepSize) implements Settings {
+
+  /** The step-size floor of quantizers other than VVTQ's. */
+  public static final double DEFAULT_MIN_STEP_SIZE = 1e-8;
+
+  /** VVTQ's in-place scale clamp (§3.1). */
+  public static final double VVTQ_MIN_STEP_SIZE = 1e-4;
+
+  /** A spec with the default step-size floor. */
+  public QuantizerSpec(int bits, boolean perChannel, BackwardConvention convention, GradientScaling gradientScaling,
+      RangeInit init, int candidates, boolean learnable, Signedness signedness, boolean offset, boolean perBitWidth) {
+    this(bits, perChannel, convention, gradientScaling, init, candidates, learnable, signedness, offset, perBitWidth,
+        DEFAULT_MIN_STEP_SIZE);
+  }
 
   /** MSE grid size of the reference implementation. */
   public static final int DEFAULT_CANDIDATES = 100;
@@ -53,28 +71,28 @@ public record QuantizerSpec(
    */
   public static QuantizerSpec vvtqWeights(int bits) {
     return new QuantizerSpec(bits, false, BackwardConvention.CLAMP_THEN_ROUND, GradientScaling.VVTQ,
-        RangeInit.LEAST_SQUARES, DEFAULT_CANDIDATES, true, Signedness.SIGNED, false, true);
+        RangeInit.LEAST_SQUARES, DEFAULT_CANDIDATES, true, Signedness.SIGNED, false, true, VVTQ_MIN_STEP_SIZE);
   }
 
   /** VVTQ's {@code QuantAct}: as {@link #vvtqWeights} with the 2·mean|x|/√p init. */
   public static QuantizerSpec vvtqActivations(int bits) {
     return new QuantizerSpec(bits, false, BackwardConvention.CLAMP_THEN_ROUND, GradientScaling.VVTQ,
-        RangeInit.MEAN_MAGNITUDE, DEFAULT_CANDIDATES, true, Signedness.SIGNED, false, true);
+        RangeInit.MEAN_MAGNITUDE, DEFAULT_CANDIDATES, true, Signedness.SIGNED, false, true, VVTQ_MIN_STEP_SIZE);
   }
 
   public QuantizerSpec withBits(int newBits) {
     return new QuantizerSpec(newBits, perChannel, convention, gradientScaling, init, candidates, learnable,
-        signedness, offset, perBitWidth);
+        signedness, offset, perBitWidth, minStepSize);
   }
 
   public QuantizerSpec withSignedness(Signedness s) {
     return new QuantizerSpec(bits, perChannel, convention, gradientScaling, init, candidates, learnable, s, offset,
-        perBitWidth);
+        perBitWidth, minStepSize);
   }
 
   public QuantizerSpec withOffset(boolean o) {
     return new QuantizerSpec(bits, perChannel, convention, gradientScaling, init, candidates, learnable, signedness,
-        o, perBitWidth);
+        o, perBitWidth, minStepSize);
   }
 
   /** How many step sizes per channel the quantizer holds: 7 per bit-width, or 1. */
@@ -95,6 +113,7 @@ public record QuantizerSpec(
         .check(gradientScaling != null, "gradientScaling", "must be off, lsq or vvtq")
         .check(init != null, "init", "must be mse, min-max, least-squares or mean-magnitude")
         .check(candidates >= 1, "candidates", "must be >= 1, got " + candidates)
+        .check(minStepSize > 0 && Double.isFinite(minStepSize), "minStepSize", "must be > 0, got " + minStepSize)
         .check(signedness != null, "signedness", "must be from-data, signed or unsigned")
         .check(!perBitWidth || (bits >= SLOT_MIN_BITS && bits <= SLOT_MAX_BITS), "bits",
             "a step size per bit-width covers " + SLOT_MIN_BITS + ".." + SLOT_MAX_BITS + " bits, got " + bits)

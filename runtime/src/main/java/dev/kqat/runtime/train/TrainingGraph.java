@@ -151,8 +151,16 @@ public final class TrainingGraph implements AutoCloseable {
     List<Op> updates = new ArrayList<>();
     updates.addAll(Optimizers.apply(params, gated, "weights", setup.weights(), weightParams,
         all.subList(0, weightParams.size()), lrWeights));
-    updates.addAll(Optimizers.apply(params, gated, "quantizers", setup.quantizers(), quantParams,
-        all.subList(weightParams.size(), all.size()), lrQuantizers));
+    List<Op> quantizerUpdates = Optimizers.apply(params, gated, "quantizers", setup.quantizers(), quantParams,
+        all.subList(weightParams.size(), all.size()), lrQuantizers);
+    updates.addAll(quantizerUpdates);
+    // A learnable step size never ends an update below its floor (VVTQ's in-place clamp, §3.1).
+    Ops afterQuantizerUpdates = tf.withControlDependencies(quantizerUpdates);
+    for (Quantizer q : state.quantizers()) {
+      if (q.spec().learnable()) {
+        updates.add(q.clampStepSize(afterQuantizerUpdates));
+      }
+    }
     updates.addAll(train.updates());
     updates.addAll(train.passUpdates());
     step = tf.withControlDependencies(updates).withName("train_step").noOp();

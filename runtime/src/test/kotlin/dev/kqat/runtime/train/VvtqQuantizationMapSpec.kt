@@ -139,4 +139,23 @@ class VvtqQuantizationMapSpec : FunSpec({
             fc2.activationBits() shouldBe 3
         }
     }
+
+    test("an optimizer step that drives a step size past zero leaves it at VVTQ's 1e-4, not below zero where the forward's floor passes no gradient (a W4A4 tiny ViT died so)") {
+        // Adam at learning rate 0.5 moves every step size by about ±0.5 in one step: the ones pushed down
+        // land far below zero unless clamped.
+        val violent = TrainingSetup(oneBlock(28), QuantizationPolicy.vvtq(4, 4), adamW,
+            OptimizerConfig.adam(Schedule.Constant(0.5), 0.0), 0.0, 3)
+        val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(128)
+        val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false).head(64)
+        TrainingGraph(violent).use { g ->
+            Session(g.graph()).use { s ->
+                Trainer(g, s, object : RunListener {}).run(PhasePlan("qat", 1, 64, train, test, null, 1, false), null, null)
+                val steps = g.quantizers().map { q -> q.name() to s.fetchFloats(q.scale())[0] }
+                val clamped = steps.filter { (_, v) -> v.any { it == 1e-4f } }.map { it.first }
+                println("step sizes clamped at 1e-4 after 2 steps at quantizer lr 0.5: $clamped")
+                steps.forEach { (name, v) -> v.forEach { io.kotest.assertions.withClue(name) { (it >= 1e-4f) shouldBe true } } }
+                (clamped.size >= 3) shouldBe true
+            }
+        }
+    }
 })
