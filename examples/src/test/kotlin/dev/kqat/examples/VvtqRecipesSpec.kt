@@ -8,6 +8,8 @@ import dev.kqat.dsl.adamW
 import dev.kqat.dsl.architecture
 import dev.kqat.dsl.cosine
 import dev.kqat.dsl.perEpoch
+import dev.kqat.runtime.distill.SoftLabelFile
+import dev.kqat.runtime.distill.StoredCrop
 import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.QuantMap
 import dev.kqat.runtime.quant.QuantizerSpec
@@ -77,4 +79,22 @@ class VvtqRecipesSpec : FunSpec({
                 perEpoch(cosine(0.0, top, delay = 0.25))
         }
     }
+
+    test("the stored-soft-label tiny-ViT script replays 2 crops per image from the file KQAT_SOFT_LABELS names") {
+        val file = Files.createTempDirectory("kqat-vvtq-kqsl").resolve("labels.kqsl")
+        SoftLabelFile.Writer(file, SoftLabelFile.Header(1, 8, 10, 5, intArrayOf(28, 28, 1), 0, "t", 0, 0.35, 1.0)).use { w ->
+            w.append(List(8) { StoredCrop(0f, 0f, 1f, 1f, false, IntArray(5) { it }, FloatArray(5) { 0.1f }) })
+            w.finish()
+        }
+        System.setProperty("kqat.soft_labels", file.toString())
+        try {
+            val e = host.evaluate(File(root, "examples/vvtq/tiny-vit-w3a3-stored-kd.qat.kts"))
+            e.distillation shouldBe DistillationSpec(softLabels = file.toString(), crops = 2)
+            e.quantization!!.weights()!!.bits() shouldBe 3
+            e.qat!!.epochs shouldBe 3
+        } finally {
+            System.clearProperty("kqat.soft_labels")
+        }
+    }
 })
+
