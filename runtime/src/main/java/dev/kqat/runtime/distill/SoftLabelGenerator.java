@@ -87,7 +87,7 @@ public final class SoftLabelGenerator {
           float[] box = new float[n * 4];
           int[] owner = new int[n];
           for (int k = 0; k < b.size(); k++) {
-            Random rnd = new Random(s.seed() * 0x9E3779B97F4A7C15L + b.indices()[k]);
+            Random rnd = new Random(SoftLabelReplay.imageSeed(s.seed(), b.indices()[k]));
             List<StoredCrop> crops = new ArrayList<>();
             for (int r = 0; r < s.crops(); r++) {
               StoredCrop c = sampler.next(rnd);

@@ -113,7 +113,12 @@ public final class SoftLabelReplay implements AutoCloseable {
 
   /** The order in which image {@code image}'s stored crops are taken in the pass seeded {@code passSeed}. */
   static int[] permutation(int r, long passSeed, int image) {
-    return BatchIterator.order(r, true, passSeed * 0x9E3779B97F4A7C15L + image);
+    return BatchIterator.order(r, true, imageSeed(passSeed, image));
+  }
+
+  /** A seed of one image's own draws under {@code seed}: its crops when written, their order when replayed. */
+  static long imageSeed(long seed, int image) {
+    return seed * 0x9E3779B97F4A7C15L + image;
   }
 
   @Override
