@@ -32,11 +32,14 @@ import java.nio.file.Path
  * ONNX export against kqat's own evaluation, run by onnxruntime: the trained reference network
  * post-training-quantized at 8, 4 and 3 bits, per-tensor and per-channel, and a QAT run with frozen
  * weights ([OnnxZooExportSpec] has the zoo; two classes so that the two test JVMs share the work).
- * docs/benchmarks.md has the figures this prints.
+ * docs/benchmarks.md has the figures this prints with `-Dkqat.onnx.testImages=10000`; the default
+ * suite compares the first 2,000 test images to keep CI short (the claim, no difference off a tie,
+ * is per image).
  */
 class OnnxExportSpec : FunSpec({
     val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(8192)
     val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false)
+    val parityImages = System.getProperty("kqat.onnx.testImages", "2000").toInt()
     val sgd = OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5)
     val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
     val dir = Files.createTempDirectory("kqat-onnx")
@@ -67,7 +70,7 @@ class OnnxExportSpec : FunSpec({
     for (bits in listOf(8, 4, 3)) {
         for (perChannel in listOf(false, true)) {
             val name = "W${bits}A$bits ${if (perChannel) "per-channel" else "per-tensor"}"
-            test("$name: onnxruntime gives kqat's logits on the 10,000 test images but at rounding ties") {
+            test("$name: onnxruntime gives kqat's logits on $parityImages test images but at rounding ties") {
                 ptq(TrainingSetup(TinyMbv2(), policy(bits, perChannel), sgd, adam, 0.0, 0), name.replace(' ', '-')) { runner, file ->
                     val summary = runner.exportOnnx(file, "tiny-mbv2")
                     // One Quantize–Clip–Dequantize per quantizer: the kernels of the 23 weight layers, every input but the image.
@@ -81,11 +84,12 @@ class OnnxExportSpec : FunSpec({
                     model.graph.nodeList.count { it.opType == "QuantizeLinear" } shouldBe summary.quantizers().size
                     model.graph.nodeList.count { it.opType == "BatchNormalization" } shouldBe 22
 
-                    val parity = OnnxParity.measure(runner, file, test)
+                    val parity = OnnxParity.measure(runner, file, test.head(parityImages))
                     println("ONNX parity, tiny-MBV2 $name: $parity")
                     withClue(parity.toString()) {
-                        parity.images shouldBe 10_000
-                        parity.samePrediction shouldBeGreaterThanOrEqual 9_990
+                        parity.images shouldBe parityImages
+                        // At most one image in a thousand flips, and only on a tie (checked next).
+                        parity.samePrediction shouldBeGreaterThanOrEqual parityImages - parityImages / 1000
                         parity.differingOffTie shouldBe 0
                     }
                 }
