@@ -1,7 +1,7 @@
 // VVTQ (Huang et al., TMLR 2024) — published recipe (algorithms.md §3.5–3.7): Swin-T W2A2 on ImageNet,
 // 150 epochs from FP32 weights; the repository reports 77.66 top-1 (FP32 81.0) with FKD soft labels.
-// Here the distillation teacher is the FP32 network itself, online (kqat replays stored soft labels on
-// in-memory datasets only).
+// Distillation: 4 stored crops per image from KQAT_SOFT_LABELS (a .kqsl file of `kqat softlabels`)
+// when set, else online from the FP32 network itself.
 //   KQAT_IMAGENET=/data/imagenet KQAT_FP32_WEIGHTS=swin_tiny.safetensors \
 //     ./kqat run examples/vvtq/swin-tiny-w2a2.qat.kts
 experiment("vvtq-swin-tiny-w2a2") {

@@ -14,10 +14,14 @@ object PaperRecipes {
      * variable `KQAT_<KEY>` (e.g. `KQAT_IMAGENET`). Missing, it is a validation problem naming both.
      */
     fun input(key: String, what: String): String =
-        System.getProperty("kqat.$key") ?: System.getenv("KQAT_${key.uppercase()}")
+        optionalInput(key)
             ?: throw ExperimentValidationException(
                 listOf(Problem("KQAT_${key.uppercase()}", "not set: $what (or -Dkqat.$key=...)")),
             )
+
+    /** Like [input], but `null` when neither is set: a choice the recipe falls back from. */
+    fun optionalInput(key: String): String? =
+        System.getProperty("kqat.$key") ?: System.getenv("KQAT_${key.uppercase()}")
 
     /** Keras' MobileNet input scaling, x / 127.5 - 1, as mean and std on the [0, 1] scale. */
     val KERAS_MEAN = listOf(0.5, 0.5, 0.5)

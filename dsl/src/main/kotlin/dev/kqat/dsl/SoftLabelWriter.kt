@@ -1,6 +1,5 @@
 package dev.kqat.dsl
 
-import dev.kqat.runtime.data.InMemoryDataset
 import dev.kqat.runtime.distill.OnlineTeacher
 import dev.kqat.runtime.distill.SoftLabelFile
 import dev.kqat.runtime.distill.SoftLabelGenerator
@@ -20,10 +19,8 @@ object SoftLabelWriter {
     fun write(target: RunTarget, out: Path, settings: SoftLabelGenerator.Settings, progress: (Int, Int) -> Unit): SoftLabelFile.Header {
         val (train, test) = RuntimeMapping.loadData(target.experiment)
         try {
-            val data = train as? InMemoryDataset ?: throw IllegalArgumentException(
-                "${target.runDir}: soft labels are written for in-memory datasets (Fashion-MNIST, synthetic), not image folders")
             val teacher = OnlineTeacher(RuntimeMapping.model(target.experiment), target.checkpoint)
-            return SoftLabelGenerator.generate(teacher, data, out, settings) { progress(it, data.size()) }
+            return SoftLabelGenerator.generate(teacher, train, out, settings) { progress(it, train.size()) }
         } finally {
             (train as? AutoCloseable)?.close()
             (test as? AutoCloseable)?.close()

@@ -147,9 +147,6 @@ object Validation {
             problem("distillation", "a teacher or stored soft labels, not both")
         }
         if (d.crops < 1) problem("distillation.crops", "must be >= 1, got ${d.crops}")
-        if (e.data.dataset !is DatasetSpec.FashionMnist && e.data.dataset !is DatasetSpec.Synthetic) {
-            problem("distillation.softLabels", "stored crops are replayed on in-memory datasets (Fashion-MNIST, synthetic), not image folders")
-        }
         val header = try {
             SoftLabelFile.open(Path.of(d.softLabels!!)).use { it.header() }
         } catch (x: RuntimeException) {

@@ -2,8 +2,10 @@ package dev.kqat.dsl
 
 /**
  * Building blocks of `examples/vvtq/`'s ImageNet recipes: VVTQ's published setup (algorithms.md
- * §3.5–3.6) for DeiT and Swin. The reference distils from FKD soft labels stored per crop; until
- * stored soft labels exist here, the recipes distil online from the FP32 checkpoint they start from.
+ * §3.5–3.6) for DeiT and Swin. The reference distils from FKD soft labels stored per crop: given a
+ * `.kqsl` file in `KQAT_SOFT_LABELS` (`kqat softlabels` of a teacher run on the same folder), the
+ * recipes replay 4 of its crops per image and step; without one they distil online from the FP32
+ * checkpoint they start from.
  */
 
 /**
@@ -26,8 +28,9 @@ fun ExperimentBuilder.vvtqImageNet(swin: Boolean) {
  * VVTQ QAT at W[bits]A[bits]: its map and quantizers (8-bit patch embedding and head), AdamW lr 5e-4
  * (README) with weight decay 1e-4 (CLI default), cosine to 0 without warm-up, 150 epochs; step sizes and
  * offsets at the same rate without decay; the bin regulariser with its schedule (`--reg`); distillation
- * (online from the FP32 checkpoint, see above); oscillations tracked for the report. 150 single-crop
- * epochs take as many optimizer steps as the reference's 150 epochs counted over 4-crop passes.
+ * (stored crops or online, see above); oscillations tracked for the report. 150 epochs are counted
+ * as the reference counts them: over 4-crop passes with stored crops, single-crop epochs online (as
+ * many optimizer steps either way).
  */
 fun ExperimentBuilder.vvtqQat(bits: Int) {
     quantize {
@@ -44,5 +47,6 @@ fun ExperimentBuilder.vvtqQat(bits: Int) {
         track(threshold = 0.005)
         binRegularizer()
     }
-    distill { teacher() }
+    val stored = PaperRecipes.optionalInput("soft_labels")
+    distill { if (stored != null) softLabels(stored, crops = 4) else teacher() }
 }

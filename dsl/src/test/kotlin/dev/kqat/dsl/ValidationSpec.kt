@@ -201,7 +201,7 @@ class ValidationSpec : FunSpec({
         f.problems.map { it.field } shouldBe listOf("distillation.teacherCheckpoint")
     }
 
-    test("distill { softLabels }: the file must exist and be a soft-label file, crops within what it stores, data in memory") {
+    test("distill { softLabels }: the file must exist and be a soft-label file, crops within what it stores") {
         val missing = shouldThrow<ExperimentValidationException> {
             experiment("kd-no-file") {
                 data { synthetic(trainSize = 64, testSize = 32); batchSize = 16 }

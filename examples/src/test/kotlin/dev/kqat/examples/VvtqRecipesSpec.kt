@@ -24,7 +24,7 @@ class VvtqRecipesSpec : FunSpec({
     val root = generateSequence(File("").absoluteFile) { it.parentFile }.first { File(it, "examples/quickstart.qat.kts").isFile }
     val host = ScriptHost(Files.createTempDirectory("kqat-vvtq-cache"))
 
-    test("the six recipes declare §3.5–3.6: VVTQ map and bits, AdamW 5e-4 / 1e-4 cosine, 150 epochs, batch 512, drop-path 0.1, bin regulariser, distillation") {
+    test("the six recipes declare §3.5–3.6: VVTQ map and bits, AdamW 5e-4 / 1e-4 cosine, 150 epochs, batch 512, drop-path 0.1, bin regulariser, distillation (stored crops when given)") {
         val images = Files.createTempDirectory("kqat-vvtq-images")
         for (split in listOf("train", "val")) for (c in listOf("a", "b")) Files.createDirectories(images.resolve(split).resolve(c))
         val weights = Files.writeString(Files.createTempFile("deit", ".safetensors"), "read only when a run starts")
@@ -48,6 +48,15 @@ class VvtqRecipesSpec : FunSpec({
                 e.qat!!.quantizerOptimizer shouldBe adam(lr = cosine(5e-4, 0.0))
                 e.oscillations!!.binRegularizer() shouldBe OscillationSpec.BinRegularizer.DEFAULT
                 e.distillation shouldBe DistillationSpec()
+            }
+            // With FKD soft labels of the folder, the recipes replay 4 stored crops per image as the reference does.
+            val labels = softLabelFile(1000, intArrayOf(224, 224, 3))
+            System.setProperty("kqat.soft_labels", labels.toString())
+            try {
+                host.evaluate(File(root, "examples/vvtq/swin-tiny-w2a2.qat.kts")).distillation shouldBe
+                    DistillationSpec(softLabels = labels.toString(), crops = 4)
+            } finally {
+                System.clearProperty("kqat.soft_labels")
             }
         } finally {
             System.clearProperty("kqat.imagenet")
@@ -81,11 +90,7 @@ class VvtqRecipesSpec : FunSpec({
     }
 
     test("the stored-soft-label tiny-ViT script replays 2 crops per image from the file KQAT_SOFT_LABELS names") {
-        val file = Files.createTempDirectory("kqat-vvtq-kqsl").resolve("labels.kqsl")
-        SoftLabelFile.Writer(file, SoftLabelFile.Header(1, 8, 10, 5, intArrayOf(28, 28, 1), 0, "t", 0, 0.35, 1.0)).use { w ->
-            w.append(List(8) { StoredCrop(0f, 0f, 1f, 1f, false, IntArray(5) { it }, FloatArray(5) { 0.1f }) })
-            w.finish()
-        }
+        val file = softLabelFile(10, intArrayOf(28, 28, 1))
         System.setProperty("kqat.soft_labels", file.toString())
         try {
             val e = host.evaluate(File(root, "examples/vvtq/tiny-vit-w3a3-stored-kd.qat.kts"))
@@ -98,3 +103,12 @@ class VvtqRecipesSpec : FunSpec({
     }
 })
 
+/** A soft-label file of one image with 8 crops, enough for a script's validation to read its header. */
+private fun softLabelFile(classes: Int, imageShape: IntArray): java.nio.file.Path {
+    val file = Files.createTempDirectory("kqat-vvtq-kqsl").resolve("labels.kqsl")
+    SoftLabelFile.Writer(file, SoftLabelFile.Header(1, 8, classes, 5, imageShape, 0, "t", 0, 0.35, 1.0)).use { w ->
+        w.append(List(8) { StoredCrop(0f, 0f, 1f, 1f, false, IntArray(5) { it }, FloatArray(5) { 0.1f }) })
+        w.finish()
+    }
+    return file
+}

@@ -11,7 +11,8 @@ import org.tensorflow.types.TInt32;
  * @param images NHWC float images
  * @param labels class indices
  * @param size number of examples
- * @param indices the examples' positions in their dataset (stored soft labels are looked up by them)
+ * @param indices the examples' positions in their dataset (stored soft labels are looked up by them);
+ *     a batch of crops ({@link ImageFolderDataset#cropBatch}) has {@code size / indices.length} rows per example
  */
 public record Batch(TFloat32 images, TInt32 labels, int size, int[] indices) implements AutoCloseable {
   /**

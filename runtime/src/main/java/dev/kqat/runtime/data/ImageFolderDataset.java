@@ -188,6 +188,44 @@ public final class ImageFolderDataset implements Dataset, AutoCloseable {
     return Batch.of(img, lab, indices, imageShape());
   }
 
+  /**
+   * Batches of chosen crops instead of the augmented view, in the example order of {@link #batches}
+   * with the same arguments: {@code images} examples per batch, each cut {@code crops} times as
+   * {@code chooser} says ({@link #cropBatch}).
+   */
+  public Iterator<Batch> cropBatches(int images, boolean shuffle, long seed, boolean dropLast, int crops,
+      PixelCrop.Chooser chooser) {
+    return new BatchIterator(BatchIterator.order(files.size(), shuffle, seed), images,
+        batchCount(images, dropLast), indices -> cropBatch(indices, crops, chooser));
+  }
+
+  /**
+   * The crops of examples {@code indices}, each image decoded once and cut {@code crops} times as
+   * {@code chooser} says. Rows are crop-major (all examples' first crop, then all second ones, ...),
+   * as stored soft labels are replayed; the batch's indices are the {@code indices.length} examples.
+   */
+  public Batch cropBatch(int[] indices, int crops, PixelCrop.Chooser chooser) {
+    int m = indices.length;
+    int length = pipeline.imageLength();
+    float[] img = new float[m * crops * length];
+    int[] lab = new int[m * crops];
+    for (int k = 0; k < m; k++) {
+      int src = indices[k];
+      try (ImagePipeline.Decoded image = pipeline.decode(files.get(src))) {
+        PixelCrop[] chosen = chooser.choose(src, image.height(), image.width());
+        if (chosen.length != crops) {
+          throw new IllegalStateException(crops + " crops per image expected, " + chosen.length + " chosen for " + files.get(src));
+        }
+        for (int r = 0; r < crops; r++) {
+          int row = r * m + k;
+          pipeline.crop(image, chosen[r], img, row * length);
+          lab[row] = labels[src];
+        }
+      }
+    }
+    return Batch.of(img, lab, indices, imageShape());
+  }
+
   /** Closes the decoding graph. */
   @Override
   public void close() {

@@ -12,6 +12,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.image.DecodeImage;
 import org.tensorflow.op.image.ScaleAndTranslate;
 import org.tensorflow.op.image.StatelessSampleDistortedBoundingBox;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -27,6 +28,10 @@ import org.tensorflow.types.TUint8;
  * sees the same crops. Evaluation: resize the shorter side to {@code resize}, centre crop
  * {@code size × size} (torchvision's {@code Resize} + {@code CenterCrop}). Resizing is bilinear
  * with antialiasing, like PIL. Pixels are scaled to [0, 1], then normalised per channel.
+ *
+ * <p>Given crops ({@link #decode} then {@link #crop}): an image decoded once, then any crop of it in
+ * its own pixels resized to {@code size × size} the same way, mirrored when asked: stored soft labels
+ * are written and replayed through this one path.
  */
 public final class ImagePipeline implements AutoCloseable {
   private final int size;
@@ -36,6 +41,12 @@ public final class ImagePipeline implements AutoCloseable {
   private final Placeholder<TInt64> key;
   private final Operand<TFloat32> train;
   private final Operand<TFloat32> eval;
+  private final Operand<TUint8> decoded;
+  private final Placeholder<TUint8> source;
+  private final Placeholder<TInt32> cropBegin;
+  private final Placeholder<TInt32> cropSize;
+  private final Placeholder<TBool> cropFlip;
+  private final Operand<TFloat32> cropped;
 
   /**
    * @param size side of the square output image
@@ -86,6 +97,14 @@ public final class ImagePipeline implements AutoCloseable {
     Operand<TInt32> begin = tf.concat(java.util.List.of(tf.constant(new int[] {0}), offset, tf.constant(new int[] {0})),
         tf.constant(0));
     eval = normalise(tf, tf.slice(resized, begin, tf.constant(new int[] {1, size, size, 3})), mean, std);
+
+    decoded = image;
+    source = tf.placeholder(TUint8.class, Placeholder.shape(Shape.of(-1, -1, 3)));
+    cropBegin = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(3)));
+    cropSize = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(3)));
+    cropFlip = tf.placeholder(TBool.class, Placeholder.shape(Shape.scalar()));
+    Operand<TFloat32> given = resize(tf, tf.slice(source, cropBegin, cropSize), tf.constant(new float[] {size, size}));
+    cropped = normalise(tf, tf.select(cropFlip, tf.reverse(given, tf.constant(new int[] {2})), given), mean, std);
     session = new Session(graph);
   }
 
@@ -125,6 +144,60 @@ public final class ImagePipeline implements AutoCloseable {
   /** Writes the resized, centre-cropped evaluation view of {@code path} into {@code dst[offset ...]}. */
   public void eval(String path, float[] dst, int offset) {
     run(path, eval, 0, 0, dst, offset);
+  }
+
+  /** An image decoded once, to cut several crops from; close it. */
+  public static final class Decoded implements AutoCloseable {
+    private final String path;
+    private final TUint8 pixels;
+
+    private Decoded(String path, TUint8 pixels) {
+      this.path = path;
+      this.pixels = pixels;
+    }
+
+    public int height() {
+      return (int) pixels.shape().get(0);
+    }
+
+    public int width() {
+      return (int) pixels.shape().get(1);
+    }
+
+    @Override
+    public void close() {
+      pixels.close();
+    }
+  }
+
+  /** Decodes {@code path} (RGB) for {@link #crop}. */
+  public Decoded decode(String path) {
+    try (TString f = TString.scalarOf(path);
+        TInt64 k = TInt64.vectorOf(0, 0);
+        Result r = session.runner().feed(file, f).feed(key, k).fetch(decoded).run()) {
+      // The result closes its tensors: keep a copy of the pixels.
+      TUint8 pixels = (TUint8) r.get(0);
+      TUint8 kept = TUint8.tensorOf(pixels.shape());
+      pixels.copyTo(kept);
+      return new Decoded(path, kept);
+    } catch (RuntimeException e) {
+      throw new DatasetException(path + ": cannot read or decode image (" + firstLine(e.getMessage()) + ")", e);
+    }
+  }
+
+  /** Writes {@code crop} of {@code image}, resized to {@code size × size} and normalised, into {@code dst[offset ...]}. */
+  public void crop(Decoded image, PixelCrop crop, float[] dst, int offset) {
+    if (crop.top() + crop.height() > image.height() || crop.left() + crop.width() > image.width()) {
+      throw new DatasetException(image.path + ": crop " + crop + " reaches outside the image of "
+          + image.height() + "×" + image.width() + " pixels");
+    }
+    try (TInt32 begin = TInt32.vectorOf(crop.top(), crop.left(), 0);
+        TInt32 extent = TInt32.vectorOf(crop.height(), crop.width(), 3);
+        TBool flip = TBool.scalarOf(crop.flip());
+        Result r = session.runner().feed(source, image.pixels).feed(cropBegin, begin).feed(cropSize, extent)
+            .feed(cropFlip, flip).fetch(cropped).run()) {
+      ((TFloat32) r.get(0)).copyTo(DataBuffers.of(dst, false, false).slice(offset, imageLength()));
+    }
   }
 
   private void run(String path, Operand<TFloat32> out, long seed, long index, float[] dst, int offset) {

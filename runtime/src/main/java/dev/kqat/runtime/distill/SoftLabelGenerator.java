@@ -1,11 +1,16 @@
 package dev.kqat.runtime.distill;
 
 import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.data.Dataset;
+import dev.kqat.runtime.data.ImageFolderDataset;
 import dev.kqat.runtime.data.InMemoryDataset;
+import dev.kqat.runtime.data.PixelCrop;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.IntConsumer;
 import org.tensorflow.Graph;
@@ -24,11 +29,13 @@ import org.tensorflow.types.TInt32;
  * Writes a soft-label file (FKD's label generation, algorithms.md §3.4): for every training image, in
  * dataset order, R random resized crops ({@link CropSampler}, seeded by the seed and the image's
  * position), each cut out of the image by {@code CropAndResize} exactly as training will replay it,
- * labelled by the teacher's evaluation pass with its top-k probabilities.
+ * labelled by the teacher's evaluation pass with its top-k probabilities. An image folder's crops are
+ * drawn on each file's full-size image and cut while it is decoded ({@link ImageFolderDataset#cropBatch}),
+ * as training replays them there.
  */
 public final class SoftLabelGenerator {
-  /** Images per teacher run (each with all its crops). */
-  private static final int IMAGES_PER_RUN = 64;
+  /** Crops per teacher run (each image with all its crops). */
+  private static final int CROPS_PER_RUN = 512;
 
   /**
    * What to generate.
@@ -56,8 +63,13 @@ public final class SoftLabelGenerator {
    * Labels every crop of {@code train} with {@code teacher} into {@code out} (written whole or not at
    * all); {@code progress} hears the images done so far.
    */
-  public static SoftLabelFile.Header generate(OnlineTeacher teacher, InMemoryDataset train, Path out, Settings s,
+  public static SoftLabelFile.Header generate(OnlineTeacher teacher, Dataset train, Path out, Settings s,
       IntConsumer progress) {
+    ImageFolderDataset folder = train instanceof ImageFolderDataset f ? f : null;
+    if (folder == null && !(train instanceof InMemoryDataset)) {
+      throw new IllegalArgumentException("soft labels are written for in-memory training sets and image folders; "
+          + train.getClass().getSimpleName() + " is neither");
+    }
     int[] shape = train.imageShape();
     int classes = teacher.teacher().numClasses();
     if (s.topK() > classes) {
@@ -79,21 +91,35 @@ public final class SoftLabelGenerator {
       session.initialize();
       net.load(session);
       int done = 0;
-      Iterator<Batch> batches = train.batches(IMAGES_PER_RUN, false, 0, false);
+      int imagesPerRun = Math.max(1, CROPS_PER_RUN / s.crops());
+      // Crops drawn for a folder image once its size is known, by image position.
+      Map<Integer, List<StoredCrop>> folderDraws = new HashMap<>();
+      Iterator<Batch> batches = folder == null ? train.batches(imagesPerRun, false, 0, false)
+          : folder.cropBatches(imagesPerRun, false, 0, false, s.crops(), (image, h, w) -> {
+            List<StoredCrop> crops = draw(new CropSampler(h, w, s.minScale(), s.maxScale()), s, image);
+            folderDraws.put(image, crops);
+            return crops.stream().map(c -> c.pixels(h, w)).toArray(PixelCrop[]::new);
+          });
       while (batches.hasNext()) {
         try (Batch b = batches.next()) {
-          int n = b.size() * s.crops();
+          int m = b.indices().length;
+          int n = m * s.crops();
           List<List<StoredCrop>> drawn = new ArrayList<>();
           float[] box = new float[n * 4];
           int[] owner = new int[n];
-          for (int k = 0; k < b.size(); k++) {
-            Random rnd = new Random(SoftLabelReplay.imageSeed(s.seed(), b.indices()[k]));
-            List<StoredCrop> crops = new ArrayList<>();
+          for (int k = 0; k < m; k++) {
+            int image = b.indices()[k];
+            List<StoredCrop> crops = folder == null ? draw(sampler, s, image) : folderDraws.remove(image);
             for (int r = 0; r < s.crops(); r++) {
-              StoredCrop c = sampler.next(rnd);
-              crops.add(c);
-              c.box(shape[0], shape[1], box, (k * s.crops() + r) * 4);
-              owner[k * s.crops() + r] = k;
+              if (folder == null) {
+                crops.get(r).box(shape[0], shape[1], box, (k * s.crops() + r) * 4);
+                owner[k * s.crops() + r] = k;
+              } else {
+                // Already cut, crop-major: the whole of row r·m + k.
+                box[(k * s.crops() + r) * 4 + 2] = 1f;
+                box[(k * s.crops() + r) * 4 + 3] = 1f;
+                owner[k * s.crops() + r] = r * m + k;
+              }
             }
             drawn.add(crops);
           }
@@ -103,7 +129,7 @@ public final class SoftLabelGenerator {
                   .fetch(top.values()).fetch(top.indices()).run()) {
             TFloat32 values = (TFloat32) r.get(0);
             TInt32 indices = (TInt32) r.get(1);
-            for (int k = 0; k < b.size(); k++) {
+            for (int k = 0; k < m; k++) {
               List<StoredCrop> labelled = new ArrayList<>();
               for (int j = 0; j < s.crops(); j++) {
                 int row = k * s.crops() + j;
@@ -119,13 +145,23 @@ public final class SoftLabelGenerator {
               writer.append(labelled);
             }
           }
-          done += b.size();
+          done += m;
           progress.accept(done);
         }
       }
       writer.finish();
     }
     return header;
+  }
+
+  /** Image {@code image}'s R crops (no labels yet), drawn from its own seed. */
+  private static List<StoredCrop> draw(CropSampler sampler, Settings s, int image) {
+    Random rnd = new Random(SoftLabelReplay.imageSeed(s.seed(), image));
+    List<StoredCrop> crops = new ArrayList<>();
+    for (int r = 0; r < s.crops(); r++) {
+      crops.add(sampler.next(rnd));
+    }
+    return crops;
   }
 
   /** The crops of {@code images} at the images' own size, bilinear: what training replays too. */

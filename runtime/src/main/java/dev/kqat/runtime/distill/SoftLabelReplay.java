@@ -3,8 +3,12 @@ package dev.kqat.runtime.distill;
 import dev.kqat.runtime.data.Batch;
 import dev.kqat.runtime.data.BatchIterator;
 import dev.kqat.runtime.data.Dataset;
+import dev.kqat.runtime.data.ImageFolderDataset;
 import dev.kqat.runtime.data.InMemoryDataset;
+import dev.kqat.runtime.data.PixelCrop;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.function.IntUnaryOperator;
 import java.util.zip.CRC32;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -16,25 +20,33 @@ import org.tensorflow.types.TInt32;
  * of its R stored crops keyed by the pass seed and the image's dataset position, of which the first
  * {@code crops} are taken; the step's crops are concatenated crop-major (all images' first crop, then
  * all second ones, …). The draw depends on nothing else, so a resumed run replays the same crops.
+ *
+ * <p>An in-memory training set is cut in the graph ({@code CropAndResize} on the step's whole images);
+ * an image folder is cut while its files are decoded ({@link ImageFolderDataset#cropBatch}, from the
+ * full-size image, as FKD does), and the graph's boxes are then the whole crop.
  */
 public final class SoftLabelReplay implements AutoCloseable {
   private final SoftLabelFile file;
   private final StoredSoftLabels spec;
   private final int[] shape;
   private final int classes;
+  private final ImageFolderDataset folder;
 
-  private SoftLabelReplay(SoftLabelFile file, StoredSoftLabels spec, int[] shape, int classes) {
+  private SoftLabelReplay(SoftLabelFile file, StoredSoftLabels spec, int[] shape, int classes, ImageFolderDataset folder) {
     this.file = file;
     this.spec = spec;
     this.shape = shape;
     this.classes = classes;
+    this.folder = folder;
   }
 
   /** Opens {@code spec}'s file and checks that it was written for {@code train} (count, labels, shape, classes). */
   public static SoftLabelReplay open(StoredSoftLabels spec, Dataset train) {
-    if (!(train instanceof InMemoryDataset data)) {
+    Dataset data = train;
+    ImageFolderDataset folder = train instanceof ImageFolderDataset f ? f : null;
+    if (folder == null && !(train instanceof InMemoryDataset)) {
       throw new IllegalArgumentException("distillation.softLabels: stored crops are replayed on in-memory training sets "
-          + "(Fashion-MNIST, generated data); " + train.getClass().getSimpleName() + " is not one");
+          + "and image folders; " + train.getClass().getSimpleName() + " is neither");
     }
     SoftLabelFile file = SoftLabelFile.open(spec.file());
     try {
@@ -57,7 +69,7 @@ public final class SoftLabelReplay implements AutoCloseable {
         throw new IllegalArgumentException("distillation.crops: " + spec.crops() + " crops per image asked, "
             + spec.file() + " stores " + h.crops());
       }
-      return new SoftLabelReplay(file, spec, data.imageShape(), data.numClasses());
+      return new SoftLabelReplay(file, spec, data.imageShape(), data.numClasses(), folder);
     } catch (RuntimeException e) {
       file.close();
       throw e;
@@ -65,11 +77,19 @@ public final class SoftLabelReplay implements AutoCloseable {
   }
 
   /** CRC-32 of the labels in dataset order, each as int32 little-endian: a file's dataset identity. */
-  public static long labelsCrc32(InMemoryDataset data) {
+  public static long labelsCrc32(Dataset data) {
+    IntUnaryOperator label;
+    if (data instanceof InMemoryDataset d) {
+      label = d::label;
+    } else if (data instanceof ImageFolderDataset d) {
+      label = d::label;
+    } else {
+      throw new IllegalArgumentException(data.getClass().getSimpleName() + ": no labels to identify it by");
+    }
     CRC32 crc = new CRC32();
     byte[] b = new byte[4];
     for (int i = 0; i < data.size(); i++) {
-      int v = data.label(i);
+      int v = label.applyAsInt(i);
       b[0] = (byte) v;
       b[1] = (byte) (v >>> 8);
       b[2] = (byte) (v >>> 16);
@@ -79,9 +99,28 @@ public final class SoftLabelReplay implements AutoCloseable {
     return crc.getValue();
   }
 
-  /** The crops of {@code images} for a pass of {@code crops} crops per image. */
+  /**
+   * A pass's training batches, {@code imagesPerStep} images per step in the order of the training
+   * set's shuffled batches: whole images to cut in the graph, or an image folder's crops already cut.
+   */
+  public Iterator<Batch> batches(Dataset train, int imagesPerStep, int crops, long passSeed) {
+    if (folder == null) {
+      return train.batches(imagesPerStep, true, passSeed, true);
+    }
+    return folder.cropBatches(imagesPerStep, true, passSeed, true, crops, (image, h, w) -> {
+      StoredCrop[] stored = file.read(image);
+      int[] order = permutation(stored.length, passSeed, image);
+      PixelCrop[] chosen = new PixelCrop[crops];
+      for (int r = 0; r < crops; r++) {
+        chosen[r] = stored[order[r]].pixels(h, w);
+      }
+      return chosen;
+    });
+  }
+
+  /** The crops of {@code images} (a batch of {@link #batches}) for a pass of {@code crops} crops per image. */
   public CropBatch crops(Batch images, int crops, long passSeed) {
-    int m = images.size();
+    int m = images.indices().length;
     int n = m * crops;
     float[] boxes = new float[n * 4];
     int[] boxImages = new int[n];
@@ -89,7 +128,7 @@ public final class SoftLabelReplay implements AutoCloseable {
     float[] targets = new float[n * classes];
     int[] hard = new int[m];
     for (int k = 0; k < m; k++) {
-      hard[k] = images.labels().getInt(k);
+      hard[k] = images.labels().getInt(k);  // crop-major rows: the first m are the images' first crops
     }
     for (int k = 0; k < m; k++) {
       int image = images.indices()[k];
@@ -98,8 +137,15 @@ public final class SoftLabelReplay implements AutoCloseable {
       for (int r = 0; r < crops; r++) {
         int row = r * m + k;
         StoredCrop c = stored[order[r]];
-        c.box(shape[0], shape[1], boxes, row * 4);
-        boxImages[row] = k;
+        if (folder == null) {
+          c.box(shape[0], shape[1], boxes, row * 4);
+          boxImages[row] = k;
+        } else {
+          // Already cut: the box is the whole row, corner pixel centres to corner pixel centres.
+          boxes[row * 4 + 2] = 1f;
+          boxes[row * 4 + 3] = 1f;
+          boxImages[row] = row;
+        }
         labels[row] = hard[k];
         spec.decoding().decode(c.classes(), c.probabilities(), classes, targets, row * classes);
       }

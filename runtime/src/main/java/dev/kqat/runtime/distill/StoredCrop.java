@@ -1,5 +1,7 @@
 package dev.kqat.runtime.distill;
 
+import dev.kqat.runtime.data.PixelCrop;
+
 /**
  * One stored crop of a training image and the teacher's top-k for it.
  *
@@ -29,5 +31,12 @@ public record StoredCrop(float top, float left, float height, float width, boole
     out[offset + 2] = y2;
     out[offset + 1] = flip ? x2 : x1;
     out[offset + 3] = flip ? x1 : x2;
+  }
+
+  /** The crop in the pixels of an {@code h × w} image (the fractions were written from whole pixels). */
+  public PixelCrop pixels(int h, int w) {
+    int rows = Math.max(1, Math.min(h, Math.round(height * h)));
+    int cols = Math.max(1, Math.min(w, Math.round(width * w)));
+    return new PixelCrop(Math.min(Math.round(top * h), h - rows), Math.min(Math.round(left * w), w - cols), rows, cols, flip);
   }
 }

@@ -127,8 +127,9 @@ public final class Trainer {
       long epochImages = 0;
       long epochStart = System.nanoTime();
       long passSeed = epochSeed(setup.seed(), pass.firstEpoch() + 1);
-      Iterator<Batch> source = plan.train().batches(
-          CropPasses.imagesPerStep(plan.batchSize(), pass.crops()), true, passSeed, true);
+      int imagesPerStep = CropPasses.imagesPerStep(plan.batchSize(), pass.crops());
+      Iterator<Batch> source = replay == null ? plan.train().batches(imagesPerStep, true, passSeed, true)
+          : replay.batches(plan.train(), imagesPerStep, pass.crops(), passSeed);
       try (Prefetcher batches = new Prefetcher(source, 3)) {
         int inEpoch = 0;
         while (batches.hasNext()) {

@@ -134,18 +134,8 @@ class DistillationSpec : FunSpec({
                     again.targets().toFloatArray().toList() shouldBe targets.toList()
                 }
                 replay.crops(batch, 2, 100L).use { other -> (other.boxes().toFloatArray().toList() != boxes.toList()) shouldBe true }
-                val teacherOnCrops = org.tensorflow.Graph().use { g ->
-                    Session(g).use { s ->
-                        val tf = org.tensorflow.op.Ops.create(g)
-                        replay.crops(batch, 2, 99L).use { crops ->
-                            val cropped = SoftLabelGenerator.cropAndResize(tf, tf.constantOf(batch.images()), tf.constantOf(crops.boxes()),
-                                tf.constantOf(crops.boxImages()), intArrayOf(28, 28, 1))
-                            val t = Teacher(tf, OnlineTeacher(teacherModel, checkpoint), cropped)
-                            s.initialize()
-                            t.load(s)
-                            s.runner().fetch(t.probabilities()).run().use { (it.get(0) as TFloat32).toFloatArray() }
-                        }
-                    }
+                val teacherOnCrops = replay.crops(batch, 2, 99L).use { crops ->
+                    teacherOnCrops(OnlineTeacher(teacherModel, checkpoint), batch.images(), crops, intArrayOf(28, 28, 1))
                 }
                 var checked = 0
                 for (row in 0 until 32) {
