@@ -3,7 +3,7 @@ package dev.kqat.dsl
 /**
  * Building blocks of `examples/vvtq/`'s ImageNet recipes: VVTQ's published setup (algorithms.md
  * §3.5–3.6) for DeiT and Swin. The reference distils from FKD soft labels stored per crop: given a
- * `.kqsl` file in `KQAT_SOFT_LABELS` (`kqat softlabels` of a teacher run on the same folder), the
+ * `.kqsl` file in `KQAT_SOFT_LABELS` (`kqat softlabels` of a teacher run or script on the same folder), the
  * recipes replay 4 of its crops per image and step; without one they distil online from the FP32
  * checkpoint they start from.
  */

@@ -9,19 +9,23 @@ import com.github.ajalt.clikt.parameters.types.double
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.long
 import com.github.ajalt.clikt.parameters.types.path
+import dev.kqat.dsl.Experiment
 import dev.kqat.dsl.RunTarget
 import dev.kqat.dsl.SoftLabelWriter
 import dev.kqat.runtime.distill.SoftLabelGenerator
+import java.nio.file.Files
+import java.nio.file.Path
 import me.tongfei.progressbar.ProgressBarBuilder
 import me.tongfei.progressbar.ProgressBarStyle
 
 class SoftLabelsCommand : CliktCommand(name = "softlabels") {
     override fun help(context: Context) =
         "Write stored soft labels (FKD): R random resized crops of every training image, each with the top-k " +
-            "probabilities of a run's FP32 network (RUN_DIR's pretrain checkpoint, or a pretrain checkpoint folder)"
+            "probabilities of a run's FP32 network (RUN_DIR's pretrain checkpoint, or a pretrain checkpoint folder), " +
+            "or of the teacher a script names (SCRIPT.qat.kts: its distill { teacher(...) }, else its initFrom weights)"
 
-    private val target by argument("RUN_DIR|CHECKPOINT").path()
-    private val out by option("--out", help = "the .kqsl file (default: RUN_DIR/softlabels-r<R>-k<k>.kqsl)").path()
+    private val target by argument("RUN_DIR|CHECKPOINT|SCRIPT").path()
+    private val out by option("--out", help = "the .kqsl file (default: RUN_DIR/softlabels-r<R>-k<k>.kqsl; for a script, in the current directory)").path()
     private val crops by option("--crops", help = "crops stored per image (R)").int().default(8)
     private val topK by option("--top-k", help = "probabilities kept per crop").int().default(5)
     private val minScale by option("--min-scale", help = "smallest crop area as a fraction of the image").double().default(0.08)
@@ -30,16 +34,24 @@ class SoftLabelsCommand : CliktCommand(name = "softlabels") {
 
     override fun run() = Launch.exitingOnFailure(this) {
         val settings = SoftLabelGenerator.Settings(crops, topK, minScale, maxScale, seed)
-        val resolved = RunTarget.resolve(target, RunTarget.PRETRAIN)
-        val file = out ?: SoftLabelWriter.defaultFile(resolved, settings)
-        echo("teacher ${resolved.checkpoint}: $crops crops per image, top $topK, crop area $minScale..$maxScale")
+        val (experiment, teacher, defaultFile) = if (Files.isRegularFile(target)) {
+            val declared = ScriptHost().evaluateDeclaration(target.toFile(), arrayOf()) as? Experiment
+                ?: throw ScriptException("$target: declares no experiment (a toy study has no training set to label)")
+            Triple(declared, SoftLabelWriter.teacherOf(declared), Path.of(SoftLabelWriter.fileName(settings)))
+        } else {
+            val run = RunTarget.resolve(target, RunTarget.PRETRAIN)
+            Triple(run.experiment, SoftLabelWriter.teacherOf(run),
+                SoftLabelWriter.defaultFile(run, settings))
+        }
+        val file = out ?: defaultFile
+        echo("teacher ${teacher.checkpoint()}: $crops crops per image, top $topK, crop area $minScale..$maxScale")
         val started = System.nanoTime()
         val interactive = System.console() != null
         val bar = if (interactive) ProgressBarBuilder().setTaskName("softlabels").setStyle(ProgressBarStyle.ASCII)
             .setUnit(" img", 1).build() else null
         var lastLine = 0
         val header = try {
-            SoftLabelWriter.write(resolved, file, settings) { done, total ->
+            SoftLabelWriter.write(experiment, teacher, file, settings) { done, total ->
                 bar?.maxHint(total.toLong())
                 bar?.stepTo(done.toLong())
                 if (bar == null && (done * 10L / total > lastLine || done == total)) {

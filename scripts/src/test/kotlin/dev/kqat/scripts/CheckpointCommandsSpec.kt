@@ -17,6 +17,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.longs.shouldBeGreaterThan
@@ -248,6 +249,46 @@ class CheckpointCommandsSpec : FunSpec({
         wide.statusCode shouldBe 2
         wide.stderr shouldContain "topK: 11 exceeds the teacher's 10 classes"
         Files.exists(work.resolve("wide.kqsl")) shouldBe false
+    }
+
+    test("kqat softlabels SCRIPT labels with the teacher the script names: the same crops and top-k as from the run it came from") {
+        val fromRun = work.resolve("from-run.kqsl")
+        cli("softlabels", run.toString(), "--crops", "2", "--top-k", "3", "--out", fromRun.toString()).statusCode shouldBe 0
+        val fp32 = run.resolve("checkpoints/pretrain/epoch-0001")
+        val script = work.resolve("label.qat.kts")
+        Files.writeString(script, """
+            experiment("distil-from-fp32") {
+                data { fashionMnist(); batchSize = 64; trainLimit = 512; testLimit = 64 }
+                model { tinyMbv2() }
+                initFrom = "$fp32"
+                quantize { weights { bits = 4 }; activations { bits = 4 } }
+                qat { epochs = 1 }
+                distill { teacher() }
+            }
+        """.trimIndent())
+        val fromScript = work.resolve("from-script.kqsl")
+        val r = cli("softlabels", script.toString(), "--crops", "2", "--top-k", "3", "--out", fromScript.toString())
+        withClue(r.stderr) { r.statusCode shouldBe 0 }
+        r.stdout shouldContain "teacher $fp32"
+        dev.kqat.runtime.distill.SoftLabelFile.open(fromScript).use { s ->
+            dev.kqat.runtime.distill.SoftLabelFile.open(fromRun).use { f ->
+                s.header().images() shouldBe 512
+                for (image in listOf(0, 200, 511)) {
+                    s.read(image).zip(f.read(image)).forEach { (a, b) ->
+                        listOf(a.top(), a.left(), a.height(), a.width()) shouldBe listOf(b.top(), b.left(), b.height(), b.width())
+                        a.classes().toList() shouldBe b.classes().toList()
+                        a.probabilities().zip(b.probabilities()).forEach { (p, q) -> p.toDouble() shouldBe (q.toDouble() plusOrMinus 1e-6) }
+                    }
+                }
+            }
+        }
+        // A script that replays stored labels names no teacher.
+        val replaying = work.resolve("replay.qat.kts")
+        Files.writeString(replaying, Files.readString(script).replace("distill { teacher() }", "distill { softLabels(\"$fromScript\", crops = 2) }"))
+        val refused = cli("softlabels", replaying.toString(), "--out", work.resolve("none.kqsl").toString())
+        refused.statusCode shouldBe 2
+        refused.stderr shouldContain "distillation.softLabels: distil-from-fp32 replays stored soft labels"
+        Files.exists(work.resolve("none.kqsl")) shouldBe false
     }
 
     afterSpec { work.toFile().deleteRecursively() }
