@@ -11,6 +11,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -133,6 +134,10 @@ public final class Layers {
    * use 1e-3, and pretrained statistics are only right with the epsilon they were trained with.
    */
   public static Operand<TFloat32> batchNorm(NetContext ctx, String name, Operand<TFloat32> x, float epsilon) {
+    PassBits.LayerBits switching = ctx.precedingLayerBits();
+    if (switching != null) {
+      return switchableBatchNorm(ctx, name, x, epsilon, switching);
+    }
     Ops tf = ctx.tf();
     int c = channels(x);
     ParamStore p = ctx.params();
@@ -157,15 +162,63 @@ public final class Layers {
               FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(false))
           .y();
     }
-    Operand<TFloat32> empty = tf.constant(new float[0]);
-    FusedBatchNorm<TFloat32, TFloat32> bn =
-        tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
-            FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));
+    FusedBatchNorm<TFloat32, TFloat32> bn = trainingBatchNorm(tf, x, gamma, beta, epsilon);
     Operand<TFloat32> m = tf.constant(BN_MOMENTUM);
     // batchVariance carries Bessel's correction in TF, like PyTorch's running_var update.
     ctx.addUpdate(tf.assignSub(mean, tf.math.mul(tf.math.sub(mean, bn.batchMean()), m)));
     ctx.addUpdate(tf.assignSub(var, tf.math.mul(tf.math.sub(var, bn.batchVariance()), m)));
     return bn.y();
+  }
+
+  private static FusedBatchNorm<TFloat32, TFloat32> trainingBatchNorm(Ops tf, Operand<TFloat32> x,
+      Operand<TFloat32> gamma, Operand<TFloat32> beta, float epsilon) {
+    Operand<TFloat32> empty = tf.constant(new float[0]);
+    return tf.nn.fusedBatchNorm(x, gamma, beta, empty, empty,
+        FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(true));
+  }
+
+  /**
+   * RFQuant's switchable batch norm (algorithms.md §2.4): one set of γ, β and running statistics per
+   * (weight bits, input bits) pair of the preceding layer, rows of {@code [pairs, C]} tables, the row
+   * of the pass's bits selected by a one-hot product (so only it receives gradient and, in training,
+   * only its running statistics move). A {@link PassMode#BN_STATISTICS} pass normalises with the
+   * batch's statistics and records none (a supernet's BN calibration is its own, §2.8).
+   */
+  private static Operand<TFloat32> switchableBatchNorm(NetContext ctx, String name, Operand<TFloat32> x, float epsilon,
+      PassBits.LayerBits bits) {
+    Ops tf = ctx.tf();
+    int c = channels(x);
+    ParamStore p = ctx.params();
+    int k = bits.candidates().size();
+    Shape table = Shape.of((long) k * k, c);
+    Variable<TFloat32> gammas = p.getOrCreate(name + "/gamma_per_bits", table, ParamRole.WEIGHT, s -> p.fill(s, 1f));
+    Variable<TFloat32> betas = p.getOrCreate(name + "/beta_per_bits", table, ParamRole.WEIGHT, s -> p.fill(s, 0f));
+    Variable<TFloat32> means = p.getOrCreate(name + "/moving_mean_per_bits", table, ParamRole.BN_STATISTIC, s -> p.fill(s, 0f));
+    Variable<TFloat32> vars = p.getOrCreate(name + "/moving_variance_per_bits", table, ParamRole.BN_STATISTIC, s -> p.fill(s, 1f));
+    Operand<TInt32> lowest = tf.constant(bits.candidates().lowest());
+    Operand<TInt32> row = tf.math.add(tf.math.mul(tf.math.sub(bits.weight(), lowest), tf.constant(k)),
+        tf.math.sub(bits.input(), lowest));
+    Operand<TFloat32> rowMask = tf.expandDims(tf.oneHot(row, tf.constant(k * k), tf.constant(1f), tf.constant(0f)),
+        tf.constant(1));
+    Operand<TFloat32> gamma = selectRow(tf, gammas, rowMask);
+    Operand<TFloat32> beta = selectRow(tf, betas, rowMask);
+    if (ctx.mode() == PassMode.BN_STATISTICS) {
+      return trainingBatchNorm(tf, x, gamma, beta, epsilon).y();
+    }
+    if (!ctx.training()) {
+      return tf.nn.fusedBatchNorm(x, gamma, beta, selectRow(tf, means, rowMask), selectRow(tf, vars, rowMask),
+          FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(false)).y();
+    }
+    FusedBatchNorm<TFloat32, TFloat32> bn = trainingBatchNorm(tf, x, gamma, beta, epsilon);
+    Operand<TFloat32> m = tf.math.mul(rowMask, tf.constant(BN_MOMENTUM));
+    ctx.addUpdate(tf.assignSub(means, tf.math.mul(tf.math.sub(means, bn.batchMean()), m)));
+    ctx.addUpdate(tf.assignSub(vars, tf.math.mul(tf.math.sub(vars, bn.batchVariance()), m)));
+    return bn.y();
+  }
+
+  /** Row {@code rowMask} (one-hot, {@code [rows, 1]}) of a {@code [rows, C]} table, as {@code [C]}. */
+  private static Operand<TFloat32> selectRow(Ops tf, Operand<TFloat32> table, Operand<TFloat32> rowMask) {
+    return tf.reduceSum(tf.math.mul(table, rowMask), tf.constant(0));
   }
 
   public static Operand<TFloat32> relu(NetContext ctx, Operand<TFloat32> x) {

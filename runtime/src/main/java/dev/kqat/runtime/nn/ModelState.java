@@ -1,6 +1,7 @@
 package dev.kqat.runtime.nn;
 
 import dev.kqat.runtime.quant.ActivationPoint;
+import dev.kqat.runtime.quant.BitRange;
 import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.quant.LayerQuant;
@@ -60,6 +61,12 @@ public final class ModelState {
       return LayerQuant.FLOAT;
     }
     return policy.decide(info);
+  }
+
+  /** The bit-widths a supernet layer switches between, or null for fixed bits (and in discovery passes). */
+  BitRange candidatesFor(String layerName) {
+    LayerInfo info = layers.get(layerName);
+    return info == null ? null : policy.candidates(info);
   }
 
   /** The policy's quantizer for an activation point, or null (always null in discovery passes). */

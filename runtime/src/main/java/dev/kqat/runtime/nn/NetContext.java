@@ -1,6 +1,7 @@
 package dev.kqat.runtime.nn;
 
 import dev.kqat.runtime.quant.ActivationPoint;
+import dev.kqat.runtime.quant.BitRange;
 import dev.kqat.runtime.quant.LayerCost;
 import dev.kqat.runtime.tf.ParamStore;
 import dev.kqat.runtime.quant.LayerKind;
@@ -18,6 +19,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -39,6 +41,9 @@ public final class NetContext {
   /** Output of each activation point's quantizer ("op:index") to the quantizer's name. */
   private final Map<String, String> pointOutputs = new LinkedHashMap<>();
   private final Map<String, String> layerInputQuantizers = new LinkedHashMap<>();
+  private final PassBits bits;
+  /** The bit-width inputs of the last weight layer entered, if it switches (its BN follows it). */
+  private PassBits.LayerBits lastLayerBits;
 
   /**
    * One BN layer's statistics of the current batch, with the running statistics they re-estimate.
@@ -53,9 +58,25 @@ public final class NetContext {
    * @param stepKey per-step random key (for dropout) in a training pass, else null
    */
   public NetContext(ModelState state, PassMode mode, Operand<TInt64> stepKey) {
+    this(state, mode, stepKey, null);
+  }
+
+  /**
+   * @param bits the pass's bit-width inputs of a supernet (RFQuant); null: every layer at its fixed bits
+   */
+  public NetContext(ModelState state, PassMode mode, Operand<TInt64> stepKey, PassBits bits) {
     this.state = state;
     this.mode = mode;
     this.stepKey = stepKey;
+    this.bits = bits;
+  }
+
+  /**
+   * The bit-width inputs of the weight layer just entered when it switches bit-widths: the batch
+   * norm that follows it keeps one set of parameters and statistics per (weight, input) pair (§2.4).
+   */
+  PassBits.LayerBits precedingLayerBits() {
+    return lastLayerBits;
   }
 
   public PassMode mode() {
@@ -169,7 +190,14 @@ public final class NetContext {
       }
     }
     layersSeen.add(new LayerInfoDraft(name, kind));
+    BitRange candidates = bits == null ? null : state.candidatesFor(name);
+    lastLayerBits = candidates == null ? null : bits.of(tf(), name, candidates);
     return state.planFor(name);
+  }
+
+  /** Fake-quantizes at the pass's bit-width input when the layer switches, else at the quantizer's fixed bits. */
+  private Operand<TFloat32> quantize(Quantizer q, Operand<TFloat32> x, Operand<TInt32> switchable) {
+    return switchable == null ? q.apply(tf(), x) : q.apply(tf(), x, switchable);
   }
 
   /** Fake-quantizes a layer input if the plan says so. */
@@ -184,7 +212,8 @@ public final class NetContext {
     Quantizer q = state.quantizer(layer + "/input", QuantizerTarget.ACTIVATION, plan.input(), Shape.scalar());
     quantizerInputs.put(q.name(), x);
     layerInputQuantizers.put(layer, q.name());
-    return state.hooks().activation(new QuantHooks.ActivationSite(this, q, x, q.apply(tf(), x)));
+    Operand<TFloat32> quantized = quantize(q, x, lastLayerBits == null ? null : lastLayerBits.input());
+    return state.hooks().activation(new QuantHooks.ActivationSite(this, q, x, quantized));
   }
 
   /** Fake-quantizes a kernel; per-channel step sizes follow the kernel's trailing channel dims. */
@@ -196,6 +225,7 @@ public final class NetContext {
     Shape scaleShape = plan.weight().perChannel() ? channelShape : Shape.scalar();
     Quantizer q = state.quantizer(layer + "/weight", QuantizerTarget.WEIGHT, plan.weight(), scaleShape);
     quantizerInputs.put(q.name(), kernel);
-    return state.hooks().weight(new QuantHooks.WeightSite(this, q, kernel, q.apply(tf(), kernel), channelShape));
+    Operand<TFloat32> quantized = quantize(q, kernel, lastLayerBits == null ? null : lastLayerBits.weight());
+    return state.hooks().weight(new QuantHooks.WeightSite(this, q, kernel, quantized, channelShape));
   }
 }

@@ -175,12 +175,24 @@ public final class Calibration {
       case MIN_MAX -> MinMaxRange.scales(all, range, channels);
       case LEAST_SQUARES -> LeastSquaresFit.steps(all, range, channels);
       case MEAN_MAGNITUDE -> meanMagnitudeSteps(all, spec.bits(), channels);
+      case LSQ_MAGNITUDE -> lsqMagnitudeSteps(all, range, channels);
+      case THREE_SIGMA -> threeSigmaSteps(all, spec.bits(), channels);
       case MSE -> throw new IllegalStateException("handled above");
     }, range);
   }
 
   /** VVTQ's activation init {@code 2·mean|x| / sqrt(2^(b-1)-1)}: the signed p, also on an unsigned grid. */
   static float[] meanMagnitudeSteps(float[] x, int bits, int channels) {
+    return magnitudeSteps(x, IntRange.signed(bits).p(), channels);
+  }
+
+  /** LSQ's {@code 2·mean|x| / sqrt(p)} with the grid's own p (RFQuant's activations, §2.3). */
+  static float[] lsqMagnitudeSteps(float[] x, IntRange range, int channels) {
+    return magnitudeSteps(x, range.p(), channels);
+  }
+
+  /** {@code 2·mean|x| / sqrt(p)} per channel. */
+  private static float[] magnitudeSteps(float[] x, int p, int channels) {
     double[] sums = new double[channels];
     for (int i = 0; i < x.length; i++) {
       sums[i % channels] += Math.abs(x[i]);
@@ -188,8 +200,27 @@ public final class Calibration {
     double perChannel = (double) x.length / channels;
     float[] out = new float[channels];
     for (int c = 0; c < channels; c++) {
-      out[c] = (float) Math.max(2 * (sums[c] / perChannel) / Math.sqrt(IntRange.signed(bits).p()), 1e-8);
+      out[c] = (float) Math.max(2 * (sums[c] / perChannel) / Math.sqrt(p), 1e-8);
     }
+    return out;
+  }
+
+  /** RFQuant's weight init {@code max(|μ-3σ|, |μ+3σ|) / 2^(b-1)}, μ and σ of the whole tensor (§2.3). */
+  static float[] threeSigmaSteps(float[] w, int bits, int channels) {
+    double mean = 0;
+    for (float v : w) {
+      mean += v;
+    }
+    mean /= w.length;
+    double squares = 0;
+    for (float v : w) {
+      squares += (v - mean) * (v - mean);
+    }
+    // torch.std: Bessel's correction.
+    double sigma = Math.sqrt(squares / Math.max(1, w.length - 1));
+    float step = (float) Math.max(Math.max(Math.abs(mean - 3 * sigma), Math.abs(mean + 3 * sigma)) / (1 << (bits - 1)), 1e-8);
+    float[] out = new float[channels];
+    java.util.Arrays.fill(out, step);
     return out;
   }
 

@@ -19,6 +19,14 @@ public interface QuantPolicy {
     return null;
   }
 
+  /**
+   * The bit-widths a layer of a supernet switches between (its quantizers then hold a step size per
+   * bit-width and take their bit-width from the forward pass), or null for a layer of fixed bits.
+   */
+  default BitRange candidates(LayerInfo layer) {
+    return null;
+  }
+
   /** Images per calibration batch; 0: the phase's batch size. */
   default int calibrationImages() {
     return 0;

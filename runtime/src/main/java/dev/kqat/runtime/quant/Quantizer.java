@@ -10,6 +10,7 @@ import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 
 /**
  * One fake quantizer in a graph: a step-size variable (scalar, one per output channel, or one per
@@ -99,11 +100,51 @@ public final class Quantizer {
   }
 
   /**
+   * Fake-quantizes {@code x} at {@code bits}, an input of the graph (a supernet's layer, algorithms.md
+   * §2.3): the step size of that bit-width's slot and that bit-width's grid, signed or unsigned as the
+   * spec fixes it or as calibration found it. The other slots take no part, so only the active one
+   * receives gradient; choosing another bit-width feeds an integer and builds nothing.
+   */
+  public Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x, Operand<TInt32> bits) {
+    if (!spec.perBitWidth() || offset != null) {
+      throw new IllegalStateException(name + ": a switchable bit-width needs a step size per bit-width and no offset");
+    }
+    Operand<TFloat32> slotMask = tf.oneHot(tf.math.sub(bits, tf.constant(QuantizerSpec.SLOT_MIN_BITS)),
+        tf.constant(spec.slots()), tf.constant(1f), tf.constant(0f));
+    Operand<TFloat32> s = tf.math.maximum(tf.reduceSum(tf.math.mul(scale, slotMask), tf.constant(0)),
+        tf.constant((float) spec.minStepSize()));
+    Operand<TFloat32>[] grid = gridAt(tf, bits);
+    return FakeQuant.apply(tf, kernel, spec.convention(), x, scaledForGradient(tf, s, grid[1], x), grid[0], grid[1]);
+  }
+
+  /**
+   * {@code {n, p}} of the grid at {@code bits}: signed {@code [-2^(b-1), 2^(b-1)-1]} or unsigned
+   * {@code [0, 2^b-1]}; with the signedness from data, signed when calibration set a negative n.
+   */
+  @SuppressWarnings("unchecked")
+  public Operand<TFloat32>[] gridAt(Ops tf, Operand<TInt32> bits) {
+    Operand<TFloat32> levels = tf.math.pow(tf.constant(2f), tf.dtypes.cast(bits, TFloat32.class));
+    Operand<TFloat32> half = tf.math.mul(levels, tf.constant(0.5f));
+    Operand<TFloat32> signed = switch (spec.signedness()) {
+      case SIGNED -> tf.constant(1f);
+      case UNSIGNED -> tf.constant(0f);
+      case FROM_DATA -> tf.dtypes.cast(tf.math.less(lowest, tf.constant(0f)), TFloat32.class);
+    };
+    Operand<TFloat32> n = tf.math.neg(tf.math.mul(signed, half));
+    Operand<TFloat32> p = tf.math.sub(tf.math.sub(levels, tf.constant(1f)), tf.math.mul(signed, half));
+    return new Operand[] {n, p};
+  }
+
+  /**
    * The step size as the fake quantization of {@code x} uses it: its value is {@link #stepSize},
    * its gradient carries the spec's gradient scaling (§0.2).
    */
   public Operand<TFloat32> learnedStepSize(Ops tf, Operand<TFloat32> x) {
-    Operand<TFloat32> s = stepSize(tf);
+    return scaledForGradient(tf, stepSize(tf), highest, x);
+  }
+
+  /** {@code s} with the spec's gradient scaling (§0.2) for a grid whose top is {@code p}. */
+  private Operand<TFloat32> scaledForGradient(Ops tf, Operand<TFloat32> s, Operand<TFloat32> highest, Operand<TFloat32> x) {
     Operand<TFloat32> g = switch (spec.gradientScaling()) {
       case OFF -> null;
       // 1/sqrt(p * N), N = elements per step-size value (OSC/RFQ rule).
@@ -157,7 +198,7 @@ public final class Quantizer {
     return tf.reduceSum(tf.math.mul(perBit, tf.constant(oneHot)), tf.constant(0));
   }
 
-  private static Operand<org.tensorflow.types.TInt32> allAxes(Ops tf, Operand<TFloat32> x) {
+  private static Operand<TInt32> allAxes(Ops tf, Operand<TFloat32> x) {
     // int32 axes: the C++ gradients of reductions fail on int64 ones in TF Java 1.1.
     return tf.range(tf.constant(0), tf.rank(x), tf.constant(1));
   }

@@ -111,7 +111,7 @@ public record QuantizerSpec(
         .bits("bits", bits)
         .check(convention != null, "convention", "must be round-then-clamp or clamp-then-round")
         .check(gradientScaling != null, "gradientScaling", "must be off, lsq or vvtq")
-        .check(init != null, "init", "must be mse, min-max, least-squares or mean-magnitude")
+        .check(init != null, "init", "must be mse, min-max, least-squares, mean-magnitude, lsq-magnitude or three-sigma")
         .check(candidates >= 1, "candidates", "must be >= 1, got " + candidates)
         .check(minStepSize > 0 && Double.isFinite(minStepSize), "minStepSize", "must be > 0, got " + minStepSize)
         .check(signedness != null, "signedness", "must be from-data, signed or unsigned")

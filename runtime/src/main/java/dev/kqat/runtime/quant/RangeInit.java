@@ -12,5 +12,9 @@ public enum RangeInit {
    */
   LEAST_SQUARES,
   /** VVTQ's activation init: {@code 2·mean|x| / sqrt(2^(b-1)-1)} (the signed p, also for unsigned grids). */
-  MEAN_MAGNITUDE
+  MEAN_MAGNITUDE,
+  /** LSQ's init as RFQuant applies it to activations: {@code 2·mean|x| / sqrt(p)}, the grid's own p (§2.3). */
+  LSQ_MAGNITUDE,
+  /** RFQuant's weight init: {@code max(|μ-3σ|, |μ+3σ|) / 2^(b-1)} of the whole tensor (§2.3). */
+  THREE_SIGMA
 }
