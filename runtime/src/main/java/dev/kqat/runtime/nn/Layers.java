@@ -202,18 +202,21 @@ public final class Layers {
         tf.constant(1));
     Operand<TFloat32> gamma = selectRow(tf, gammas, rowMask);
     Operand<TFloat32> beta = selectRow(tf, betas, rowMask);
+    Operand<TFloat32> y;
     if (ctx.mode() == PassMode.BN_STATISTICS) {
-      return trainingBatchNorm(tf, x, gamma, beta, epsilon).y();
-    }
-    if (!ctx.training()) {
-      return tf.nn.fusedBatchNorm(x, gamma, beta, selectRow(tf, means, rowMask), selectRow(tf, vars, rowMask),
+      y = trainingBatchNorm(tf, x, gamma, beta, epsilon).y();
+    } else if (!ctx.training()) {
+      y = tf.nn.fusedBatchNorm(x, gamma, beta, selectRow(tf, means, rowMask), selectRow(tf, vars, rowMask),
           FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(false)).y();
+    } else {
+      FusedBatchNorm<TFloat32, TFloat32> bn = trainingBatchNorm(tf, x, gamma, beta, epsilon);
+      Operand<TFloat32> m = tf.math.mul(rowMask, tf.constant(BN_MOMENTUM));
+      ctx.addUpdate(tf.assignSub(means, tf.math.mul(tf.math.sub(means, bn.batchMean()), m)));
+      ctx.addUpdate(tf.assignSub(vars, tf.math.mul(tf.math.sub(vars, bn.batchVariance()), m)));
+      y = bn.y();
     }
-    FusedBatchNorm<TFloat32, TFloat32> bn = trainingBatchNorm(tf, x, gamma, beta, epsilon);
-    Operand<TFloat32> m = tf.math.mul(rowMask, tf.constant(BN_MOMENTUM));
-    ctx.addUpdate(tf.assignSub(means, tf.math.mul(tf.math.sub(means, bn.batchMean()), m)));
-    ctx.addUpdate(tf.assignSub(vars, tf.math.mul(tf.math.sub(vars, bn.batchVariance()), m)));
-    return bn.y();
+    ctx.recordSwitchedFeature(bits.layer(), y);
+    return y;
   }
 
   /** Row {@code rowMask} (one-hot, {@code [rows, 1]}) of a {@code [rows, C]} table, as {@code [C]}. */

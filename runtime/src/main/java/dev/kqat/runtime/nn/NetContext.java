@@ -44,6 +44,7 @@ public final class NetContext {
   private final PassBits bits;
   /** The bit-width inputs of the last weight layer entered, if it switches (its BN follows it). */
   private PassBits.LayerBits lastLayerBits;
+  private final Map<String, Operand<TFloat32>> switchedFeatures = new LinkedHashMap<>();
 
   /**
    * One BN layer's statistics of the current batch, with the running statistics they re-estimate.
@@ -77,6 +78,18 @@ public final class NetContext {
    */
   PassBits.LayerBits precedingLayerBits() {
     return lastLayerBits;
+  }
+
+  void recordSwitchedFeature(String layer, Operand<TFloat32> bnOutput) {
+    switchedFeatures.put(layer, bnOutput);
+  }
+
+  /**
+   * Per switching layer, the output of the batch norm that follows it, in forward order: the
+   * features RFQuant's IDM compares between subnets (§2.5).
+   */
+  public Map<String, Operand<TFloat32>> switchedFeatures() {
+    return Collections.unmodifiableMap(switchedFeatures);
   }
 
   public PassMode mode() {

@@ -54,19 +54,39 @@ public final class CheckpointVariables {
 
   /** Loads {@code toLoad} from {@code checkpoint}, whose manifest the caller has checked. */
   public static void load(Session session, Ops tf, Path checkpoint, List<Param> toLoad) {
-    String[] names = toLoad.stream().map(Param::name).toArray(String[]::new);
+    restoreInto(session, tf, checkpoint, toLoad.stream().map(Param::name).toList(),
+        (i, value) -> tf.assign(toLoad.get(i).variable(), value));
+  }
+
+  /**
+   * Loads each of {@code targets}, a {@code [rows, C]} table, from the checkpoint's {@code [C]}
+   * variable {@code sources[i]} repeated in every row: a supernet's switchable BN starting from the
+   * one BN of a network of fixed bits (RFQuant trains from FP32 weights, §2.1).
+   */
+  public static void loadRepeated(Session session, Ops tf, Path checkpoint, List<Param> targets, List<String> sources) {
+    restoreInto(session, tf, checkpoint, sources, (i, value) -> {
+      Param t = targets.get(i);
+      Operand<TFloat32> rows = tf.tile(tf.expandDims(value, tf.constant(0)),
+          tf.constant(new long[] {t.shape().get(0), 1}));
+      return tf.assign(t.variable(), rows);
+    });
+  }
+
+  private static void restoreInto(Session session, Ops tf, Path checkpoint, List<String> sources,
+      java.util.function.BiFunction<Integer, Operand<TFloat32>, Op> assign) {
+    String[] names = sources.toArray(String[]::new);
     String[] slices = new String[names.length];
     Arrays.fill(slices, "");
     List<Class<? extends TType>> types = new ArrayList<>();
-    toLoad.forEach(p -> types.add(TFloat32.class));
+    sources.forEach(p -> types.add(TFloat32.class));
     Placeholder<TString> prefixFeed = tf.placeholder(TString.class);
     Restore restored = tf.train.restore(prefixFeed, tf.constant(StandardCharsets.UTF_8, names),
         tf.constant(StandardCharsets.UTF_8, slices), types);
     List<Op> assigns = new ArrayList<>();
-    for (int i = 0; i < toLoad.size(); i++) {
+    for (int i = 0; i < names.length; i++) {
       @SuppressWarnings("unchecked")
       Operand<TFloat32> value = (Operand<TFloat32>) restored.tensors().get(i);
-      assigns.add(tf.assign(toLoad.get(i).variable(), value));
+      assigns.add(assign.apply(i, value));
     }
     try (TString prefix = TString.scalarOf(checkpoint.resolve(VARIABLES).toString())) {
       Session.Runner r = session.runner().feed(prefixFeed, prefix);

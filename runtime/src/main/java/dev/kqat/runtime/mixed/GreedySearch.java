@@ -1,0 +1,135 @@
+package dev.kqat.runtime.mixed;
+
+import dev.kqat.runtime.quant.BitConfiguration;
+import dev.kqat.runtime.quant.BitRange;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * RFQuant's retraining-free greedy bidirectional search (algorithms.md §2.10): from every layer at
+ * {@code startBits}, each step tries one bit-width down and one up for every layer — weights first,
+ * until the cost is under 95 % of the uniform weight-target level, then inputs — scores each move as
+ * {@code 1.5·err/E + cost/Cmax - 1} on that step's batch ({@code E}, {@code Cmax}: the step's largest
+ * error and cost) and applies the best, until the cost is under the budget.
+ *
+ * <p>Two rules of the reference are written for ImageNet BitOPs; here they follow the budget's
+ * uniform level instead: the weight target is {@code weightTargetBits} (the uniform bit-width whose
+ * cost is closest to the budget, {@link #uniformLevel}), and the floor below which no layer descends is 3
+ * at a 4-bit level and above, else 2 ({@link #floorFor}).
+ */
+public final class GreedySearch {
+  /** The top-1 error of a subnet on the batch of greedy step {@code step}. */
+  @FunctionalInterface
+  public interface Scorer {
+    double error(BitConfiguration config, int step);
+  }
+
+  /** A subnet's cost (BitOPs or size). */
+  @FunctionalInterface
+  public interface Cost {
+    double of(BitConfiguration config);
+  }
+
+  /**
+   * @param startBits every layer's bits at the start (reference: 5)
+   * @param weightTargetBits uniform weight bits whose cost (inputs at {@code startBits}) the weight phase descends to 95 % of
+   * @param floor no move goes down from this many bits or fewer
+   * @param maxSteps steps after which the search gives up
+   */
+  public record Settings(int startBits, int weightTargetBits, int floor, int maxSteps) {}
+
+  /**
+   * @param config the configuration found, or null when {@code maxSteps} ran out above the budget
+   * @param cost its cost
+   * @param steps greedy steps taken
+   * @param evaluations subnets scored
+   */
+  public record Result(BitConfiguration config, double cost, int steps, int evaluations) {}
+
+  private record Move(String layer, int direction, double error, double cost) {}
+
+  private GreedySearch() {}
+
+  /** The uniform bit-width (2..8) whose cost is closest to {@code budget}. */
+  public static int uniformLevel(Map<String, BitRange> candidates, double budget, Cost cost) {
+    int best = 2;
+    for (int b = 3; b <= 8; b++) {
+      if (Math.abs(cost.of(BitConfiguration.uniform(candidates, b)) - budget)
+          < Math.abs(cost.of(BitConfiguration.uniform(candidates, best)) - budget)) {
+        best = b;
+      }
+    }
+    return best;
+  }
+
+  /** No layer goes below 3 bits when the budget is at the 4-bit level or above (the reference: 5 G on MobileNetV2). */
+  public static int floorFor(int uniformLevel) {
+    return uniformLevel >= 4 ? 3 : 2;
+  }
+
+  public static Result search(Map<String, BitRange> candidates, double budget, Settings s, Scorer scorer, Cost cost) {
+    Map<String, int[]> bits = new LinkedHashMap<>(); // layer -> {weight, input}
+    candidates.forEach((layer, r) -> {
+      int b = clamp(s.startBits(), r);
+      bits.put(layer, new int[] {b, b});
+    });
+    Map<String, int[]> weightTarget = new LinkedHashMap<>();
+    candidates.forEach((layer, r) -> weightTarget.put(layer, new int[] {clamp(s.weightTargetBits(), r), clamp(s.startBits(), r)}));
+    double weightBudget = 0.95 * cost.of(config(weightTarget));
+    int side = 0; // 0: weights, 1: inputs
+    int evaluations = 0;
+    for (int step = 0; step < s.maxSteps(); step++) {
+      double now = cost.of(config(bits));
+      if (side == 0 && now <= weightBudget) {
+        side = 1;
+      }
+      if (side == 1 && now < budget) {
+        return new Result(config(bits), now, step, evaluations);
+      }
+      List<Move> tried = new ArrayList<>();
+      for (Map.Entry<String, int[]> e : bits.entrySet()) {
+        BitRange range = candidates.get(e.getKey());
+        int current = e.getValue()[side];
+        for (int direction : new int[] {-1, 1}) {
+          boolean valid = direction < 0 ? current > s.floor() && current > range.lowest() : current < range.highest();
+          if (!valid) {
+            continue;
+          }
+          e.getValue()[side] = current + direction;
+          BitConfiguration candidate = config(bits);
+          tried.add(new Move(e.getKey(), direction, scorer.error(candidate, step), cost.of(candidate)));
+          e.getValue()[side] = current;
+          evaluations++;
+        }
+      }
+      double maxErr = tried.stream().mapToDouble(Move::error).max().orElse(0);
+      double maxCost = tried.stream().mapToDouble(Move::cost).max().orElse(1);
+      Move best = null;
+      double bestScore = Double.POSITIVE_INFINITY;
+      for (Move m : tried) {
+        double score = 1.5 * m.error() / Math.max(maxErr, 1e-12) + m.cost() / maxCost - 1;
+        if (score < bestScore) {
+          bestScore = score;
+          best = m;
+        }
+      }
+      // As the reference: the best move is applied only where the layer is above the floor.
+      if (best != null && bits.get(best.layer())[side] > s.floor()) {
+        bits.get(best.layer())[side] += best.direction();
+      }
+    }
+    return new Result(null, cost.of(config(bits)), s.maxSteps(), evaluations);
+  }
+
+  private static int clamp(int b, BitRange r) {
+    return Math.max(r.lowest(), Math.min(r.highest(), b));
+  }
+
+  private static BitConfiguration config(Map<String, int[]> bits) {
+    Map<String, BitConfiguration.LayerBits> layers = new LinkedHashMap<>();
+    bits.forEach((layer, b) -> layers.put(layer, new BitConfiguration.LayerBits(b[0], b[1])));
+    return new BitConfiguration(layers);
+  }
+}

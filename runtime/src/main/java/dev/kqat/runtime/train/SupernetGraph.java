@@ -1,0 +1,374 @@
+package dev.kqat.runtime.train;
+
+import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.mixed.Candidates;
+import dev.kqat.runtime.models.ModelInspector;
+import dev.kqat.runtime.nn.ModelState;
+import dev.kqat.runtime.nn.NetContext;
+import dev.kqat.runtime.nn.PassBits;
+import dev.kqat.runtime.nn.PassMode;
+import dev.kqat.runtime.nn.QuantHooks;
+import dev.kqat.runtime.quant.BitConfiguration;
+import dev.kqat.runtime.quant.BitRange;
+import dev.kqat.runtime.quant.Calibration;
+import dev.kqat.runtime.quant.LayerInfo;
+import dev.kqat.runtime.quant.Quantizer;
+import dev.kqat.runtime.tf.Param;
+import dev.kqat.runtime.tf.ParamRole;
+import dev.kqat.runtime.tf.CheckpointVariables;
+import dev.kqat.runtime.tf.DeviceSetting;
+import dev.kqat.runtime.tf.ParamStore;
+import java.util.ArrayList;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Gradients;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * The graph of a supernet training phase (RFQuant, algorithms.md §2.5): the max subnet and K random
+ * subnets as K+1 training passes over the same variables, each reading its bit-widths from inputs of
+ * its own. The max subnet's loss is cross-entropy; each random subnet's is half cross-entropy and half
+ * KL divergence from the max subnet's detached softmax (in-place distillation), plus IDM: the mean
+ * squared difference of its switchable BN outputs from the max subnet's, at the layers that drew their
+ * lowest current weight bit-width (fed per step), weighted {@code idmWeight}. One gradient of the summed
+ * loss equals the reference's accumulated backward passes; every element is clipped to ±{@code clip};
+ * SGD updates the weights (decay on convolution kernels only), the step-size optimizer the
+ * quantizers. An evaluation pass and a batch-statistics pass (the search's scoring, §2.10), each with
+ * bit inputs of its own, run any configuration. Running BN statistics of a switchable BN are updated by
+ * every pass that selects their row; an evaluation of a found configuration recalibrates them first.
+ */
+public final class SupernetGraph implements AutoCloseable {
+  /**
+   * How a supernet trains.
+   *
+   * @param randomSubnets random subnets per step besides the max one (K, reference 3)
+   * @param idmWeight weight of the feature loss (reference 0.01; 0: off)
+   * @param clip every gradient element is clipped to ±clip (reference 1)
+   */
+  public record Spec(int randomSubnets, double idmWeight, double clip) {
+    public static final Spec DEFAULT = new Spec(3, 0.01, 1.0);
+  }
+
+  private final Graph graph;
+  private final Ops tf;
+  private final TrainingSetup setup;
+  private final ParamStore params;
+  private final ModelState state;
+  private final ModelInspector.Summary summary;
+  private final Map<String, BitRange> candidates;
+  private final Placeholder<TFloat32> images;
+  private final Placeholder<TInt32> labels;
+  private final Placeholder<TFloat32> lrWeights;
+  private final Placeholder<TFloat32> lrQuantizers;
+  private final Placeholder<TInt64> stepKey;
+  private final List<PassBits> subnetBits = new ArrayList<>();
+  private final List<Map<String, Operand<TFloat32>>> idmMasks = new ArrayList<>();
+  private final Operand<TFloat32> totalLoss;
+  private final Operand<TFloat32> maxLoss;
+  private final Operand<TFloat32> maxCorrect;
+  private final Op step;
+  private final PassBits evalBits;
+  private final Operand<TFloat32> evalLossSum;
+  private final Operand<TFloat32> evalCorrect;
+  private final PassBits searchBits;
+  private final Operand<TFloat32> searchCorrect;
+  private final Map<String, Operand<TFloat32>> quantizerInputs;
+  /** Suffix of a switchable BN's tables ({@code Layers}): {@code <bn>/gamma_per_bits} holds the rows of {@code <bn>/gamma}. */
+  private static final String PER_BITS = "_per_bits";
+
+  public SupernetGraph(TrainingSetup requested, Spec spec) {
+    DeviceSetting device = requested.device().resolve();
+    this.setup = requested.withDevice(device).withKernel(requested.kernel().on(device));
+    this.summary = ModelInspector.inspect(setup.model());
+    Map<String, BitRange> found = new LinkedHashMap<>();
+    for (LayerInfo l : summary.layers()) {
+      BitRange r = this.setup.policy().candidates(l);
+      if (r != null) {
+        found.put(l.name(), r);
+      }
+    }
+    if (found.isEmpty()) {
+      throw new IllegalArgumentException("a supernet needs a policy that gives layers candidate bit-widths (mixed precision)");
+    }
+    this.candidates = Collections.unmodifiableMap(found);
+    this.graph = new Graph();
+    this.tf = Ops.create(graph).withDevice(device.deviceSpec());
+    this.params = new ParamStore(tf, setup.seed());
+    this.state = new ModelState(params, setup.policy(), summary.layers(), setup.kernel(), QuantHooks.NONE);
+    int[] in = setup.model().inputShape();
+    int classes = setup.model().numClasses();
+    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, in[0], in[1], in[2])));
+    labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+    lrWeights = tf.withName("lr_weights").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    lrQuantizers = tf.withName("lr_quantizers").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    stepKey = tf.withName("step_key").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+
+    NetContext max = new NetContext(state, PassMode.TRAIN, stepKey, new PassBits("max"));
+    Operand<TFloat32> maxLogits = setup.model().forward(max, images);
+    maxLoss = tf.math.mean(Losses.crossEntropy(tf, maxLogits, labels, classes, setup.labelSmoothing()), tf.constant(0));
+    maxCorrect = Losses.correctCount(tf, maxLogits, labels);
+    Operand<TFloat32> teacherLog = tf.nn.logSoftmax(tf.stopGradient(maxLogits));
+    Operand<TFloat32> teacher = tf.math.exp(teacherLog);
+    Operand<TFloat32> total = maxLoss;
+    List<Op> bnUpdates = new ArrayList<>(max.updates());
+    for (int k = 1; k <= spec.randomSubnets(); k++) {
+      PassBits bits = new PassBits("subnet" + k);
+      // Each pass draws dropout masks of its own.
+      Operand<TInt64> key = tf.math.add(stepKey, tf.constant(new long[] {0L, 7919L * k}));
+      NetContext pass = new NetContext(state, PassMode.TRAIN, key, bits);
+      Operand<TFloat32> logits = setup.model().forward(pass, images);
+      Operand<TFloat32> ce = tf.math.mean(Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()),
+          tf.constant(0));
+      Operand<TFloat32> kl = tf.math.mean(tf.reduceSum(tf.math.mul(teacher, tf.math.sub(teacherLog, tf.nn.logSoftmax(logits))),
+          tf.constant(1)), tf.constant(0));
+      Operand<TFloat32> loss = tf.math.add(tf.math.mul(tf.constant(0.5f), ce), tf.math.mul(tf.constant(0.5f), kl));
+      Map<String, Operand<TFloat32>> masks = new LinkedHashMap<>();
+      if (spec.idmWeight() > 0) {
+        Operand<TFloat32> idm = tf.constant(0f);
+        for (Map.Entry<String, Operand<TFloat32>> f : pass.switchedFeatures().entrySet()) {
+          Operand<TFloat32> mask = tf.withSubScope("idm_subnet" + k).withName(f.getKey().replace('/', '.'))
+              .placeholderWithDefault(tf.constant(0f), Shape.scalar());
+          masks.put(f.getKey(), mask);
+          Operand<TFloat32> reference = tf.stopGradient(max.switchedFeatures().get(f.getKey()));
+          Operand<TFloat32> mse = tf.math.mean(tf.math.square(tf.math.sub(f.getValue(), reference)), allAxes(f.getValue()));
+          idm = tf.math.add(idm, tf.math.mul(mask, mse));
+        }
+        loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.idmWeight()), idm));
+      }
+      subnetBits.add(bits);
+      idmMasks.add(masks);
+      bnUpdates.addAll(pass.updates());
+      total = tf.math.add(total, loss);
+    }
+    totalLoss = total;
+
+    List<Param> kernels = new ArrayList<>();
+    List<Param> otherWeights = new ArrayList<>();
+    for (Param p : params.withRole(ParamRole.WEIGHT)) {
+      (p.shape().numDimensions() == 4 ? kernels : otherWeights).add(p);
+    }
+    List<Param> quantParams = params.withRole(ParamRole.QUANTIZER);
+    List<Param> trainable = new ArrayList<>(kernels);
+    trainable.addAll(otherWeights);
+    trainable.addAll(quantParams);
+    Gradients grads = tf.gradients(totalLoss, trainable.stream().map(Param::variable).toList());
+    List<Output<TFloat32>> clipped = new ArrayList<>();
+    List<Op> gradOps = new ArrayList<>();
+    for (int i = 0; i < trainable.size(); i++) {
+      var g = tf.clipByValue(grads.<TFloat32>dy(i), tf.constant((float) -spec.clip()), tf.constant((float) spec.clip()));
+      clipped.add(g.asOutput());
+      gradOps.add(g);
+    }
+    Ops gated = tf.withControlDependencies(gradOps);
+    List<Op> updates = new ArrayList<>();
+    int a = kernels.size();
+    int b = a + otherWeights.size();
+    updates.addAll(Optimizers.apply(params, gated, "kernels", setup.weights(), kernels, clipped.subList(0, a), lrWeights));
+    updates.addAll(Optimizers.apply(params, gated, "other_weights", withoutDecay(setup.weights()), otherWeights,
+        clipped.subList(a, b), lrWeights));
+    List<Op> quantizerUpdates = Optimizers.apply(params, gated, "quantizers", setup.quantizers(), quantParams,
+        clipped.subList(b, clipped.size()), lrQuantizers);
+    updates.addAll(quantizerUpdates);
+    Ops afterQuantizerUpdates = tf.withControlDependencies(quantizerUpdates);
+    for (Quantizer q : state.quantizers()) {
+      updates.add(q.clampStepSize(afterQuantizerUpdates));
+    }
+    updates.addAll(bnUpdates);
+    step = tf.withControlDependencies(updates).withName("supernet_step").noOp();
+
+    evalBits = new PassBits("eval");
+    NetContext eval = new NetContext(state, PassMode.EVAL, null, evalBits);
+    Operand<TFloat32> evalLogits = setup.model().forward(eval, images);
+    evalLossSum = tf.reduceSum(Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
+    evalCorrect = Losses.correctCount(tf, evalLogits, labels);
+    quantizerInputs = eval.quantizerInputs();
+    searchBits = new PassBits("search");
+    Operand<TFloat32> searchLogits = setup.model().forward(new NetContext(state, PassMode.BN_STATISTICS, null, searchBits), images);
+    searchCorrect = Losses.correctCount(tf, searchLogits, labels);
+    // The gradient ops TensorFlow's C++ gradient builder added carry no device yet.
+    device.placeUnplacedOps(graph);
+  }
+
+  private static OptimizerConfig withoutDecay(OptimizerConfig c) {
+    return new OptimizerConfig(c.kind(), c.learningRate(), c.momentum(), c.nesterov(), 0.0, c.beta1(), c.beta2(), c.epsilon());
+  }
+
+  private Operand<TInt32> allAxes(Operand<TFloat32> x) {
+    return tf.range(tf.constant(0), tf.rank(x), tf.constant(1));
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  /** The searchable layers and their candidates, in forward order. */
+  public Map<String, BitRange> candidates() {
+    return candidates;
+  }
+
+  public ModelInspector.Summary summary() {
+    return summary;
+  }
+
+  public List<Quantizer> quantizers() {
+    return state.quantizers();
+  }
+
+  /**
+   * Starts from the weights of a network of fixed bits (e.g. the FP32 checkpoint, §2.1): every
+   * variable the checkpoint holds under the same name and shape, and each switchable BN table from
+   * that BN's plain parameters and statistics, repeated in every (weight, input) row. Step sizes are
+   * left to {@link #calibrate}.
+   *
+   * @return the names of the variables set
+   */
+  public Set<String> initFrom(Session session, Path checkpoint) {
+    Map<String, String> manifest = CheckpointVariables.manifest(checkpoint);
+    List<Param> same = new ArrayList<>();
+    List<Param> tables = new ArrayList<>();
+    List<String> sources = new ArrayList<>();
+    for (Param p : params.all()) {
+      if (!p.role().isHandedOver()) {
+        continue;
+      }
+      String shape = CheckpointVariables.shapeText(p.shape());
+      if (shape.equals(manifest.get(p.name()))) {
+        same.add(p);
+      } else if (p.name().endsWith(PER_BITS)) {
+        String source = p.name().substring(0, p.name().length() - PER_BITS.length());
+        if (CheckpointVariables.shapeText(Shape.of(p.shape().get(1))).equals(manifest.get(source))) {
+          tables.add(p);
+          sources.add(source);
+        }
+      }
+    }
+    if (same.isEmpty() && tables.isEmpty()) {
+      throw new IllegalStateException(checkpoint + ": holds none of this model's variables");
+    }
+    if (!same.isEmpty()) {
+      CheckpointVariables.load(session, tf, checkpoint, same);
+    }
+    if (!tables.isEmpty()) {
+      CheckpointVariables.loadRepeated(session, tf, checkpoint, tables, sources);
+    }
+    Set<String> names = new LinkedHashSet<>();
+    same.forEach(p -> names.add(p.name()));
+    tables.forEach(p -> names.add(p.name()));
+    return names;
+  }
+
+  /** Initialises every quantizer's step sizes, all bit-widths, from {@code batches} (§2.3). */
+  public void calibrate(Session session, List<Batch> batches) {
+    Calibration.run(session, state.quantizers(), quantizerInputs, images, batches);
+  }
+
+  /** What one step reports: the summed loss, and the max subnet's loss and correct count. */
+  public record StepOutcome(float loss, float maxLoss, float maxCorrect) {}
+
+  /**
+   * One supernet step on {@code batch}: the max subnet and {@code subnets} (one per random pass),
+   * IDM at the layers where a subnet drew {@code candidates}' lowest current weight bit-width.
+   */
+  public StepOutcome trainStep(Session session, Batch batch, List<BitConfiguration> subnets, Candidates current,
+      double lrW, double lrQ, long seed, long globalStep) {
+    if (subnets.size() != subnetBits.size()) {
+      throw new IllegalArgumentException(subnetBits.size() + " random subnets per step, " + subnets.size() + " given");
+    }
+    List<Tensor> fed = new ArrayList<>();
+    try {
+      Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels());
+      r.feed(lrWeights, keep(fed, TFloat32.scalarOf((float) lrW)));
+      r.feed(lrQuantizers, keep(fed, TFloat32.scalarOf((float) lrQ)));
+      r.feed(stepKey, keep(fed, TInt64.vectorOf(seed, globalStep)));
+      for (int k = 0; k < subnets.size(); k++) {
+        BitConfiguration subnet = subnets.get(k);
+        feedBits(r, subnetBits.get(k), subnet, fed);
+        for (Map.Entry<String, Operand<TFloat32>> m : idmMasks.get(k).entrySet()) {
+          boolean lowest = subnet.layers().get(m.getKey()).weight() == current.weights(m.getKey()).lowest();
+          r.feed(m.getValue(), keep(fed, TFloat32.scalarOf(lowest ? 1f : 0f)));
+        }
+      }
+      try (Result out = r.fetch(totalLoss).fetch(maxLoss).fetch(maxCorrect).addTarget(step).run()) {
+        return new StepOutcome(((TFloat32) out.get(0)).getFloat(), ((TFloat32) out.get(1)).getFloat(),
+            ((TFloat32) out.get(2)).getFloat());
+      }
+    } finally {
+      fed.forEach(Tensor::close);
+    }
+  }
+
+  /** Loss sum and correct count of {@code config} on {@code batch}, with running BN statistics. */
+  public TrainingGraph.EvalOutcome evaluate(Session session, Batch batch, BitConfiguration config) {
+    List<Tensor> fed = new ArrayList<>();
+    try {
+      Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels());
+      feedBits(r, evalBits, config, fed);
+      try (Result out = r.fetch(evalLossSum).fetch(evalCorrect).run()) {
+        return new TrainingGraph.EvalOutcome(((TFloat32) out.get(0)).getFloat(), ((TFloat32) out.get(1)).getFloat());
+      }
+    } finally {
+      fed.forEach(Tensor::close);
+    }
+  }
+
+  /** Correct count of {@code config} on {@code batch}, every BN normalising with the batch's own statistics (§2.10). */
+  public float batchStatisticsCorrect(Session session, Batch batch, BitConfiguration config) {
+    List<Tensor> fed = new ArrayList<>();
+    try {
+      Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels());
+      feedBits(r, searchBits, config, fed);
+      try (Result out = r.fetch(searchCorrect).run()) {
+        return ((TFloat32) out.get(0)).getFloat();
+      }
+    } finally {
+      fed.forEach(Tensor::close);
+    }
+  }
+
+  private static void feedBits(Session.Runner r, PassBits bits, BitConfiguration config, List<Tensor> fed) {
+    for (Map.Entry<String, BitConfiguration.LayerBits> e : config.layers().entrySet()) {
+      PassBits.LayerBits inputs = bits.layers().get(e.getKey());
+      if (inputs == null) {
+        throw new IllegalArgumentException("layer '" + e.getKey() + "' does not switch bit-widths; searchable layers: "
+            + bits.layers().keySet());
+      }
+      if (!inputs.candidates().contains(e.getValue().weight()) || !inputs.candidates().contains(e.getValue().input())) {
+        throw new IllegalArgumentException(e.getKey() + ": W" + e.getValue().weight() + "A" + e.getValue().input()
+            + " outside its candidates " + inputs.candidates());
+      }
+      r.feed(inputs.weight(), keep(fed, TInt32.scalarOf(e.getValue().weight())));
+      r.feed(inputs.input(), keep(fed, TInt32.scalarOf(e.getValue().input())));
+    }
+  }
+
+  private static <T extends Tensor> T keep(List<Tensor> fed, T t) {
+    fed.add(t);
+    return t;
+  }
+
+  public Session newSession() {
+    return new Session(graph, setup.device().sessionConfig());
+  }
+
+  @Override
+  public void close() {
+    graph.close();
+  }
+}
