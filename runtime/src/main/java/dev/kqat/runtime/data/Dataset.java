@@ -11,6 +11,9 @@ public interface Dataset {
 
   int numClasses();
 
+  /** The label of example {@code i} (dataset order). */
+  int label(int i);
+
   /**
    * Batches of one pass. The order depends only on {@code seed} when shuffling, so an epoch is
    * replayed exactly on resume.

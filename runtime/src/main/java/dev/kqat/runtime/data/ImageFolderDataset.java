@@ -142,6 +142,7 @@ public final class ImageFolderDataset implements Dataset, AutoCloseable {
     return classes;
   }
 
+  @Override
   public int label(int i) {
     return labels[i];
   }

@@ -181,7 +181,7 @@ public final class ImagePipeline implements AutoCloseable {
       pixels.copyTo(kept);
       return new Decoded(path, kept);
     } catch (RuntimeException e) {
-      throw new DatasetException(path + ": cannot read or decode image (" + firstLine(e.getMessage()) + ")", e);
+      throw unreadable(path, e);
     }
   }
 
@@ -208,8 +208,12 @@ public final class ImagePipeline implements AutoCloseable {
     } catch (RuntimeException e) {
       // TensorFlow's status exceptions (TFInvalidArgumentException, TFNotFoundException, ...) do
       // not share a base class beyond RuntimeException.
-      throw new DatasetException(path + ": cannot read or decode image (" + firstLine(e.getMessage()) + ")", e);
+      throw unreadable(path, e);
     }
+  }
+
+  private static DatasetException unreadable(String path, RuntimeException e) {
+    return new DatasetException(path + ": cannot read or decode image (" + firstLine(e.getMessage()) + ")", e);
   }
 
   private static String firstLine(String message) {

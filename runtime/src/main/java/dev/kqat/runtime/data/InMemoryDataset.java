@@ -55,6 +55,7 @@ public final class InMemoryDataset implements Dataset {
     return numClasses;
   }
 
+  @Override
   public int label(int i) {
     return labels[i];
   }

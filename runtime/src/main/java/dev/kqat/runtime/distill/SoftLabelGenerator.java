@@ -3,7 +3,6 @@ package dev.kqat.runtime.distill;
 import dev.kqat.runtime.data.Batch;
 import dev.kqat.runtime.data.Dataset;
 import dev.kqat.runtime.data.ImageFolderDataset;
-import dev.kqat.runtime.data.InMemoryDataset;
 import dev.kqat.runtime.data.PixelCrop;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,10 +65,6 @@ public final class SoftLabelGenerator {
   public static SoftLabelFile.Header generate(OnlineTeacher teacher, Dataset train, Path out, Settings s,
       IntConsumer progress) {
     ImageFolderDataset folder = train instanceof ImageFolderDataset f ? f : null;
-    if (folder == null && !(train instanceof InMemoryDataset)) {
-      throw new IllegalArgumentException("soft labels are written for in-memory training sets and image folders; "
-          + train.getClass().getSimpleName() + " is neither");
-    }
     int[] shape = train.imageShape();
     int classes = teacher.teacher().numClasses();
     if (s.topK() > classes) {
@@ -116,8 +111,7 @@ public final class SoftLabelGenerator {
                 owner[k * s.crops() + r] = k;
               } else {
                 // Already cut, crop-major: the whole of row r·m + k.
-                box[(k * s.crops() + r) * 4 + 2] = 1f;
-                box[(k * s.crops() + r) * 4 + 3] = 1f;
+                StoredCrop.wholeBox(box, (k * s.crops() + r) * 4);
                 owner[k * s.crops() + r] = r * m + k;
               }
             }

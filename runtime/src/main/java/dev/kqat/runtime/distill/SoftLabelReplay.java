@@ -4,11 +4,9 @@ import dev.kqat.runtime.data.Batch;
 import dev.kqat.runtime.data.BatchIterator;
 import dev.kqat.runtime.data.Dataset;
 import dev.kqat.runtime.data.ImageFolderDataset;
-import dev.kqat.runtime.data.InMemoryDataset;
 import dev.kqat.runtime.data.PixelCrop;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.function.IntUnaryOperator;
 import java.util.zip.CRC32;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -42,34 +40,29 @@ public final class SoftLabelReplay implements AutoCloseable {
 
   /** Opens {@code spec}'s file and checks that it was written for {@code train} (count, labels, shape, classes). */
   public static SoftLabelReplay open(StoredSoftLabels spec, Dataset train) {
-    Dataset data = train;
     ImageFolderDataset folder = train instanceof ImageFolderDataset f ? f : null;
-    if (folder == null && !(train instanceof InMemoryDataset)) {
-      throw new IllegalArgumentException("distillation.softLabels: stored crops are replayed on in-memory training sets "
-          + "and image folders; " + train.getClass().getSimpleName() + " is neither");
-    }
     SoftLabelFile file = SoftLabelFile.open(spec.file());
     try {
       SoftLabelFile.Header h = file.header();
       String where = spec.file() + ": ";
-      if (h.images() != data.size()) {
-        throw new IllegalArgumentException(where + "written for " + h.images() + " training images, this training set has " + data.size());
+      if (h.images() != train.size()) {
+        throw new IllegalArgumentException(where + "written for " + h.images() + " training images, this training set has " + train.size());
       }
-      if (h.labelsCrc32() != labelsCrc32(data)) {
+      if (h.labelsCrc32() != labelsCrc32(train)) {
         throw new IllegalArgumentException(where + "written for another training set (its labels' CRC-32 differs)");
       }
-      if (!Arrays.equals(h.imageShape(), data.imageShape())) {
+      if (!Arrays.equals(h.imageShape(), train.imageShape())) {
         throw new IllegalArgumentException(where + "written for images of " + Arrays.toString(h.imageShape())
-            + ", these are " + Arrays.toString(data.imageShape()));
+            + ", these are " + Arrays.toString(train.imageShape()));
       }
-      if (h.classes() != data.numClasses()) {
-        throw new IllegalArgumentException(where + "a teacher of " + h.classes() + " classes, the data has " + data.numClasses());
+      if (h.classes() != train.numClasses()) {
+        throw new IllegalArgumentException(where + "a teacher of " + h.classes() + " classes, the data has " + train.numClasses());
       }
       if (spec.crops() > h.crops()) {
         throw new IllegalArgumentException("distillation.crops: " + spec.crops() + " crops per image asked, "
             + spec.file() + " stores " + h.crops());
       }
-      return new SoftLabelReplay(file, spec, data.imageShape(), data.numClasses(), folder);
+      return new SoftLabelReplay(file, spec, train.imageShape(), train.numClasses(), folder);
     } catch (RuntimeException e) {
       file.close();
       throw e;
@@ -78,18 +71,10 @@ public final class SoftLabelReplay implements AutoCloseable {
 
   /** CRC-32 of the labels in dataset order, each as int32 little-endian: a file's dataset identity. */
   public static long labelsCrc32(Dataset data) {
-    IntUnaryOperator label;
-    if (data instanceof InMemoryDataset d) {
-      label = d::label;
-    } else if (data instanceof ImageFolderDataset d) {
-      label = d::label;
-    } else {
-      throw new IllegalArgumentException(data.getClass().getSimpleName() + ": no labels to identify it by");
-    }
     CRC32 crc = new CRC32();
     byte[] b = new byte[4];
     for (int i = 0; i < data.size(); i++) {
-      int v = label.applyAsInt(i);
+      int v = data.label(i);
       b[0] = (byte) v;
       b[1] = (byte) (v >>> 8);
       b[2] = (byte) (v >>> 16);
@@ -141,9 +126,7 @@ public final class SoftLabelReplay implements AutoCloseable {
           c.box(shape[0], shape[1], boxes, row * 4);
           boxImages[row] = k;
         } else {
-          // Already cut: the box is the whole row, corner pixel centres to corner pixel centres.
-          boxes[row * 4 + 2] = 1f;
-          boxes[row * 4 + 3] = 1f;
+          StoredCrop.wholeBox(boxes, row * 4);
           boxImages[row] = row;
         }
         labels[row] = hard[k];

@@ -33,6 +33,17 @@ public record StoredCrop(float top, float left, float height, float width, boole
     out[offset + 3] = flip ? x1 : x2;
   }
 
+  /**
+   * Writes the box of a whole image, corner pixel centre to corner pixel centre: a crop already cut
+   * (an image folder's, cut while decoding) passes {@code CropAndResize} unchanged.
+   */
+  public static void wholeBox(float[] out, int offset) {
+    out[offset] = 0f;
+    out[offset + 1] = 0f;
+    out[offset + 2] = 1f;
+    out[offset + 3] = 1f;
+  }
+
   /** The crop in the pixels of an {@code h × w} image (the fractions were written from whole pixels). */
   public PixelCrop pixels(int h, int w) {
     int rows = Math.max(1, Math.min(h, Math.round(height * h)));

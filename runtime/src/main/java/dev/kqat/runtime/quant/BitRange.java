@@ -21,14 +21,6 @@ public record BitRange(int lowest, int highest) {
     return bits >= lowest && bits <= highest;
   }
 
-  /** The position of {@code bits} among the candidates, lowest first. */
-  public int indexOf(int bits) {
-    if (!contains(bits)) {
-      throw new IllegalArgumentException(bits + " bits is not among the candidates " + this);
-    }
-    return bits - lowest;
-  }
-
   @Override
   public String toString() {
     return lowest + ".." + highest;

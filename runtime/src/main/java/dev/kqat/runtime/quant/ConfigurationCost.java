@@ -32,11 +32,6 @@ public record ConfigurationCost(double bitOps, long sizeBits, List<Row> layers) 
     return new ConfigurationCost(bitOps, size, List.copyOf(rows));
   }
 
-  /** BitOPs in units of 10^9, as RFQuant reports them ("G"). */
-  public double gigaBitOps() {
-    return bitOps / 1e9;
-  }
-
   /** Size in MiB ({@code bits / (8·2^20)}, RFQuant's "MB"). */
   public double megabytes() {
     return sizeBits / (8.0 * (1 << 20));

@@ -111,18 +111,19 @@ public final class Quantizer {
     }
     Operand<TFloat32> slotMask = tf.oneHot(tf.math.sub(bits, tf.constant(QuantizerSpec.SLOT_MIN_BITS)),
         tf.constant(spec.slots()), tf.constant(1f), tf.constant(0f));
-    Operand<TFloat32> s = tf.math.maximum(tf.reduceSum(tf.math.mul(scale, slotMask), tf.constant(0)),
-        tf.constant((float) spec.minStepSize()));
-    Operand<TFloat32>[] grid = gridAt(tf, bits);
-    return FakeQuant.apply(tf, kernel, spec.convention(), x, scaledForGradient(tf, s, grid[1], x), grid[0], grid[1]);
+    Operand<TFloat32> s = atLeastMinStep(tf, slot(tf, scale, slotMask));
+    Grid grid = gridAt(tf, bits);
+    return FakeQuant.apply(tf, kernel, spec.convention(), x, scaledForGradient(tf, s, grid.p(), x), grid.n(), grid.p());
   }
 
+  /** The integer range {@code [n, p]} of a grid as tensors. */
+  private record Grid(Operand<TFloat32> n, Operand<TFloat32> p) {}
+
   /**
-   * {@code {n, p}} of the grid at {@code bits}: signed {@code [-2^(b-1), 2^(b-1)-1]} or unsigned
-   * {@code [0, 2^b-1]}; with the signedness from data, signed when calibration set a negative n.
+   * The grid at {@code bits}: signed {@code [-2^(b-1), 2^(b-1)-1]} or unsigned {@code [0, 2^b-1]};
+   * with the signedness from data, signed when calibration set a negative n.
    */
-  @SuppressWarnings("unchecked")
-  public Operand<TFloat32>[] gridAt(Ops tf, Operand<TInt32> bits) {
+  private Grid gridAt(Ops tf, Operand<TInt32> bits) {
     Operand<TFloat32> levels = tf.math.pow(tf.constant(2f), tf.dtypes.cast(bits, TFloat32.class));
     Operand<TFloat32> half = tf.math.mul(levels, tf.constant(0.5f));
     Operand<TFloat32> signed = switch (spec.signedness()) {
@@ -130,9 +131,8 @@ public final class Quantizer {
       case UNSIGNED -> tf.constant(0f);
       case FROM_DATA -> tf.dtypes.cast(tf.math.less(lowest, tf.constant(0f)), TFloat32.class);
     };
-    Operand<TFloat32> n = tf.math.neg(tf.math.mul(signed, half));
-    Operand<TFloat32> p = tf.math.sub(tf.math.sub(levels, tf.constant(1f)), tf.math.mul(signed, half));
-    return new Operand[] {n, p};
+    return new Grid(tf.math.neg(tf.math.mul(signed, half)),
+        tf.math.sub(tf.math.sub(levels, tf.constant(1f)), tf.math.mul(signed, half)));
   }
 
   /**
@@ -160,7 +160,11 @@ public final class Quantizer {
 
   /** The active step size, at least the spec's {@code minStepSize}. */
   public Operand<TFloat32> stepSize(Ops tf) {
-    return tf.math.maximum(activeSlot(tf, scale), tf.constant((float) spec.minStepSize()));
+    return atLeastMinStep(tf, activeSlot(tf, scale));
+  }
+
+  private Operand<TFloat32> atLeastMinStep(Ops tf, Operand<TFloat32> s) {
+    return tf.math.maximum(s, tf.constant((float) spec.minStepSize()));
   }
 
   /**
@@ -188,14 +192,19 @@ public final class Quantizer {
     return FakeQuant.integers(tf, shifted, stepSize(tf), lowest, highest);
   }
 
-  /** The slot of the configured bit-width; a one-hot product, whose gradient TF Java's C++ API has. */
+  /** The slot of the configured bit-width. */
   private Operand<TFloat32> activeSlot(Ops tf, Variable<TFloat32> perBit) {
     if (!spec.perBitWidth()) {
       return perBit;
     }
     float[] oneHot = new float[spec.slots()];
     oneHot[spec.activeSlot()] = 1f;
-    return tf.reduceSum(tf.math.mul(perBit, tf.constant(oneHot)), tf.constant(0));
+    return slot(tf, perBit, tf.constant(oneHot));
+  }
+
+  /** The slot {@code mask} (one-hot) picks: a product, whose gradient TF Java's C++ API has and which reaches that slot only. */
+  private static Operand<TFloat32> slot(Ops tf, Variable<TFloat32> perBit, Operand<TFloat32> mask) {
+    return tf.reduceSum(tf.math.mul(perBit, mask), tf.constant(0));
   }
 
   private static Operand<TInt32> allAxes(Ops tf, Operand<TFloat32> x) {

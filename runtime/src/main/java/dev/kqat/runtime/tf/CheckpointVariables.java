@@ -95,6 +95,17 @@ public final class CheckpointVariables {
     }
   }
 
+  /**
+   * Of {@code params}, the model variables ({@link ParamRole#isHandedOver}) that {@code manifest} holds
+   * under the same name and shape: what one phase hands the next.
+   */
+  public static List<Param> sameNameAndShape(List<Param> params, Map<String, String> manifest) {
+    return params.stream()
+        .filter(p -> p.role().isHandedOver())
+        .filter(p -> shapeText(p.shape()).equals(manifest.get(p.name())))
+        .toList();
+  }
+
   /** Variable name → shape text, as the checkpoint's manifest lists them. */
   public static Map<String, String> manifest(Path checkpoint) {
     Map<String, String> out = new HashMap<>();

@@ -176,10 +176,7 @@ public final class CheckpointStore {
    */
   public static Set<String> handOver(Session session, TrainingGraph graph, Path checkpoint) {
     Map<String, String> manifest = CheckpointVariables.manifest(checkpoint);
-    List<Param> toLoad = graph.params().all().stream()
-        .filter(p -> p.role().isHandedOver())
-        .filter(p -> CheckpointVariables.shapeText(p.shape()).equals(manifest.get(p.name())))
-        .toList();
+    List<Param> toLoad = CheckpointVariables.sameNameAndShape(graph.params().all(), manifest);
     if (toLoad.isEmpty()) {
       throw new IllegalStateException(checkpoint + ": holds none of this model's variables");
     }

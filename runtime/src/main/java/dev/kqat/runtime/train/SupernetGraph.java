@@ -241,17 +241,11 @@ public final class SupernetGraph implements AutoCloseable {
    */
   public Set<String> initFrom(Session session, Path checkpoint) {
     Map<String, String> manifest = CheckpointVariables.manifest(checkpoint);
-    List<Param> same = new ArrayList<>();
+    List<Param> same = CheckpointVariables.sameNameAndShape(params.all(), manifest);
     List<Param> tables = new ArrayList<>();
     List<String> sources = new ArrayList<>();
     for (Param p : params.all()) {
-      if (!p.role().isHandedOver()) {
-        continue;
-      }
-      String shape = CheckpointVariables.shapeText(p.shape());
-      if (shape.equals(manifest.get(p.name()))) {
-        same.add(p);
-      } else if (p.name().endsWith(PER_BITS)) {
+      if (p.role().isHandedOver() && p.name().endsWith(PER_BITS) && !same.contains(p)) {
         String source = p.name().substring(0, p.name().length() - PER_BITS.length());
         if (CheckpointVariables.shapeText(Shape.of(p.shape().get(1))).equals(manifest.get(source))) {
           tables.add(p);
@@ -316,26 +310,29 @@ public final class SupernetGraph implements AutoCloseable {
 
   /** Loss sum and correct count of {@code config} on {@code batch}, with running BN statistics. */
   public TrainingGraph.EvalOutcome evaluate(Session session, Batch batch, BitConfiguration config) {
-    List<Tensor> fed = new ArrayList<>();
-    try {
-      Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels());
-      feedBits(r, evalBits, config, fed);
-      try (Result out = r.fetch(evalLossSum).fetch(evalCorrect).run()) {
-        return new TrainingGraph.EvalOutcome(((TFloat32) out.get(0)).getFloat(), ((TFloat32) out.get(1)).getFloat());
-      }
-    } finally {
-      fed.forEach(Tensor::close);
-    }
+    return fetch(session, batch, evalBits, config, List.of(evalLossSum, evalCorrect),
+        out -> new TrainingGraph.EvalOutcome(out.get(0), out.get(1)));
   }
 
   /** Correct count of {@code config} on {@code batch}, every BN normalising with the batch's own statistics (§2.10). */
   public float batchStatisticsCorrect(Session session, Batch batch, BitConfiguration config) {
+    return fetch(session, batch, searchBits, config, List.of(searchCorrect), out -> out.get(0));
+  }
+
+  /** Runs one pass of {@code config} on {@code batch} and reads the scalar {@code fetches}. */
+  private <T> T fetch(Session session, Batch batch, PassBits bits, BitConfiguration config,
+      List<Operand<TFloat32>> fetches, java.util.function.Function<List<Float>, T> read) {
     List<Tensor> fed = new ArrayList<>();
     try {
       Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels());
-      feedBits(r, searchBits, config, fed);
-      try (Result out = r.fetch(searchCorrect).run()) {
-        return ((TFloat32) out.get(0)).getFloat();
+      feedBits(r, bits, config, fed);
+      fetches.forEach(r::fetch);
+      try (Result out = r.run()) {
+        List<Float> values = new ArrayList<>();
+        for (int i = 0; i < fetches.size(); i++) {
+          values.add(((TFloat32) out.get(i)).getFloat());
+        }
+        return read.apply(values);
       }
     } finally {
       fed.forEach(Tensor::close);
