@@ -62,6 +62,8 @@ class ExperimentBuilder internal constructor(var name: String) {
     private var oscillations: OscillationSpec? = null
     private var distillation: DistillationSpec? = null
     private var evaluation = EvaluationSpec()
+    private var mixedPrecision: SupernetSpec? = null
+    private var search: SearchSpec? = null
     internal val lines = linkedMapOf<String, Int>()
     internal var sourceFile: String? = null
 
@@ -142,6 +144,21 @@ class ExperimentBuilder internal constructor(var name: String) {
         distillation = DistillationBuilder(distillation ?: DistillationSpec()).apply(block).build()
     }
 
+    /**
+     * RFQuant's supernet (algorithms.md §2), trained from the FP32 network, e.g.
+     * `mixedPrecision { epochs = 2; candidates(6 downTo 2); randomSubnets = 3; idm(0.01); bitScheduler(); ema(0.9997) }`.
+     */
+    fun mixedPrecision(block: MixedPrecisionBuilder.() -> Unit) {
+        lines["mixedPrecision"] = ScriptLine.caller()
+        mixedPrecision = MixedPrecisionBuilder(mixedPrecision ?: SupernetSpec()).apply(block).build()
+    }
+
+    /** The retraining-free search after [mixedPrecision], e.g. `search { bitops(uniform(3), uniform(4)) }`. */
+    fun search(block: SearchBuilder.() -> Unit) {
+        lines["search"] = ScriptLine.caller()
+        search = SearchBuilder(search ?: SearchSpec()).apply(block).build()
+    }
+
     /** How QAT evaluates, e.g. `evaluate { bnReestimation(batches = 50) }`. */
     fun evaluate(block: EvaluationBuilder.() -> Unit) {
         lines["evaluation"] = ScriptLine.caller()
@@ -151,7 +168,7 @@ class ExperimentBuilder internal constructor(var name: String) {
     internal fun build() = Experiment(
         name = name, seed = seed, data = data, model = model, pretrain = pretrain,
         quantization = quantization, ptq = ptq, qat = qat, oscillations = oscillations, distillation = distillation,
-        evaluation = evaluation,
+        mixedPrecision = mixedPrecision, search = search, evaluation = evaluation,
         initFrom = initFrom, device = threads?.let { (intra, inter) -> device.withThreads(intra, inter) } ?: device,
         sourceFile = sourceFile, sourceLines = lines.filterValues { it > 0 },
     )
@@ -328,6 +345,20 @@ class QuantizationBuilder internal constructor(start: QuantizationPolicy) {
     /** Keep activations in floating point. */
     fun noActivationQuantization() {
         activations = null
+    }
+
+    /**
+     * A configuration found by `kqat search` (`"runs/rfq/search.json#1"`; `#0` when no number is
+     * given): each searched layer's weight and input bits become its exceptions, the first and last
+     * layers take the supernet's fixed bits, so QAT fine-tunes that mixed-precision network as
+     * ordinary fixed-bit QAT (start it from the supernet's FP32 checkpoint or any other).
+     */
+    fun fromSearch(reference: String) {
+        val (file, n) = SupernetSearch.read(reference)
+        for ((layer, bits) in file.configuration(n).layers) {
+            layers[layer] = LayerOverride(bits.w, bits.a, false)
+        }
+        firstLastBits = file.fixedBits
     }
 
     /** An exception for one layer, by its exact name (see `kqat layers` / the model summary). */

@@ -48,6 +48,13 @@ data class Experiment(
     val oscillations: OscillationSpec? = null,
     /** Distillation during QAT (an online teacher or stored soft labels); absent: cross-entropy against the labels. */
     val distillation: DistillationSpec? = null,
+    /**
+     * RFQuant's supernet phase (`supernet`): one set of weights for every per-layer bit-width
+     * configuration, from the FP32 network; excludes [quantization] and its phases.
+     */
+    val mixedPrecision: SupernetSpec? = null,
+    /** RFQuant's search after [mixedPrecision], written to `search.json` (also `kqat search RUN_DIR`). */
+    val search: SearchSpec? = null,
     /** Evaluation of the quantized phases, PTQ and QAT (BN re-estimation). */
     val evaluation: EvaluationSpec = EvaluationSpec(),
     /**

@@ -5,6 +5,8 @@ import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.events.TensorBoardWriter
 import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.run.PhaseRunner
+import dev.kqat.runtime.run.SupernetRunner
+import dev.kqat.runtime.train.SupernetTrainer
 import dev.kqat.runtime.train.CheckpointStore
 import dev.kqat.runtime.train.PhasePlan
 import java.nio.file.Files
@@ -29,6 +31,8 @@ class ExperimentRunner(
         const val METRICS_FILE = "metrics.jsonl"
         /** TensorBoard scalars of the same figures: `tensorboard --logdir RUN_DIR/tensorboard`. */
         const val TENSORBOARD_DIR = "tensorboard"
+        /** The phase name, checkpoint folder and outcome file of a supernet. */
+        const val SUPERNET_PHASE = "supernet"
 
         /**
          * Continues the unfinished run in [runDir] from its `experiment.json` and checkpoints; with
@@ -104,7 +108,14 @@ class ExperimentRunner(
             experiment.qat?.let { spec ->
                 outcomes += runPhase("qat", spec, experiment.quantization, train, test, events, init)
             }
+            experiment.mixedPrecision?.let { spec ->
+                outcomes += runSupernet(spec, train, test, events, requireNotNull(init) { "initFrom: a supernet needs the FP32 network" })
+            }
         } }
+        // A run resumed after its supernet finished searches the saved one.
+        if (experiment.search != null && !Files.isRegularFile(runDir.resolve(SupernetSearch.FILE))) {
+            SupernetSearch.run(runDir, experiment, experiment.search, train, test, listener)
+        }
         val last = outcomes.last()
         val report = Report(
             experiment = experiment.name,
@@ -165,6 +176,35 @@ class ExperimentRunner(
             meanOscillationFrequency = result.oscillations()?.meanFrequency(),
             frozenFraction = result.oscillations()?.frozenFraction(),
             oscillatingUnfrozenFraction = result.oscillations()?.oscillatingUnfrozenFraction(),
+        )
+        AtomicFiles.write(outcomeFile, ExperimentJson.encodeToString(PhaseOutcome.serializer(), outcome))
+        return outcome
+    }
+
+    /** RFQuant's supernet phase: trained once from the FP32 network [init], its uniform subnets evaluated. */
+    private fun runSupernet(spec: SupernetSpec, train: Dataset, test: Dataset, events: RunListener, init: Path): PhaseOutcome {
+        val phase = SUPERNET_PHASE
+        val outcomeFile = runDir.resolve("$phase.outcome.json")
+        if (Files.isRegularFile(outcomeFile)) {
+            return ExperimentJson.decodeFromString(PhaseOutcome.serializer(), Files.readString(outcomeFile))
+        }
+        val store = CheckpointStore(runDir.resolve("checkpoints").resolve(phase), 2)
+        val plan = SupernetTrainer.Plan(phase, spec.epochs, experiment.data.batchSize, train, test, store,
+            spec.calibrationBatches, spec.bitScheduler, spec.bnCalibrationBatches, spec.evaluateUniform)
+        val result = SupernetRunner(RuntimeMapping.supernetSetup(experiment, spec), spec.graphSpec()).use { runner ->
+            runner.train(plan, store.latest().orElse(null), init, events).also {
+                // The trained graph searches at once (its EMA is in place), without building it again.
+                experiment.search?.let { search ->
+                    SupernetSearch.search(runner, runDir, store.latest().orElseThrow(), experiment, search, train, test, listener)
+                }
+            }
+        }
+        val outcome = PhaseOutcome(
+            phase, result.maxRunning().top1(), result.maxRunning().loss(), result.imagesPerSecond(), result.steps(),
+            store.latest().orElseThrow().toString(),
+            uniformTop1 = result.uniform().entries.associate { (bits, m) -> "W${bits}A$bits" to m.top1() },
+            uniformTop1BeforeTraining = result.uniformBeforeTraining().entries.associate { (bits, m) -> "W${bits}A$bits" to m.top1() }
+                .ifEmpty { null },
         )
         AtomicFiles.write(outcomeFile, ExperimentJson.encodeToString(PhaseOutcome.serializer(), outcome))
         return outcome

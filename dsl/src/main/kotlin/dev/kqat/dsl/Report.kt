@@ -29,6 +29,10 @@ data class PhaseOutcome(
     @SerialName("frozen_fraction") val frozenFraction: Double? = null,
     /** Share of tracked weights oscillating and not frozen (equals the oscillating share without freezing). */
     @SerialName("oscillating_unfrozen_fraction") val oscillatingUnfrozenFraction: Double? = null,
+    /** A supernet phase: top-1 of each evaluated uniform subnet (e.g. `W4A4`), BN-calibrated, from the EMA when kept. */
+    @SerialName("uniform_top1") val uniformTop1: Map<String, Double>? = null,
+    /** The same of the FP32 network quantized before the first supernet step (absent when the phase was resumed). */
+    @SerialName("uniform_top1_before_training") val uniformTop1BeforeTraining: Map<String, Double>? = null,
 )
 
 /** `report.json`: the figures of benchmark.md for the run's last phase, plus each phase's outcome. */

@@ -50,6 +50,11 @@ object RuntimeMapping {
         return e.distillation?.let { withOscillations.withDistillation(distillation(e, it, init)) } ?: withOscillations
     }
 
+    /** What a supernet phase's graph is built from (algorithms.md §2). */
+    fun supernetSetup(e: Experiment, s: SupernetSpec): TrainingSetup = TrainingSetup(
+        model(e), s.policy(), s.optimizer.forEpochs(s.epochs), s.quantizerOptimizer.forEpochs(s.epochs), s.labelSmoothing, e.seed,
+    ).withDevice(e.device)
+
     /**
      * The stored soft labels, or the teacher network and its checkpoint (validation has checked that
      * they exist and fit the data).

@@ -53,8 +53,26 @@ object Validation {
         e.pretrain?.cacheKey?.let {
             if (!cacheKeyPattern.matches(it)) problem("pretrain.cacheKey", "use letters, digits, '.', '_' or '-', got '$it'")
         }
-        if (e.pretrain == null && e.qat == null && !e.ptq) {
-            problem("pretrain", "nothing to run: declare pretrain { }, ptq() and/or qat { }")
+        if (e.pretrain == null && e.qat == null && !e.ptq && e.mixedPrecision == null) {
+            problem("pretrain", "nothing to run: declare pretrain { }, ptq() and/or qat { }, or mixedPrecision { }")
+        }
+        e.mixedPrecision?.let { mp ->
+            MixedPrecisionChecks.supernet(mp, ::problem)
+            if (e.quantization != null) {
+                problem("mixedPrecision", "a supernet trains every bit-width: drop quantize { } here and fine-tune a " +
+                    "found configuration in another script with quantize { fromSearch(\"RUN/search.json#N\") }")
+            }
+            if (e.distillation != null) problem("distillation", "the supernet distils in place from its max subnet; drop distill { }")
+            if (e.pretrain == null && e.initFrom == null) {
+                problem("mixedPrecision", "a supernet starts from an FP32 network: add pretrain { } or initFrom = a checkpoint")
+            }
+            e.initFrom?.let { if (KerasH5Weights.isH5(Path.of(it)) || SafetensorsFile.isSafetensors(Path.of(it))) {
+                problem("initFrom", "a supernet starts from a kqat checkpoint: import the weights with a pretrain or ptq run first")
+            } }
+        }
+        e.search?.let {
+            MixedPrecisionChecks.search(it, ::problem)
+            if (e.mixedPrecision == null) problem("search", "search { } needs a mixedPrecision { } supernet to search in")
         }
         if (e.qat != null && e.quantization == null) problem("quantization", "qat { } needs a quantize { } block")
         if (e.ptq && e.quantization == null) problem("quantization", "ptq() needs a quantize { } block")

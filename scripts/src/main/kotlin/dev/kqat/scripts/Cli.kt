@@ -22,7 +22,7 @@ import java.nio.file.Files
 
 /** Exit codes: 0 done, 2 bad input (script, settings, data), 3 training diverged. */
 fun main(args: Array<String>) =
-    Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), ExportCommand(), SoftLabelsCommand(), BenchCommand(), ReportCommand(), ClasspathCommand()).main(args)
+    Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), ExportCommand(), SoftLabelsCommand(), SearchCommand(), BenchCommand(), ReportCommand(), ClasspathCommand()).main(args)
 
 class Kqat : CliktCommand(name = "kqat") {
     override fun help(context: Context) = "Quantization-aware training driven by Kotlin scripts"

@@ -10,7 +10,9 @@ import com.github.ajalt.clikt.parameters.types.path
 import dev.kqat.dsl.CheckpointEvaluator
 import dev.kqat.dsl.CheckpointReport
 import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.RunTarget
+import dev.kqat.dsl.SupernetSearch
 
 class EvalCommand : CliktCommand(name = "eval") {
     override fun help(context: Context) =
@@ -21,9 +23,21 @@ class EvalCommand : CliktCommand(name = "eval") {
     private val bnBatches by option("--bn-batches",
         help = "training batches for BN re-estimation (default: the experiment's, else ${CheckpointEvaluator.DEFAULT_BN_BATCHES}; 0: off)").int()
     private val json by option("--json", help = "print the figures as one JSON object").flag()
+    private val config by option("--config",
+        help = "a supernet run: evaluate configuration N of a search file (search.json#N, relative to RUN_DIR), BN-calibrated, without retraining")
 
     override fun run() = Launch.exitingOnFailure(this) {
         require(bnBatches == null || bnBatches!! >= 0) { "--bn-batches: must be >= 0, got $bnBatches" }
+        config?.let { reference ->
+            val given = java.nio.file.Path.of(reference.substringBefore('#'))
+            val inRun = if (java.nio.file.Files.exists(given)) reference else target.resolve(reference).toString()
+            val (file, n) = SupernetSearch.read(inRun)
+            val found = SupernetSearch.evaluate(target, file, n)
+            if (json) echo(ExperimentJson.encodeToString(FoundConfiguration.serializer(), found))
+            else echo("configuration #$n (${found.kind}${found.budget?.let { " $it" } ?: ""}): test_top1 %.4f  test_loss %.4f  MBitOPs %.3f  size_mb %.4f"
+                .format(found.testTop1, found.testLoss, found.bitops / 1e6, found.sizeMb))
+            return@exitingOnFailure
+        }
         val report = CheckpointEvaluator.evaluate(RunTarget.resolve(target), bnBatches)
         if (json) echo(ExperimentJson.encodeToString(CheckpointReport.serializer(), report))
         else {

@@ -47,6 +47,16 @@ final class CompositeListener implements RunListener {
   }
 
   @Override
+  public void subnetsSampled(String phase, long step, java.util.List<dev.kqat.runtime.quant.BitConfiguration> subnets) {
+    listeners.forEach(l -> l.subnetsSampled(phase, step, subnets));
+  }
+
+  @Override
+  public void bitWidthsScheduled(String phase, long step, int referenceEpoch, java.util.List<String> dropped) {
+    listeners.forEach(l -> l.bitWidthsScheduled(phase, step, referenceEpoch, dropped));
+  }
+
+  @Override
   public void phaseEnded(String phase) {
     listeners.forEach(l -> l.phaseEnded(phase));
   }

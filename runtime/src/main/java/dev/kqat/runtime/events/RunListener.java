@@ -31,6 +31,15 @@ public interface RunListener {
   /** A checkpoint was written atomically to {@code dir}. */
   default void checkpointSaved(String phase, int epoch, Path dir) {}
 
+  /** A supernet step (0-based {@code step}) trains these random subnets besides the max one (RFQuant §2.5). */
+  default void subnetsSampled(String phase, long step, java.util.List<dev.kqat.runtime.quant.BitConfiguration> subnets) {}
+
+  /**
+   * RFQuant's bit-width scheduler ran before {@code step}, at {@code referenceEpoch} of the reference's
+   * 150 (§2.6): {@code dropped} are the layers now trained without their lowest weight bit-width.
+   */
+  default void bitWidthsScheduled(String phase, long step, int referenceEpoch, java.util.List<String> dropped) {}
+
   default void phaseEnded(String phase) {}
 
   /** Fans one event stream out to several listeners. */

@@ -1,7 +1,9 @@
 package dev.kqat.runtime.mixed;
 
 import dev.kqat.runtime.quant.BitRange;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -39,6 +41,22 @@ public final class Candidates {
   /** Whether the scheduler has dropped the layer's lowest weight candidate. */
   public boolean dropped(String layer) {
     return weights.get(layer).lowest() > original.get(layer).lowest();
+  }
+
+  /** The layers without their lowest weight candidate now, in forward order (a checkpoint keeps them). */
+  public List<String> droppedLayers() {
+    return original.keySet().stream().filter(this::dropped).toList();
+  }
+
+  /** Sets the scheduler's state: exactly {@code layers} without their lowest weight candidate (a resumed run). */
+  public void setDropped(Collection<String> layers) {
+    for (String layer : layers) {
+      if (!original.containsKey(layer)) {
+        throw new IllegalArgumentException("'" + layer + "' is not a searchable layer; searchable: " + original.keySet());
+      }
+    }
+    original.keySet().forEach(this::restore);
+    layers.forEach(this::dropLowestWeight);
   }
 
   /** Drops the lowest weight candidate of {@code layer} if it is still there (never the last one). */

@@ -182,7 +182,7 @@ public final class Layers {
    * (weight bits, input bits) pair of the preceding layer, rows of {@code [pairs, C]} tables, the row
    * of the pass's bits selected by a one-hot product (so only it receives gradient and, in training,
    * only its running statistics move). A {@link PassMode#BN_STATISTICS} pass normalises with the
-   * batch's statistics and records none (a supernet's BN calibration is its own, §2.8).
+   * batch's statistics and records them for the pass's row (BN calibration, §2.8).
    */
   private static Operand<TFloat32> switchableBatchNorm(NetContext ctx, String name, Operand<TFloat32> x, float epsilon,
       PassBits.LayerBits bits) {
@@ -204,7 +204,14 @@ public final class Layers {
     Operand<TFloat32> beta = selectRow(tf, betas, rowMask);
     Operand<TFloat32> y;
     if (ctx.mode() == PassMode.BN_STATISTICS) {
-      y = trainingBatchNorm(tf, x, gamma, beta, epsilon).y();
+      FusedBatchNorm<TFloat32, TFloat32> bn = trainingBatchNorm(tf, x, gamma, beta, epsilon);
+      // The statistics as whole tables, the pass's row replaced by the batch's: averaging them over
+      // batches of one configuration calibrates that row and leaves the others as they are (§2.8).
+      Operand<TFloat32> keep = tf.math.sub(tf.constant(1f), rowMask);
+      ctx.addBatchStatistics(new NetContext.BnStatistics(name,
+          tf.math.add(tf.math.mul(means, keep), tf.math.mul(rowMask, bn.batchMean())),
+          tf.math.add(tf.math.mul(vars, keep), tf.math.mul(rowMask, bn.batchVariance())), means, vars));
+      y = bn.y();
     } else if (!ctx.training()) {
       y = tf.nn.fusedBatchNorm(x, gamma, beta, selectRow(tf, means, rowMask), selectRow(tf, vars, rowMask),
           FusedBatchNorm.epsilon(epsilon), FusedBatchNorm.isTraining(false)).y();

@@ -60,15 +60,27 @@ public final class CheckpointStore {
    * @throws CheckpointWriteException when the checkpoint cannot be written
    */
   public Path save(Session session, TrainingGraph graph, CheckpointState state) {
+    return save(session, graph.tf(), graph.params().all(), state, Map.of());
+  }
+
+  /**
+   * Saves {@code params} with {@code state} and {@code files} (name to text, e.g. a supernet's
+   * candidate state) in one checkpoint folder, written as {@link #save(Session, TrainingGraph,
+   * CheckpointState)} writes it.
+   */
+  public Path save(Session session, Ops tf, List<Param> params, CheckpointState state, Map<String, String> files) {
     String name = String.format("epoch-%04d", state.epoch());
     Path tmp = null;
     try {
       Files.createDirectories(dir);
       tmp = Files.createTempDirectory(dir, "." + name + ".tmp-");
-      writeVariables(session, graph, tmp);
+      writeVariables(session, tf, params, tmp);
       injectedFailure(state.epoch());
+      for (Map.Entry<String, String> f : files.entrySet()) {
+        Files.writeString(tmp.resolve(f.getKey()), f.getValue());
+      }
       StringBuilder manifest = new StringBuilder();
-      for (Param p : graph.params().all()) {
+      for (Param p : params) {
         manifest.append(p.name()).append('\t').append(CheckpointVariables.shapeText(p.shape())).append('\n');
       }
       Files.writeString(tmp.resolve(MANIFEST), manifest);
@@ -91,9 +103,7 @@ public final class CheckpointStore {
     }
   }
 
-  private static void writeVariables(Session session, TrainingGraph graph, Path folder) {
-    List<Param> params = graph.params().all();
-    Ops tf = graph.tf();
+  private static void writeVariables(Session session, Ops tf, List<Param> params, Path folder) {
     String[] names = params.stream().map(Param::name).toArray(String[]::new);
     String[] slices = new String[names.length];
     java.util.Arrays.fill(slices, "");

@@ -1,7 +1,9 @@
 package dev.kqat.runtime.train;
 
 import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.mixed.BitScheduler;
 import dev.kqat.runtime.mixed.Candidates;
+import dev.kqat.runtime.oscillation.BnReestimation;
 import dev.kqat.runtime.models.ModelInspector;
 import dev.kqat.runtime.nn.ModelState;
 import dev.kqat.runtime.nn.NetContext;
@@ -21,6 +23,7 @@ import dev.kqat.runtime.tf.ParamStore;
 import java.util.ArrayList;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +36,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
@@ -61,9 +65,11 @@ public final class SupernetGraph implements AutoCloseable {
    * @param randomSubnets random subnets per step besides the max one (K, reference 3)
    * @param idmWeight weight of the feature loss (reference 0.01; 0: off)
    * @param clip every gradient element is clipped to ±clip (reference 1)
+   * @param emaDecay decay of the model's exponential moving average, updated after every step
+   *     (reference 0.9997; 0: no EMA). Evaluation and search use the EMA ({@link #useEma}).
    */
-  public record Spec(int randomSubnets, double idmWeight, double clip) {
-    public static final Spec DEFAULT = new Spec(3, 0.01, 1.0);
+  public record Spec(int randomSubnets, double idmWeight, double clip, double emaDecay) {
+    public static final Spec DEFAULT = new Spec(3, 0.01, 1.0, 0.0);
   }
 
   private final Graph graph;
@@ -83,7 +89,11 @@ public final class SupernetGraph implements AutoCloseable {
   private final Operand<TFloat32> totalLoss;
   private final Operand<TFloat32> maxLoss;
   private final Operand<TFloat32> maxCorrect;
+  private final Spec spec;
   private final Op step;
+  private final Op emaReset;
+  private final Op emaUse;
+  private final BnReestimation bnCalibration;
   private final PassBits evalBits;
   private final Operand<TFloat32> evalLossSum;
   private final Operand<TFloat32> evalCorrect;
@@ -94,6 +104,7 @@ public final class SupernetGraph implements AutoCloseable {
   private static final String PER_BITS = "_per_bits";
 
   public SupernetGraph(TrainingSetup requested, Spec spec) {
+    this.spec = spec;
     DeviceSetting device = requested.device().resolve();
     this.setup = requested.withDevice(device).withKernel(requested.kernel().on(device));
     this.summary = ModelInspector.inspect(setup.model());
@@ -191,7 +202,28 @@ public final class SupernetGraph implements AutoCloseable {
       updates.add(q.clampStepSize(afterQuantizerUpdates));
     }
     updates.addAll(bnUpdates);
-    step = tf.withControlDependencies(updates).withName("supernet_step").noOp();
+    Op trained = tf.withControlDependencies(updates).withName("supernet_trained").noOp();
+    List<Op> emaUpdates = new ArrayList<>();
+    List<Op> emaResets = new ArrayList<>();
+    List<Op> emaUses = new ArrayList<>();
+    if (spec.emaDecay() > 0) {
+      // Every variable of the model (weights, BN tables with their statistics, step sizes), as the
+      // reference's EMA of all parameters and buffers; read after the step's updates.
+      Ops afterStep = tf.withControlDependencies(List.of(trained));
+      Operand<TFloat32> decay = tf.constant((float) spec.emaDecay());
+      for (Param p : params.all()) {
+        if (p.role() == ParamRole.WEIGHT || p.role() == ParamRole.BN_STATISTIC || p.role() == ParamRole.QUANTIZER) {
+          var ema = params.getOrCreate("ema/" + p.name(), p.shape(), ParamRole.STATE, sh -> params.fill(sh, 0f));
+          emaUpdates.add(afterStep.assign(ema, afterStep.math.add(afterStep.math.mul(decay, ema),
+              afterStep.math.mul(afterStep.math.sub(afterStep.constant(1f), decay), p.variable()))));
+          emaResets.add(tf.assign(ema, p.variable()));
+          emaUses.add(tf.assign(p.variable(), ema));
+        }
+      }
+    }
+    step = tf.withControlDependencies(emaUpdates.isEmpty() ? List.of(trained) : emaUpdates).withName("supernet_step").noOp();
+    emaReset = emaResets.isEmpty() ? null : tf.withControlDependencies(emaResets).withName("ema_reset").noOp();
+    emaUse = emaUses.isEmpty() ? null : tf.withControlDependencies(emaUses).withName("ema_use").noOp();
 
     evalBits = new PassBits("eval");
     NetContext eval = new NetContext(state, PassMode.EVAL, null, evalBits);
@@ -200,8 +232,10 @@ public final class SupernetGraph implements AutoCloseable {
     evalCorrect = Losses.correctCount(tf, evalLogits, labels);
     quantizerInputs = eval.quantizerInputs();
     searchBits = new PassBits("search");
-    Operand<TFloat32> searchLogits = setup.model().forward(new NetContext(state, PassMode.BN_STATISTICS, null, searchBits), images);
+    NetContext search = new NetContext(state, PassMode.BN_STATISTICS, null, searchBits);
+    Operand<TFloat32> searchLogits = setup.model().forward(search, images);
     searchCorrect = Losses.correctCount(tf, searchLogits, labels);
+    bnCalibration = new BnReestimation(params, search.batchStatistics());
     // The gradient ops TensorFlow's C++ gradient builder added carry no device yet.
     device.placeUnplacedOps(graph);
   }
@@ -229,6 +263,99 @@ public final class SupernetGraph implements AutoCloseable {
 
   public List<Quantizer> quantizers() {
     return state.quantizers();
+  }
+
+  /** Every variable of the graph, as checkpoints save and restore them. */
+  public List<Param> params() {
+    return params.all();
+  }
+
+  public Ops tf() {
+    return tf;
+  }
+
+  public TrainingSetup setup() {
+    return setup;
+  }
+
+  /** Random subnets per step besides the max one (K). */
+  public int randomSubnets() {
+    return spec.randomSubnets();
+  }
+
+  /** Whether the graph keeps a moving average of the model ({@link Spec#emaDecay()} > 0). */
+  public boolean hasEma() {
+    return emaReset != null;
+  }
+
+  /** Sets the moving average to the model as it is now (the start of training). */
+  public void resetEma(Session session) {
+    if (emaReset != null) {
+      session.runner().addTarget(emaReset).run();
+    }
+  }
+
+  /** Replaces the model by its moving average, for evaluation and search (§2.1); training stops here. */
+  public void useEma(Session session) {
+    if (emaUse == null) {
+      throw new IllegalStateException("this supernet keeps no moving average (emaDecay 0)");
+    }
+    session.runner().addTarget(emaUse).run();
+  }
+
+  /**
+   * BN calibration of {@code config} (algorithms.md §2.8): its BN rows' running statistics := the
+   * averages of the statistics of {@code count} batches in training mode (the cumulative average of
+   * a reset BN with momentum None); the other rows keep theirs.
+   *
+   * @return batches used
+   */
+  public int calibrateBn(Session session, Iterator<Batch> batches, int count, BitConfiguration config) {
+    session.runner().addTarget(bnCalibration.reset()).run();
+    int done = 0;
+    for (; done < count && batches.hasNext(); done++) {
+      List<Tensor> fed = new ArrayList<>();
+      try (Batch b = batches.next()) {
+        Session.Runner r = session.runner().feed(images, b.images());
+        feedBits(r, searchBits, config, fed);
+        r.addTarget(bnCalibration.accumulate()).run();
+      } finally {
+        fed.forEach(Tensor::close);
+      }
+    }
+    session.runner().addTarget(bnCalibration.apply()).run();
+    return done;
+  }
+
+  /**
+   * Each searchable layer's weight turbulence now (§2.6, {@link BitScheduler#turbulence}) over its
+   * current weight candidates.
+   */
+  public Map<String, Double> turbulence(Session session, Candidates current) {
+    Map<String, Quantizer> weightQuantizers = new LinkedHashMap<>();
+    for (Quantizer q : state.quantizers()) {
+      weightQuantizers.put(q.name(), q);
+    }
+    Session.Runner r = session.runner();
+    List<String> layers = new ArrayList<>(candidates.keySet());
+    for (String layer : layers) {
+      Quantizer q = weightQuantizers.get(layer + "/weight");
+      r.fetch(params.get(layer + "/kernel").variable()).fetch(q.scale());
+    }
+    Map<String, Double> out = new LinkedHashMap<>();
+    try (Result values = r.run()) {
+      for (int i = 0; i < layers.size(); i++) {
+        out.put(layers.get(i), BitScheduler.turbulence(floats((TFloat32) values.get(2 * i)),
+            floats((TFloat32) values.get(2 * i + 1)), current.weights(layers.get(i))));
+      }
+    }
+    return out;
+  }
+
+  private static float[] floats(TFloat32 t) {
+    float[] a = new float[(int) t.shape().size()];
+    t.copyTo(DataBuffers.of(a, false, false));
+    return a;
   }
 
   /**

@@ -234,13 +234,18 @@ public final class Trainer {
 
   /** Top-1 and mean loss over a dataset with the evaluation pass (running BN statistics). */
   public EvalMetrics evaluate(Dataset data, int batchSize) {
+    return evaluate(data, batchSize, b -> graph.evaluateBatch(session, b));
+  }
+
+  /** Top-1 and mean loss over a dataset, {@code pass} evaluating each batch. */
+  static EvalMetrics evaluate(Dataset data, int batchSize, java.util.function.Function<Batch, TrainingGraph.EvalOutcome> pass) {
     double lossSum = 0;
     double correct = 0;
     int count = 0;
     try (Prefetcher batches = new Prefetcher(data.batches(batchSize, false, 0, false), 3)) {
       while (batches.hasNext()) {
         try (Batch b = batches.next()) {
-          TrainingGraph.EvalOutcome out = graph.evaluateBatch(session, b);
+          TrainingGraph.EvalOutcome out = pass.apply(b);
           lossSum += out.lossSum();
           correct += out.correct();
           count += b.size();

@@ -1,0 +1,212 @@
+@file:UseSerializers(OptimizerSerializer::class)
+
+package dev.kqat.dsl
+
+import dev.kqat.runtime.mixed.GreedySearch
+import dev.kqat.runtime.quant.BitRange
+import dev.kqat.runtime.quant.MixedPrecisionPolicy
+import dev.kqat.runtime.schedule.Schedule
+import dev.kqat.runtime.train.OptimizerConfig
+import dev.kqat.runtime.train.SupernetGraph
+import dev.kqat.runtime.train.SupernetTrainer
+import kotlinx.serialization.Serializable
+import kotlinx.serialization.UseSerializers
+
+/**
+ * RFQuant's supernet phase (algorithms.md §2): one set of weights trained for every per-layer
+ * bit-width configuration at once, from the FP32 network ([Experiment.initFrom] or this run's
+ * pre-training). Defaults are the reference's (§2.7, §2.11).
+ */
+@Serializable
+data class SupernetSpec(
+    val epochs: Int = 1,
+    /** Network weights: SGD, Nesterov, momentum 0.9, decay 2.5e-5 on convolution kernels only. */
+    val optimizer: OptimizerConfig = OptimizerConfig.sgd(Schedule.Cosine(0.04, 1e-5, 0.0), 0.9, 2.5e-5, true),
+    /** Step sizes: Adam 1e-5, cosine to 0. */
+    val quantizerOptimizer: OptimizerConfig = OptimizerConfig.adam(Schedule.Cosine(1e-5, 0.0, 0.0), 0.0),
+    val labelSmoothing: Double = 0.0,
+    /** Candidate bit-widths of inner layers, highest first and consecutive (reference 6 downTo 2). */
+    val candidates: List<Int> = listOf(6, 5, 4, 3, 2),
+    /** Lowest bit-width of depth-wise layers. */
+    val depthwiseLowest: Int = 3,
+    /** Bits of the first and last layers (not searched). */
+    val fixedBits: Int = 8,
+    /** Random subnets per step besides the max one (K). */
+    val randomSubnets: Int = SupernetGraph.Spec.DEFAULT.randomSubnets(),
+    /** Weight of the information-distortion mitigation loss; 0: off. */
+    val idmWeight: Double = SupernetGraph.Spec.DEFAULT.idmWeight(),
+    /** Every gradient element is clipped to ± this. */
+    val gradientClip: Double = SupernetGraph.Spec.DEFAULT.clip(),
+    /** Decay of the model's moving average that evaluation and search use; 0: none. */
+    val emaDecay: Double = 0.9997,
+    /** The bit-width scheduler (§2.6). */
+    val bitScheduler: Boolean = true,
+    /** Training batches that initialise the step sizes. */
+    val calibrationBatches: Int = 1,
+    /** Training batches of the BN calibration of every evaluated configuration (§2.8). */
+    val bnCalibrationBatches: Int = SupernetTrainer.DEFAULT_BN_CALIBRATION_BATCHES,
+    /** Uniform subnets evaluated at the end of the phase. */
+    val evaluateUniform: List<Int> = listOf(2, 3, 4, 5, 6),
+) {
+    /** The quantization policy of the supernet. */
+    fun policy(): MixedPrecisionPolicy =
+        MixedPrecisionPolicy(BitRange(candidates.min(), candidates.max()), depthwiseLowest, fixedBits)
+
+    fun graphSpec(): SupernetGraph.Spec = SupernetGraph.Spec(randomSubnets, idmWeight, gradientClip, emaDecay)
+}
+
+/**
+ * RFQuant's retraining-free search after the supernet phase (§2.10): for each budget the greedy
+ * search's configuration, BN-calibrated and evaluated, into `search.json`. Budgets are
+ * `uniform:4` (the cost of the uniform 4-bit subnet) or a number (GBitOPs, or MB with [metric] `size`).
+ */
+@Serializable
+data class SearchSpec(
+    val budgets: List<String> = listOf("uniform:4"),
+    /** `bitops` (§2.9, the reference's) or `size`. */
+    val metric: String = "bitops",
+    /** Every layer's bits at the start of the search (reference 5). */
+    val startBits: Int = 5,
+    /** Images of the fresh training batch each greedy step scores on. */
+    val batchSize: Int = 256,
+    /** Greedy steps after which a budget counts as not reached. */
+    val maxSteps: Int = 200,
+)
+
+@QatDsl
+class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
+    var epochs: Int = start.epochs
+    var optimizer: OptimizerConfig = start.optimizer
+    var quantizerOptimizer: OptimizerConfig = start.quantizerOptimizer
+    var labelSmoothing: Double = start.labelSmoothing
+    /** Random subnets per step besides the max one (K, reference 3). */
+    var randomSubnets: Int = start.randomSubnets
+    /** Every gradient element is clipped to ± this (reference 1). */
+    var gradientClip: Double = start.gradientClip
+    /** Training batches of each configuration's BN calibration (reference floor(7000/128)+1 = 55). */
+    var bnCalibrationBatches: Int = start.bnCalibrationBatches
+    /** Training batches that initialise the step sizes. */
+    var calibrationBatches: Int = start.calibrationBatches
+    /** Uniform subnets evaluated at the end of the phase, e.g. `listOf(2, 3, 4, 5, 6)`. */
+    var evaluateUniform: List<Int> = start.evaluateUniform
+    /** Lowest bit-width of depth-wise layers (reference 3). */
+    var depthwiseLowest: Int = start.depthwiseLowest
+    /** Bits of the first and last layers, which are not searched (reference 8). */
+    var fixedBits: Int = start.fixedBits
+    private var candidates = start.candidates
+    private var idmWeight = start.idmWeight
+    private var emaDecay = start.emaDecay
+    private var bitScheduler = start.bitScheduler
+
+    /** Candidate bit-widths of inner layers, e.g. `candidates(6 downTo 2)`. */
+    fun candidates(bits: IntProgression) {
+        candidates = bits.toList()
+    }
+
+    /** Information-distortion mitigation at [weight] (reference 0.01); `idm(0.0)` turns it off. */
+    fun idm(weight: Double = 0.01) {
+        idmWeight = weight
+    }
+
+    /** The bit-width scheduler (§2.6); `bitScheduler(false)` samples every candidate all along. */
+    fun bitScheduler(enabled: Boolean = true) {
+        bitScheduler = enabled
+    }
+
+    /** The model's moving average that evaluation and search use (reference 0.9997); `ema(0.0)`: none. */
+    fun ema(decay: Double = 0.9997) {
+        emaDecay = decay
+    }
+
+    internal fun build() = SupernetSpec(
+        epochs, optimizer, quantizerOptimizer, labelSmoothing, candidates, depthwiseLowest, fixedBits, randomSubnets,
+        idmWeight, gradientClip, emaDecay, bitScheduler, calibrationBatches, bnCalibrationBatches, evaluateUniform,
+    )
+}
+
+@QatDsl
+class SearchBuilder internal constructor(start: SearchSpec) {
+    private var budgets = start.budgets
+    private var metric = start.metric
+    var startBits: Int = start.startBits
+    var batchSize: Int = start.batchSize
+    var maxSteps: Int = start.maxSteps
+
+    /** BitOPs budgets, e.g. `bitops(uniform(3), uniform(4), 0.02)` (numbers in GBitOPs). */
+    fun bitops(vararg budgets: Budget) {
+        metric = "bitops"
+        this.budgets = budgets.map { it.text }
+    }
+
+    /** Weight-size budgets, e.g. `size(uniform(4))` (numbers in MB). */
+    fun size(vararg budgets: Budget) {
+        metric = "size"
+        this.budgets = budgets.map { it.text }
+    }
+
+    /** The cost of the uniform [bits]-bit subnet (first and last layers at their fixed bits). */
+    fun uniform(bits: Int) = Budget("uniform:$bits")
+
+    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps)
+}
+
+/** A search budget as `search.json` and the command line write it: `uniform:4` or a number. */
+class Budget(val text: String) {
+    companion object {
+        private val uniform = Regex("uniform:(\\d+)")
+
+        /** The problem with [text] as a budget, or null when it is one. */
+        fun problem(text: String): String? {
+            val m = uniform.matchEntire(text.trim())
+            if (m != null) {
+                val bits = m.groupValues[1].toInt()
+                return if (bits in 2..8) null else "uniform:$bits: bits must lie in 2..8"
+            }
+            val v = text.trim().toDoubleOrNull() ?: return "'$text' is not a budget; use uniform:B or a number"
+            return if (v > 0 && v.isFinite()) null else "a budget must be > 0, got $text"
+        }
+
+        /** The uniform bit-width of `uniform:B`, or null for a number. */
+        fun uniformBits(text: String): Int? = uniform.matchEntire(text.trim())?.groupValues?.get(1)?.toInt()
+    }
+}
+
+/** Bounds of the supernet and search blocks, by field. */
+internal object MixedPrecisionChecks {
+    fun supernet(s: SupernetSpec, problem: (String, String) -> Unit) {
+        val c = s.candidates
+        if (c.isEmpty() || c.zipWithNext().any { (a, b) -> a - b != 1 } || c.min() < 2 || c.max() > 8) {
+            problem("mixedPrecision.candidates", "must be consecutive bit-widths within 2..8, highest first (e.g. 6 downTo 2), got $c")
+        } else {
+            for ((field, message) in s.policy().problems()) problem("mixedPrecision.$field", message)
+        }
+        if (s.epochs < 1) problem("mixedPrecision.epochs", "must be >= 1, got ${s.epochs}")
+        for ((field, message) in s.optimizer.problems()) problem("mixedPrecision.optimizer.$field", message)
+        for ((field, message) in s.quantizerOptimizer.problems()) problem("mixedPrecision.quantizerOptimizer.$field", message)
+        if (s.randomSubnets < 0) problem("mixedPrecision.randomSubnets", "must be >= 0, got ${s.randomSubnets}")
+        if (s.idmWeight < 0 || !s.idmWeight.isFinite()) problem("mixedPrecision.idmWeight", "must be >= 0, got ${s.idmWeight}")
+        if (s.gradientClip <= 0 || !s.gradientClip.isFinite()) {
+            problem("mixedPrecision.gradientClip", "must be > 0, got ${s.gradientClip}")
+        }
+        if (s.emaDecay < 0 || s.emaDecay >= 1) problem("mixedPrecision.emaDecay", "must lie in [0, 1), got ${s.emaDecay}")
+        if (s.calibrationBatches < 1) problem("mixedPrecision.calibrationBatches", "must be >= 1, got ${s.calibrationBatches}")
+        if (s.bnCalibrationBatches < 1) {
+            problem("mixedPrecision.bnCalibrationBatches", "must be >= 1, got ${s.bnCalibrationBatches}")
+        }
+        s.evaluateUniform.filter { it !in 2..8 }.takeIf { it.isNotEmpty() }?.let {
+            problem("mixedPrecision.evaluateUniform", "bit-widths must lie in 2..8, got $it")
+        }
+    }
+
+    fun search(s: SearchSpec, problem: (String, String) -> Unit) {
+        if (s.budgets.isEmpty()) problem("search.budgets", "give at least one budget, e.g. bitops(uniform(4))")
+        s.budgets.forEach { b -> Budget.problem(b)?.let { problem("search.budgets", it) } }
+        if (s.metric !in setOf("bitops", "size")) problem("search.metric", "must be bitops or size, got '${s.metric}'")
+        if (s.startBits !in 2..8) problem("search.startBits", "must lie in 2..8, got ${s.startBits}")
+        if (s.batchSize < 1) problem("search.batchSize", "must be >= 1, got ${s.batchSize}")
+        if (s.maxSteps < 1) problem("search.maxSteps", "must be >= 1, got ${s.maxSteps}")
+    }
+
+    /** Settings of the greedy search at a budget whose uniform level is [level]. */
+    fun settings(s: SearchSpec, level: Int) = GreedySearch.Settings(s.startBits, level, GreedySearch.floorFor(level), s.maxSteps)
+}

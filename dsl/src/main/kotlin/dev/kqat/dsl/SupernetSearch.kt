@@ -1,0 +1,212 @@
+package dev.kqat.dsl
+
+import dev.kqat.runtime.data.Dataset
+import dev.kqat.runtime.events.RunListener
+import dev.kqat.runtime.mixed.GreedySearch
+import dev.kqat.runtime.quant.BitConfiguration
+import dev.kqat.runtime.run.SupernetRunner
+import dev.kqat.runtime.train.CheckpointStore
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+import org.jetbrains.letsPlot.geom.geomLine
+import org.jetbrains.letsPlot.geom.geomPoint
+import org.jetbrains.letsPlot.ggsize
+import org.jetbrains.letsPlot.label.labs
+import org.jetbrains.letsPlot.letsPlot
+import java.nio.file.Files
+import java.nio.file.Path
+
+/** One layer's bits in `search.json`. */
+@Serializable
+data class LayerBitsJson(val w: Int, val a: Int)
+
+/** A configuration of `search.json`: the search's answer to one budget, or a uniform subnet for reference. */
+@Serializable
+data class FoundConfiguration(
+    /** Its place in [SearchFile.configurations], as `search.json#N` names it. */
+    val index: Int,
+    /** `search` or `uniform`. */
+    val kind: String,
+    /** The budget as given (`uniform:4`, `0.05`); null for a uniform subnet. */
+    val budget: String? = null,
+    /** Bit operations per image (§2.9). */
+    val bitops: Double,
+    /** Weight size in MB (bits / 8 / 2^20). */
+    @SerialName("size_mb") val sizeMb: Double,
+    /** BitOPs per image divided by the layers' MACs: the equivalent uniform bit-width squared, as a root. */
+    @SerialName("mean_bits") val meanBits: Double,
+    /** Test top-1 after BN calibration (§2.8). */
+    @SerialName("test_top1") val testTop1: Double,
+    @SerialName("test_loss") val testLoss: Double,
+    /** Wall time of the greedy search (not the evaluation); null for a uniform subnet. */
+    @SerialName("search_seconds") val searchSeconds: Double? = null,
+    @SerialName("greedy_steps") val greedySteps: Int? = null,
+    /** Every searchable layer's bits; the first and last layers run at [SearchFile.fixedBits]. */
+    val layers: Map<String, LayerBitsJson>,
+)
+
+/** `RUN_DIR/search.json`: what `kqat search` found in a supernet, and the uniform subnets beside it. */
+@Serializable
+data class SearchFile(
+    val experiment: String,
+    /** The supernet checkpoint searched (its EMA when it keeps one). */
+    val checkpoint: String,
+    /** `bitops` or `size`. */
+    val metric: String,
+    @SerialName("fixed_bits") val fixedBits: Int,
+    @SerialName("bn_calibration_batches") val bnCalibrationBatches: Int,
+    val configurations: List<FoundConfiguration>,
+    /** Budgets the greedy search did not get under within its steps. */
+    val unreached: List<String> = emptyList(),
+) {
+    fun configuration(n: Int): FoundConfiguration = configurations.getOrNull(n)
+        ?: throw IllegalArgumentException("search.json has configurations 0..${configurations.size - 1}, not #$n")
+}
+
+/**
+ * RFQuant's retraining-free search in a trained supernet (algorithms.md §2.10): for each budget the
+ * greedy search's configuration, then BN calibration (§2.8) and evaluation of it and of the uniform
+ * subnets, into `RUN_DIR/search.json` and the Pareto plot `RUN_DIR/plots/search-pareto.{png,svg}`.
+ */
+object SupernetSearch {
+    const val FILE = "search.json"
+
+    /** Searches the finished supernet of [runDir] ([e] its experiment) under [spec]'s budgets. */
+    fun run(runDir: Path, e: Experiment, spec: SearchSpec, train: Dataset, test: Dataset, listener: RunListener,
+            log: (String) -> Unit = {}): SearchFile {
+        val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
+        val checkpoint = finishedCheckpoint(runDir)
+        return SupernetRunner(RuntimeMapping.supernetSetup(e, supernet), supernet.graphSpec()).use { runner ->
+            runner.load(checkpoint)
+            search(runner, runDir, checkpoint, e, spec, train, test, listener, log)
+        }
+    }
+
+    /**
+     * Searches the supernet [runner] holds (trained, its EMA in place), saved as [checkpoint]: the
+     * run's own graph right after training, or one loaded from the checkpoint.
+     */
+    fun search(runner: SupernetRunner, runDir: Path, checkpoint: Path, e: Experiment, spec: SearchSpec, train: Dataset,
+               test: Dataset, listener: RunListener, log: (String) -> Unit = {}): SearchFile {
+        val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
+        val metric = if (spec.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
+        val found = mutableListOf<FoundConfiguration>()
+        val unreached = mutableListOf<String>()
+        run {
+            val candidates = runner.candidates()
+            fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, steps: Int?): FoundConfiguration {
+                val m = runner.evaluate(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
+                val cost = runner.cost(config)
+                val uniform8 = runner.cost(BitConfiguration.uniform(candidates, 8)).bitOps()
+                return FoundConfiguration(
+                    found.size, kind, budget, cost.bitOps(), cost.megabytes(),
+                    8 * Math.sqrt(cost.bitOps() / uniform8), m.top1(), m.loss(), seconds, steps,
+                    config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
+                ).also { listener.evaluated("search/${it.index}", 0, m) }
+            }
+            for (budget in spec.budgets) {
+                val value = budgetValue(budget, metric, runner, candidates)
+                val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
+                val start = System.nanoTime()
+                val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), train, spec.batchSize,
+                    e.seed + found.size)
+                val seconds = (System.nanoTime() - start) / 1e9
+                if (result.config() == null) {
+                    log("budget $budget: not reached in ${spec.maxSteps} greedy steps (cost ${result.cost()} > $value)")
+                    unreached += budget
+                    continue
+                }
+                found += entry("search", budget, result.config(), seconds, result.steps())
+                log("budget $budget: ${result.steps()} greedy steps in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
+            }
+            for (bits in supernet.evaluateUniform.sorted()) {
+                found += entry("uniform", null, BitConfiguration.uniform(candidates, bits), null, null)
+                log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
+            }
+        }
+        val file = SearchFile(e.name, checkpoint.toString(), spec.metric, supernet.fixedBits, supernet.bnCalibrationBatches,
+            found, unreached)
+        AtomicFiles.write(runDir.resolve(FILE), ExperimentJson.encodeToString(SearchFile.serializer(), file))
+        if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
+        return file
+    }
+
+    /** The last checkpoint of [runDir]'s supernet phase, which must have finished. */
+    fun finishedCheckpoint(runDir: Path): Path {
+        val store = CheckpointStore(runDir.resolve("checkpoints").resolve(ExperimentRunner.SUPERNET_PHASE), 2)
+        val checkpoint = store.latest().orElseThrow {
+            IllegalArgumentException("$runDir: no supernet checkpoint (run the script with mixedPrecision { } first)")
+        }
+        require(CheckpointStore.state(checkpoint).phaseComplete()) {
+            "$runDir: the supernet phase has not finished (${checkpoint.fileName}); continue it with kqat run --resume $runDir"
+        }
+        return checkpoint
+    }
+
+    /** A budget in [metric]'s unit: `uniform:B` is that uniform subnet's cost; a number is G BitOPs or MB. */
+    private fun budgetValue(budget: String, metric: SupernetRunner.Metric, runner: SupernetRunner,
+                            candidates: Map<String, dev.kqat.runtime.quant.BitRange>): Double {
+        Budget.problem(budget)?.let { throw IllegalArgumentException("budget: $it") }
+        val bits = Budget.uniformBits(budget)
+        if (bits != null) return runner.cost(BitConfiguration.uniform(candidates, bits), metric)
+        val v = budget.trim().toDouble()
+        return if (metric == SupernetRunner.Metric.BITOPS) v * 1e9 else v * 8 * (1 shl 20)
+    }
+
+    /**
+     * `kqat eval RUN_DIR --config search.json#N`: configuration [n] of [file] from [runDir]'s supernet,
+     * BN-calibrated (§2.8) and evaluated on the experiment's test data, without retraining.
+     */
+    fun evaluate(runDir: Path, file: SearchFile, n: Int): FoundConfiguration {
+        val e = ExperimentRunner.storedExperiment(runDir)
+        val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
+        val found = file.configuration(n)
+        val (train, test) = RuntimeMapping.loadData(e)
+        try {
+            return SupernetRunner(RuntimeMapping.supernetSetup(e, supernet), supernet.graphSpec()).use { runner ->
+                runner.load(finishedCheckpoint(runDir))
+                val config = configuration(found)
+                for (layer in config.layers().keys) {
+                    require(layer in runner.candidates()) { "search.json#$n: '$layer' is not a searchable layer of $runDir's model" }
+                }
+                val m = runner.evaluate(config, train, test, e.data.batchSize, file.bnCalibrationBatches)
+                found.copy(testTop1 = m.top1(), testLoss = m.loss())
+            }
+        } finally {
+            (train as? AutoCloseable)?.close()
+            (test as? AutoCloseable)?.close()
+        }
+    }
+
+    /** The configuration `search.json#N` names, as the runtime feeds it. */
+    fun configuration(found: FoundConfiguration): BitConfiguration =
+        BitConfiguration(found.layers.mapValues { (_, b) -> BitConfiguration.LayerBits(b.w, b.a) })
+
+    /** Reads `FILE#N` (or `FILE`, meaning `#0`) into the file and N. */
+    fun read(reference: String): Pair<SearchFile, Int> {
+        val path = Path.of(reference.substringBefore('#'))
+        val n = if ('#' in reference) reference.substringAfter('#').toIntOrNull()
+            ?: throw IllegalArgumentException("$reference: '#' must be followed by a configuration number") else 0
+        require(Files.isRegularFile(path)) { "$path: search file not found (written by kqat search RUN_DIR)" }
+        val file = try {
+            ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(path))
+        } catch (ex: kotlinx.serialization.SerializationException) {
+            throw IllegalArgumentException("$path: not a search.json (${ex.message})", ex)
+        }
+        file.configuration(n)
+        return file to n
+    }
+
+    private fun pareto(file: SearchFile): org.jetbrains.letsPlot.intern.Plot {
+        val rows = file.configurations.sortedBy { it.bitops }
+        val data = mapOf(
+            "MBitOPs" to rows.map { it.bitops / 1e6 },
+            "top-1 %" to rows.map { 100 * it.testTop1 },
+            "kind" to rows.map { it.kind },
+        )
+        return letsPlot(data) { x = "MBitOPs"; y = "top-1 %"; color = "kind" } + geomLine() + geomPoint(size = 3) +
+            ggsize(800, 450) +
+            labs(title = "${file.experiment}: searched and uniform subnets, BN-calibrated, no retraining",
+                x = "BitOPs per image (M)", y = "test top-1 (%)")
+    }
+}

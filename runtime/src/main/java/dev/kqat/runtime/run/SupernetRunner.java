@@ -1,0 +1,116 @@
+package dev.kqat.runtime.run;
+
+import dev.kqat.runtime.data.Batch;
+import dev.kqat.runtime.data.Dataset;
+import dev.kqat.runtime.events.EvalMetrics;
+import dev.kqat.runtime.events.RunListener;
+import dev.kqat.runtime.mixed.GreedySearch;
+import dev.kqat.runtime.quant.BitConfiguration;
+import dev.kqat.runtime.quant.BitRange;
+import dev.kqat.runtime.quant.ConfigurationCost;
+import dev.kqat.runtime.quant.MixedPrecisionPolicy;
+import dev.kqat.runtime.train.SupernetGraph;
+import dev.kqat.runtime.train.SupernetTrainer;
+import dev.kqat.runtime.train.TrainingSetup;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import org.tensorflow.Session;
+
+/**
+ * The entry point from a supernet phase (RFQuant, algorithms.md §2) to TensorFlow, as {@link
+ * PhaseRunner} is for fixed-bit phases: builds the supernet graph and its session, trains it, and
+ * evaluates and searches the subnets of a trained one, so that callers above the runtime never touch
+ * TensorFlow types.
+ */
+public final class SupernetRunner implements AutoCloseable {
+  /** What a search minimises the cost of. */
+  public enum Metric { BITOPS, SIZE }
+
+  private final SupernetGraph graph;
+  private final Session session;
+  private final SupernetTrainer trainer;
+
+  public SupernetRunner(TrainingSetup setup, SupernetGraph.Spec spec) {
+    this.graph = new SupernetGraph(setup, spec);
+    this.session = graph.newSession();
+    this.trainer = new SupernetTrainer(graph, session, new RunListener() {});
+  }
+
+  /** Trains the supernet (see {@link SupernetTrainer#run}). */
+  public SupernetTrainer.Result train(SupernetTrainer.Plan plan, Path resumeFrom, Path initFrom, RunListener listener) {
+    return new SupernetTrainer(graph, session, listener).run(plan, resumeFrom, initFrom);
+  }
+
+  /** Loads a trained supernet's checkpoint for evaluation and search: its moving average when it keeps one (§2.1). */
+  public void load(Path checkpoint) {
+    session.initialize();
+    trainer.restore(checkpoint);
+    if (graph.hasEma()) {
+      graph.useEma(session);
+    }
+  }
+
+  /** The searchable layers and their candidates, in forward order. */
+  public Map<String, BitRange> candidates() {
+    return graph.candidates();
+  }
+
+  /** BitOPs and size of {@code config} (§2.9); the fixed first and last layers at the policy's bits. */
+  public ConfigurationCost cost(BitConfiguration config) {
+    int fixed = graph.setup().policy() instanceof MixedPrecisionPolicy p ? p.fixedBits() : 8;
+    return ConfigurationCost.of(graph.summary().costs(), config, fixed);
+  }
+
+  public double cost(BitConfiguration config, Metric metric) {
+    ConfigurationCost c = cost(config);
+    return metric == Metric.BITOPS ? c.bitOps() : c.sizeBits();
+  }
+
+  /** {@code config} after BN calibration on {@code bnBatches} training batches (§2.8), evaluated on {@code test}. */
+  public EvalMetrics evaluate(BitConfiguration config, Dataset train, Dataset test, int batchSize, int bnBatches) {
+    return trainer.calibratedEvaluation(config, train, test, batchSize, bnBatches);
+  }
+
+  /**
+   * The greedy search (§2.10) under {@code budget} ({@code metric}'s unit: BitOPs per image or bits):
+   * each greedy step scores its moves on one fresh training batch of {@code batchSize}, every BN
+   * normalising with that batch's statistics.
+   */
+  public GreedySearch.Result search(double budget, Metric metric, GreedySearch.Settings settings, Dataset train,
+      int batchSize, long seed) {
+    // A long search walks through several shuffled passes of the training set.
+    @SuppressWarnings("unchecked")
+    Iterator<Batch>[] batches = new Iterator[] {train.batches(batchSize, true, seed, true)};
+    int[] pass = {0};
+    Batch[] current = new Batch[1];
+    int[] currentStep = {-1};
+    try {
+      GreedySearch.Scorer scorer = (config, step) -> {
+        if (step != currentStep[0]) {
+          if (current[0] != null) {
+            current[0].close();
+          }
+          if (!batches[0].hasNext()) {
+            pass[0]++;
+            batches[0] = train.batches(batchSize, true, seed + 7919L * pass[0], true);
+          }
+          current[0] = batches[0].next();
+          currentStep[0] = step;
+        }
+        return 1.0 - graph.batchStatisticsCorrect(session, current[0], config) / current[0].size();
+      };
+      return GreedySearch.search(graph.candidates(), budget, settings, scorer, c -> cost(c, metric));
+    } finally {
+      if (current[0] != null) {
+        current[0].close();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}

@@ -1,0 +1,142 @@
+package dev.kqat.runtime.train
+
+import dev.kqat.runtime.data.FashionMnist
+import dev.kqat.runtime.events.RunListener
+import dev.kqat.runtime.mixed.BitScheduler
+import dev.kqat.runtime.models.TinyMbv2
+import dev.kqat.runtime.quant.BitConfiguration
+import dev.kqat.runtime.quant.MixedPrecisionPolicy
+import dev.kqat.runtime.schedule.Schedule
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldNotBeEmpty
+import io.kotest.matchers.doubles.plusOrMinus
+import io.kotest.matchers.ints.shouldBeLessThanOrEqual
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
+import org.tensorflow.Session
+import org.tensorflow.ndarray.buffer.DataBuffers
+import org.tensorflow.types.TFloat32
+import java.nio.file.Files
+
+/**
+ * The supernet phase's loop (RFQuant, algorithms.md §2.5–2.8): scheduler events mapped onto the
+ * reference's 150 epochs, subnets reproduced after a resume, the EMA, BN calibration of one row.
+ */
+/** Values of a graph variable. */
+private fun read(g: SupernetGraph, s: Session, name: String): FloatArray {
+    val p = g.params().first { it.name() == name }
+    s.runner().fetch(p.variable()).run().use { r ->
+        val t = r.get(0) as TFloat32
+        return FloatArray(t.shape().size().toInt()).also { t.copyTo(DataBuffers.of(it, false, false)) }
+    }
+}
+
+/**
+ * After training (the model is its EMA now): one more step moves the EMA by 0.1 towards the new
+ * weights; BN calibration of one configuration rewrites its rows only, with its batches' statistics.
+ */
+private fun checkCalibrationAndEma(g: SupernetGraph, s: Session, trainer: SupernetTrainer) {
+    val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false).head(500)
+    val kernel = "block2/expand/kernel"
+    val emaBefore = read(g, s, "ema/$kernel")
+    test.batches(64, true, 3, true).next().use { b ->
+        val subnets = dev.kqat.runtime.mixed.SubnetSampler.draw(trainer.candidates(), 3, 7, 999)
+        g.trainStep(s, b, subnets, trainer.candidates(), 0.02, 1e-3, 7, 999)
+    }
+    val weights = read(g, s, kernel)
+    val ema = read(g, s, "ema/$kernel")
+    weights shouldNotBe emaBefore
+    for (i in ema.indices) ema[i].toDouble() shouldBe ((0.9 * emaBefore[i] + 0.1 * weights[i]) plusOrMinus 1e-6)
+
+    val table = "block2/expand_bn/moving_mean_per_bits"
+    val before = read(g, s, table)
+    val w3a5 = BitConfiguration.of(g.candidates()) { BitConfiguration.LayerBits(3, 5) }
+    // One batch of 500 test images: the calibrated statistics are that batch's, so the evaluation with
+    // running statistics equals the batch-statistics pass on it (up to the unbiased variance).
+    test.batches(500, false, 0, false).next().use { b ->
+        // calibrateBn closes the batches it takes: the same 500 images once more.
+        g.calibrateBn(s, test.batches(500, false, 0, false), 1, w3a5) shouldBe 1
+        val after = read(g, s, table)
+        val channels = before.size / 25
+        val row = (3 - 2) * 5 + (5 - 2)
+        var changed = 0
+        for (i in before.indices) {
+            if (i / channels == row) { if (after[i] != before[i]) changed++ } else after[i] shouldBe before[i]
+        }
+        changed shouldBe channels
+        val running = g.evaluate(s, b, w3a5).correct().toDouble()
+        val batchStatistics = g.batchStatisticsCorrect(s, b, w3a5).toDouble()
+        println("W3A5 on 500 test images: calibrated running statistics $running correct, batch statistics $batchStatistics")
+        Math.abs(running - batchStatistics).toInt() shouldBeLessThanOrEqual 3
+    }
+    val first = trainer.calibratedEvaluation(w3a5, test, test, 250, 2).top1()
+    trainer.calibratedEvaluation(w3a5, test, test, 250, 2).top1() shouldBe (first plusOrMinus 1e-9)
+}
+
+class SupernetTrainerSpec : FunSpec({
+    val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(1024)
+    val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false).head(250)
+    val setup = TrainingSetup(TinyMbv2(), MixedPrecisionPolicy.DEFAULT,
+        OptimizerConfig.sgd(Schedule.Cosine(0.02, 0.0), 0.9, 2.5e-5, true),
+        OptimizerConfig.adam(Schedule.Cosine(1e-3, 0.0), 0.0), 0.0, 7)
+
+    class Recorder : RunListener {
+        val subnets = sortedMapOf<Long, List<BitConfiguration>>()
+        val events = mutableListOf<Triple<Long, Int, List<String>>>()
+        override fun subnetsSampled(phase: String, step: Long, subnets: List<BitConfiguration>) {
+            this.subnets[step] = subnets
+        }
+        override fun bitWidthsScheduled(phase: String, step: Long, referenceEpoch: Int, dropped: List<String>) {
+            events += Triple(step, referenceEpoch, dropped)
+        }
+    }
+
+    // EMA decay 0.9: its update is checked below against the formula.
+    val spec = SupernetGraph.Spec(3, 0.01, 1.0, 0.9)
+
+    fun plan(store: CheckpointStore) =
+        SupernetTrainer.Plan("supernet", 2, 64, train, test, store, 1, true, 2, listOf(4))
+
+    test("a run resumed from its checkpoint after epoch 1 draws the subnets and takes the scheduler events of the uninterrupted run") {
+        val dir = Files.createTempDirectory("kqat-supernet-resume")
+        val whole = Recorder()
+        val wholeResult = SupernetGraph(setup, spec).use { g ->
+            g.newSession().use { s -> SupernetTrainer(g, s, whole).run(plan(CheckpointStore(dir.resolve("whole"), 2)), null, null) }
+        }
+        wholeResult.steps() shouldBe 32L
+        whole.subnets.keys.toList() shouldBe (0L until 32L).toList()
+        // 32 steps over the reference's 150 epochs: events at reference epochs 7, 9, …, 107 that a step starts in.
+        whole.events.map { it.second }.forEach { BitScheduler.runsAt(it, 150) shouldBe true }
+        whole.events.size shouldBe whole.events.map { it.first }.distinct().size
+        val dropping = whole.events.filter { it.third.isNotEmpty() }
+        dropping.shouldNotBeEmpty()
+        // After an event, no subnet draws the dropped lowest weight bit-width of those layers until the next one.
+        for ((i, event) in whole.events.withIndex()) {
+            val until = whole.events.getOrNull(i + 1)?.first ?: 32L
+            for (step in event.first until until) for (subnet in whole.subnets.getValue(step)) for (layer in event.third) {
+                val lowest = if (layer.contains("/dw")) 3 else 2
+                subnet.layers().getValue(layer).weight() shouldNotBe lowest
+            }
+        }
+
+        // The uninterrupted run's checkpoint after epoch 1 is what a run killed in epoch 2 resumes from.
+        val checkpoint = dir.resolve("whole").resolve("epoch-0001")
+        CheckpointStore.state(checkpoint).globalStep() shouldBe 16L
+        val stateAtKill = whole.events.lastOrNull { it.first < 16 }?.third ?: emptyList()
+        Files.readAllLines(checkpoint.resolve(SupernetTrainer.DROPPED_FILE)).filter { it.isNotBlank() }.sorted() shouldBe stateAtKill.sorted()
+        val store = CheckpointStore(dir.resolve("resumed"), 2)
+        val resumed = Recorder()
+        val resumedResult = SupernetGraph(setup, spec).use { g ->
+            g.newSession().use { s ->
+                val trainer = SupernetTrainer(g, s, resumed)
+                trainer.run(plan(store), checkpoint, null).also { checkCalibrationAndEma(g, s, trainer) }
+            }
+        }
+        resumed.subnets.keys.toList() shouldBe (16L until 32L).toList()
+        resumed.subnets shouldBe whole.subnets.tailMap(16L)
+        resumed.events shouldBe whole.events.filter { it.first >= 16 }
+        resumedResult.dropped() shouldBe wholeResult.dropped()
+        resumedResult.steps() shouldBe 32L
+    }
+
+})

@@ -1,0 +1,112 @@
+package dev.kqat.scripts
+
+import com.github.ajalt.clikt.core.subcommands
+import com.github.ajalt.clikt.testing.test
+import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.FoundConfiguration
+import dev.kqat.dsl.Inspection
+import dev.kqat.dsl.Report
+import dev.kqat.dsl.SearchFile
+import io.kotest.assertions.withClue
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.plusOrMinus
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeLessThan
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import java.nio.file.Files
+
+/**
+ * RFQuant through the command line (algorithms.md §2): a script trains the FP32 network and the
+ * supernet and searches it; `kqat eval --config` evaluates a found configuration again without
+ * retraining; `kqat search` takes budgets of its own; `quantize { fromSearch(...) }` fine-tunes one.
+ */
+class MixedPrecisionSpec : FunSpec({
+    val work = Files.createTempDirectory("kqat-rfq")
+    val run = work.resolve("run")
+
+    fun cli(vararg args: String) = Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), SearchCommand())
+        .test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
+
+    test("script: FP32 -> supernet -> search; uniform subnets without retraining; search.json round trip into kqat eval and into QAT") {
+        val script = work.resolve("rfq.qat.kts")
+        Files.writeString(script, """
+            experiment("rfq-small") {
+                data { fashionMnist(); batchSize = 64; trainLimit = 4096; testLimit = 500 }
+                model { tinyMbv2() }
+                pretrain { epochs = 1; optimizer = sgd(lr = cosine(0.05), momentum = 0.9, weightDecay = 2.5e-5, nesterov = true) }
+                mixedPrecision {
+                    epochs = 1
+                    optimizer = sgd(lr = cosine(0.01), momentum = 0.9, weightDecay = 2.5e-5, nesterov = true)
+                    quantizerOptimizer = adam(lr = cosine(1e-3))
+                    ema(0.0)
+                    bnCalibrationBatches = 8
+                    evaluateUniform = listOf(2, 4, 5)
+                }
+                search { bitops(uniform(5)); batchSize = 64 }
+            }
+        """.trimIndent())
+        val r = cli("run", script.toString(), "--out", run.toString())
+        withClue(r.stderr) { r.statusCode shouldBe 0 }
+        val report = ExperimentJson.decodeFromString(Report.serializer(), Files.readString(run.resolve("report.json")))
+        val fp32 = report.phases.first { it.phase == "pretrain" }.testTop1
+        val uniform = report.phases.first { it.phase == "supernet" }.uniformTop1!!
+        val before = report.phases.first { it.phase == "supernet" }.uniformTop1BeforeTraining!!
+        println("FP32 $fp32, uniform subnets BN-calibrated before the supernet: $before, after 64 steps: $uniform")
+        uniform.keys shouldBe setOf("W2A2", "W4A4", "W5A5")
+        // Measured: before W2A2 0.242, W4A4 0.638, W5A5 0.678; after these 64 steps 0.458, 0.732, 0.736.
+        uniform.getValue("W5A5") shouldBeGreaterThan fp32 - 0.03
+        uniform.getValue("W4A4") shouldBeGreaterThan before.getValue("W4A4") + 0.05
+        uniform.getValue("W2A2") shouldBeGreaterThan before.getValue("W2A2") + 0.1
+
+        val search = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+        search.configurations.map { it.kind } shouldBe listOf("search", "uniform", "uniform", "uniform")
+        val found = search.configurations[0]
+        val w5a5 = search.configurations[3] // uniform subnets follow in bit order: 2, 4, 5
+        println("search uniform:5: ${found.testTop1} at ${found.bitops / 1e6} MBitOPs in ${found.searchSeconds} s; " +
+            "uniform W5A5 ${w5a5.testTop1} at ${w5a5.bitops / 1e6}")
+        found.budget shouldBe "uniform:5"
+        found.layers.size shouldBe 21
+        found.bitops shouldBeLessThan w5a5.bitops
+        w5a5.testTop1 shouldBe (uniform.getValue("W5A5") plusOrMinus 1e-9)
+        // Every layer started at 5 bits; the search moved some, within their candidates.
+        found.layers.values.any { it.w != 5 || it.a != 5 } shouldBe true
+        found.layers.values.all { it.w in 2..6 && it.a in 2..6 } shouldBe true
+        Files.isRegularFile(run.resolve("plots").resolve("search-pareto.png")) shouldBe true
+
+        // kqat eval --config: the same figure from the supernet's checkpoint, BN calibration included.
+        val again = cli("eval", run.toString(), "--config", "search.json#0", "--json")
+        withClue(again.stderr) { again.statusCode shouldBe 0 }
+        ExperimentJson.decodeFromString(FoundConfiguration.serializer(), again.stdout.trim()).testTop1 shouldBe
+            (found.testTop1 plusOrMinus 1e-9)
+        val outOfRange = cli("eval", run.toString(), "--config", "search.json#9")
+        outOfRange.statusCode shouldBe 2
+        outOfRange.stderr shouldContain "configurations 0..3, not #9"
+        val badBudget = cli("search", run.toString(), "--bitops", "uniform:9")
+        badBudget.statusCode shouldBe 2
+        badBudget.stderr shouldContain "--bitops: uniform:9: bits must lie in 2..8"
+
+        // fromSearch: QAT of the found configuration, every layer at its searched bits.
+        val qat = work.resolve("finetune.qat.kts")
+        Files.writeString(qat, """
+            experiment("rfq-finetune") {
+                data { fashionMnist(); batchSize = 64; trainLimit = 512; testLimit = 200 }
+                model { tinyMbv2() }
+                initFrom = "${run.resolve("checkpoints/pretrain/epoch-0001")}"
+                quantize { fromSearch("${run.resolve("search.json")}#0") }
+                qat { epochs = 1; optimizer = sgd(lr = cosine(0.005), momentum = 0.9) }
+            }
+        """.trimIndent())
+        val tuned = work.resolve("tuned")
+        val q = cli("run", qat.toString(), "--out", tuned.toString())
+        withClue(q.stderr) { q.statusCode shouldBe 0 }
+        val i = cli("inspect", tuned.toString(), "--json")
+        withClue(i.stderr) { i.statusCode shouldBe 0 }
+        val inspection = ExperimentJson.decodeFromString(Inspection.serializer(), i.stdout.trim())
+        for (row in inspection.layers) {
+            val bits = found.layers[row.name]
+            row.weightBits shouldBe (bits?.w ?: 8)
+            if (bits != null) row.activationBits shouldBe bits.a
+        }
+    }
+})
