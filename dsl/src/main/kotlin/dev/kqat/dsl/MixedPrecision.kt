@@ -39,6 +39,10 @@ data class SupernetSpec(
     val gradientClip: Double = SupernetGraph.Spec.DEFAULT.clip(),
     /** Decay of the model's moving average that evaluation and search use; 0: none. */
     val emaDecay: Double = 0.9997,
+    /** Final weight of the random subnets' QE loss, a cosine from 0 (§2.5); 0: off. */
+    val qeWeight: Double = SupernetGraph.Spec.DEFAULT.qeWeight(),
+    /** Share of training after which the QE loss starts (the reference's epoch 40 of 150). */
+    val qeStart: Double = SupernetGraph.Spec.DEFAULT.qeStart(),
     /** The bit-width scheduler (§2.6). */
     val bitScheduler: Boolean = true,
     /** Training batches that initialise the step sizes. */
@@ -52,7 +56,7 @@ data class SupernetSpec(
     fun policy(): MixedPrecisionPolicy =
         MixedPrecisionPolicy(BitRange(candidates.min(), candidates.max()), depthwiseLowest, fixedBits)
 
-    fun graphSpec(): SupernetGraph.Spec = SupernetGraph.Spec(randomSubnets, idmWeight, gradientClip, emaDecay)
+    fun graphSpec(): SupernetGraph.Spec = SupernetGraph.Spec(randomSubnets, idmWeight, gradientClip, emaDecay, qeWeight, qeStart)
 }
 
 /**
@@ -97,6 +101,8 @@ class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
     private var idmWeight = start.idmWeight
     private var emaDecay = start.emaDecay
     private var bitScheduler = start.bitScheduler
+    private var qeWeight = start.qeWeight
+    private var qeStart = start.qeStart
 
     /** Candidate bit-widths of inner layers, e.g. `candidates(6 downTo 2)`. */
     fun candidates(bits: IntProgression) {
@@ -113,14 +119,26 @@ class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
         bitScheduler = enabled
     }
 
+    /**
+     * The QE loss of the random subnets (§2.5): its weight rises by a cosine from 0 at [start] (share of
+     * training; the reference's epoch 40 of 150) to [weight] at the end; `qeLoss(0.0)` turns it off.
+     */
+    fun qeLoss(weight: Double = 0.1, start: Double = 40.0 / 150) {
+        qeWeight = weight
+        qeStart = start
+    }
+
     /** The model's moving average that evaluation and search use (reference 0.9997); `ema(0.0)`: none. */
     fun ema(decay: Double = 0.9997) {
         emaDecay = decay
     }
 
     internal fun build() = SupernetSpec(
-        epochs, optimizer, quantizerOptimizer, labelSmoothing, candidates, depthwiseLowest, fixedBits, randomSubnets,
-        idmWeight, gradientClip, emaDecay, bitScheduler, calibrationBatches, bnCalibrationBatches, evaluateUniform,
+        epochs = epochs, optimizer = optimizer, quantizerOptimizer = quantizerOptimizer, labelSmoothing = labelSmoothing,
+        candidates = candidates, depthwiseLowest = depthwiseLowest, fixedBits = fixedBits, randomSubnets = randomSubnets,
+        idmWeight = idmWeight, gradientClip = gradientClip, emaDecay = emaDecay, qeWeight = qeWeight, qeStart = qeStart,
+        bitScheduler = bitScheduler, calibrationBatches = calibrationBatches, bnCalibrationBatches = bnCalibrationBatches,
+        evaluateUniform = evaluateUniform,
     )
 }
 
@@ -189,6 +207,8 @@ internal object MixedPrecisionChecks {
             problem("mixedPrecision.gradientClip", "must be > 0, got ${s.gradientClip}")
         }
         if (s.emaDecay < 0 || s.emaDecay >= 1) problem("mixedPrecision.emaDecay", "must lie in [0, 1), got ${s.emaDecay}")
+        if (s.qeWeight < 0 || !s.qeWeight.isFinite()) problem("mixedPrecision.qeWeight", "must be >= 0, got ${s.qeWeight}")
+        if (s.qeStart < 0 || s.qeStart >= 1) problem("mixedPrecision.qeStart", "must lie in [0, 1), got ${s.qeStart}")
         if (s.calibrationBatches < 1) problem("mixedPrecision.calibrationBatches", "must be >= 1, got ${s.calibrationBatches}")
         if (s.bnCalibrationBatches < 1) {
             problem("mixedPrecision.bnCalibrationBatches", "must be >= 1, got ${s.bnCalibrationBatches}")

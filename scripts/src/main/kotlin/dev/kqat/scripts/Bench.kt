@@ -1,6 +1,7 @@
 package dev.kqat.scripts
 
 import dev.kqat.dsl.RuntimeMapping
+import dev.kqat.dsl.SupernetSpec
 import dev.kqat.dsl.adam
 import dev.kqat.dsl.constant
 import dev.kqat.dsl.experiment
@@ -17,7 +18,8 @@ import dev.kqat.runtime.train.TrainingSetup
  * against W4A4 LSQ QAT (the ViT with VVTQ's quantization map), measured in alternating rounds so that machine load hits both alike.
  * QAT runs with the preferred fake-quant kernel; again with oscillation tracking, dampening and
  * freezing all on (algorithms.md §1.4–1.7, schedules at mid-training); and, where the kernel is the
- * fused one, with plain TF ops as the baseline it replaces. Prints medians and step-time ratios.
+ * fused one, with plain TF ops as the baseline it replaces; for tiny-MBV2 also an RFQuant supernet step
+ * (max + 3 random subnets, algorithms.md §2.5) against the plain QAT step. Prints medians and step-time ratios.
  */
 object Bench {
     data class Result(
@@ -31,7 +33,11 @@ object Bench {
         val peakRssMb: Double,
         /** The fewest images any one measurement trained on (steps × batch when the data sufficed). */
         val imagesPerMeasurement: Long,
+        /** tiny-MBV2 only: an RFQuant supernet step (max + 3 random subnets, the reference's settings). */
+        val supernet: Double? = null,
     ) {
+        /** Supernet step time divided by the plain W4A4 QAT step time. */
+        val supernetRatio get() = supernet?.let { qat / it }
         /** QAT step time divided by FP32 step time. */
         val stepTimeRatio get() = fp32 / qat
         val tfOpsStepTimeRatio get() = qatTfOps?.let { fp32 / it }
@@ -71,6 +77,11 @@ object Bench {
             add("W4A4 QAT ${kernel.label()}" to bench(plain))
             add("+ oscillation control" to bench(withControl))
             if (kernel == FakeQuantKernel.FUSED) add("W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}" to bench(plain.withKernel(FakeQuantKernel.TF_OPS)))
+            if (!vit) {
+                val supernet = SupernetSpec()
+                add("RFQuant supernet (max + ${supernet.randomSubnets})" to StepBenchmark.supernet(
+                    RuntimeMapping.supernetSetup(e, supernet).withKernel(kernel), supernet.graphSpec(), train, batchSize))
+            }
         }
         val rates = setups.map { mutableListOf<Double>() }
         try {
@@ -82,8 +93,9 @@ object Bench {
         } finally {
             setups.forEach { (_, b) -> b.close() }
         }
-        return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), rates.getOrNull(3)?.median(), peakRssMb(),
-            setups.minOf { (_, b) -> b.fewestImagesMeasured() })
+        val tfOps = if (kernel == FakeQuantKernel.FUSED) rates[3].median() else null
+        return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), tfOps, peakRssMb(),
+            setups.minOf { (_, b) -> b.fewestImagesMeasured() }, if (vit) null else rates.last().median())
     }
 
     private fun FakeQuantKernel.label() = if (this == FakeQuantKernel.FUSED) "fused kernel" else "TF ops"

@@ -89,6 +89,8 @@ class BenchCommand : CliktCommand(name = "bench") {
         echo("oscillation_control_over_qat_step_time %.3f".format(r.oscillationControlRatio))
         r.qatTfOps?.let { echo("qat_w4a4_tf_ops_images_per_sec %.1f".format(it)) }
         r.tfOpsStepTimeRatio?.let { echo("qat_tf_ops_over_fp32_step_time %.3f".format(it)) }
+        r.supernet?.let { echo("rfquant_supernet_images_per_sec %.1f".format(it)) }
+        r.supernetRatio?.let { echo("supernet_over_qat_step_time %.3f".format(it)) }
         echo("peak_rss_mb %.0f".format(r.peakRssMb))
         echo("images_per_measurement ${r.imagesPerMeasurement}")
     }

@@ -4,7 +4,6 @@ import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
 import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.FoundConfiguration
-import dev.kqat.dsl.Inspection
 import dev.kqat.dsl.Report
 import dev.kqat.dsl.SearchFile
 import io.kotest.assertions.withClue
@@ -19,7 +18,7 @@ import java.nio.file.Files
 /**
  * RFQuant through the command line (algorithms.md §2): a script trains the FP32 network and the
  * supernet and searches it; `kqat eval --config` evaluates a found configuration again without
- * retraining; `kqat search` takes budgets of its own; `quantize { fromSearch(...) }` fine-tunes one.
+ * retraining; `kqat search` checks budgets of its own (`quantize { fromSearch(...) }`: MixedPrecisionValidationSpec).
  */
 class MixedPrecisionSpec : FunSpec({
     val work = Files.createTempDirectory("kqat-rfq")
@@ -28,11 +27,11 @@ class MixedPrecisionSpec : FunSpec({
     fun cli(vararg args: String) = Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), SearchCommand())
         .test(args.toList(), envvars = mapOf("KQAT_CACHE" to work.resolve("cache").toString()))
 
-    test("script: FP32 -> supernet -> search; uniform subnets without retraining; search.json round trip into kqat eval and into QAT") {
+    test("script: FP32 -> supernet -> search; uniform subnets without retraining; search.json round trip into kqat eval") {
         val script = work.resolve("rfq.qat.kts")
         Files.writeString(script, """
             experiment("rfq-small") {
-                data { fashionMnist(); batchSize = 64; trainLimit = 4096; testLimit = 500 }
+                data { fashionMnist(); batchSize = 64; trainLimit = 3072; testLimit = 500 }
                 model { tinyMbv2() }
                 pretrain { epochs = 1; optimizer = sgd(lr = cosine(0.05), momentum = 0.9, weightDecay = 2.5e-5, nesterov = true) }
                 mixedPrecision {
@@ -52,9 +51,9 @@ class MixedPrecisionSpec : FunSpec({
         val fp32 = report.phases.first { it.phase == "pretrain" }.testTop1
         val uniform = report.phases.first { it.phase == "supernet" }.uniformTop1!!
         val before = report.phases.first { it.phase == "supernet" }.uniformTop1BeforeTraining!!
-        println("FP32 $fp32, uniform subnets BN-calibrated before the supernet: $before, after 64 steps: $uniform")
+        println("FP32 $fp32, uniform subnets BN-calibrated before the supernet: $before, after 48 steps: $uniform")
         uniform.keys shouldBe setOf("W2A2", "W4A4", "W5A5")
-        // Measured: before W2A2 0.242, W4A4 0.638, W5A5 0.678; after these 64 steps 0.458, 0.732, 0.736.
+        // Measured: before W2A2 0.154, W4A4 0.596, W5A5 0.628; after these 48 steps 0.420, 0.684, 0.688.
         uniform.getValue("W5A5") shouldBeGreaterThan fp32 - 0.03
         uniform.getValue("W4A4") shouldBeGreaterThan before.getValue("W4A4") + 0.05
         uniform.getValue("W2A2") shouldBeGreaterThan before.getValue("W2A2") + 0.1
@@ -85,28 +84,5 @@ class MixedPrecisionSpec : FunSpec({
         val badBudget = cli("search", run.toString(), "--bitops", "uniform:9")
         badBudget.statusCode shouldBe 2
         badBudget.stderr shouldContain "--bitops: uniform:9: bits must lie in 2..8"
-
-        // fromSearch: QAT of the found configuration, every layer at its searched bits.
-        val qat = work.resolve("finetune.qat.kts")
-        Files.writeString(qat, """
-            experiment("rfq-finetune") {
-                data { fashionMnist(); batchSize = 64; trainLimit = 512; testLimit = 200 }
-                model { tinyMbv2() }
-                initFrom = "${run.resolve("checkpoints/pretrain/epoch-0001")}"
-                quantize { fromSearch("${run.resolve("search.json")}#0") }
-                qat { epochs = 1; optimizer = sgd(lr = cosine(0.005), momentum = 0.9) }
-            }
-        """.trimIndent())
-        val tuned = work.resolve("tuned")
-        val q = cli("run", qat.toString(), "--out", tuned.toString())
-        withClue(q.stderr) { q.statusCode shouldBe 0 }
-        val i = cli("inspect", tuned.toString(), "--json")
-        withClue(i.stderr) { i.statusCode shouldBe 0 }
-        val inspection = ExperimentJson.decodeFromString(Inspection.serializer(), i.stdout.trim())
-        for (row in inspection.layers) {
-            val bits = found.layers[row.name]
-            row.weightBits shouldBe (bits?.w ?: 8)
-            if (bits != null) row.activationBits shouldBe bits.a
-        }
     }
 })

@@ -67,9 +67,16 @@ public final class SupernetGraph implements AutoCloseable {
    * @param clip every gradient element is clipped to ±clip (reference 1)
    * @param emaDecay decay of the model's exponential moving average, updated after every step
    *     (reference 0.9997; 0: no EMA). Evaluation and search use the EMA ({@link #useEma}).
+   * @param qeWeight final weight of the random subnets' QE loss, reached by a cosine from 0 (reference 0.1; 0: off)
+   * @param qeStart progress at which the QE loss starts (reference: epoch 40 of 150)
    */
-  public record Spec(int randomSubnets, double idmWeight, double clip, double emaDecay) {
-    public static final Spec DEFAULT = new Spec(3, 0.01, 1.0, 0.0);
+  public record Spec(int randomSubnets, double idmWeight, double clip, double emaDecay, double qeWeight, double qeStart) {
+    public static final Spec DEFAULT = new Spec(3, 0.01, 1.0, 0.0, 0.1, 40.0 / 150);
+
+    /** The QE loss's weight at {@code progress}: 0 before {@link #qeStart}, then a cosine from 0 to {@link #qeWeight}. */
+    public double qeWeightAt(double progress) {
+      return progress < qeStart ? 0 : new dev.kqat.runtime.schedule.Schedule.Cosine(0, qeWeight, qeStart).at(progress);
+    }
   }
 
   private final Graph graph;
@@ -84,6 +91,9 @@ public final class SupernetGraph implements AutoCloseable {
   private final Placeholder<TFloat32> lrWeights;
   private final Placeholder<TFloat32> lrQuantizers;
   private final Placeholder<TInt64> stepKey;
+  private final Operand<TFloat32> qeWeight;
+  /** Per searchable layer, its lowest current weight candidate (QE loss), fed per step. */
+  private final Map<String, Operand<TInt32>> lowestWeightBits = new LinkedHashMap<>();
   private final List<PassBits> subnetBits = new ArrayList<>();
   private final List<Map<String, Operand<TFloat32>>> idmMasks = new ArrayList<>();
   private final Operand<TFloat32> totalLoss;
@@ -130,6 +140,12 @@ public final class SupernetGraph implements AutoCloseable {
     lrWeights = tf.withName("lr_weights").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     lrQuantizers = tf.withName("lr_quantizers").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     stepKey = tf.withName("step_key").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    qeWeight = tf.withName("qe_weight").placeholderWithDefault(tf.constant(0f), Shape.scalar());
+    for (Map.Entry<String, BitRange> c : candidates.entrySet()) {
+      lowestWeightBits.put(c.getKey(), tf.withSubScope("qe_lowest").withName(c.getKey().replace('/', '.'))
+          .placeholderWithDefault(tf.constant(c.getValue().lowest()), Shape.scalar()));
+    }
+    Map<String, Quantizer> weightQuantizers = new LinkedHashMap<>();
 
     NetContext max = new NetContext(state, PassMode.TRAIN, stepKey, new PassBits("max"));
     Operand<TFloat32> maxLogits = setup.model().forward(max, images);
@@ -162,6 +178,22 @@ public final class SupernetGraph implements AutoCloseable {
           idm = tf.math.add(idm, tf.math.mul(mask, mse));
         }
         loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.idmWeight()), idm));
+      }
+      if (spec.qeWeight() > 0) {
+        if (weightQuantizers.isEmpty()) {
+          state.quantizers().forEach(q -> weightQuantizers.put(q.name(), q));
+        }
+        Operand<TFloat32> qe = tf.constant(0f);
+        for (PassBits.LayerBits lb : bits.layers().values()) {
+          Param kernel = params.get(lb.layer() + "/kernel");
+          if (kernel.shape().numDimensions() != 4) {
+            continue; // conv layers only (§2.5)
+          }
+          long out = kernel.shape().get(3) == 1 ? kernel.shape().get(2) : kernel.shape().get(3);
+          qe = tf.math.add(qe, QuantizationErrorLoss.term(tf, kernel.variable(),
+              weightQuantizers.get(lb.layer() + "/weight").scale(), lb.weight(), lowestWeightBits.get(lb.layer()), out));
+        }
+        loss = tf.math.add(loss, tf.math.mul(qeWeight, qe));
       }
       subnetBits.add(bits);
       idmMasks.add(masks);
@@ -405,10 +437,11 @@ public final class SupernetGraph implements AutoCloseable {
 
   /**
    * One supernet step on {@code batch}: the max subnet and {@code subnets} (one per random pass),
-   * IDM at the layers where a subnet drew {@code candidates}' lowest current weight bit-width.
+   * IDM at the layers where a subnet drew {@code candidates}' lowest current weight bit-width, the QE
+   * loss at its weight for {@code progress} (0..1 of the phase) against those lowest bit-widths.
    */
   public StepOutcome trainStep(Session session, Batch batch, List<BitConfiguration> subnets, Candidates current,
-      double lrW, double lrQ, long seed, long globalStep) {
+      double lrW, double lrQ, double progress, long seed, long globalStep) {
     if (subnets.size() != subnetBits.size()) {
       throw new IllegalArgumentException(subnetBits.size() + " random subnets per step, " + subnets.size() + " given");
     }
@@ -418,6 +451,10 @@ public final class SupernetGraph implements AutoCloseable {
       r.feed(lrWeights, keep(fed, TFloat32.scalarOf((float) lrW)));
       r.feed(lrQuantizers, keep(fed, TFloat32.scalarOf((float) lrQ)));
       r.feed(stepKey, keep(fed, TInt64.vectorOf(seed, globalStep)));
+      r.feed(qeWeight, keep(fed, TFloat32.scalarOf((float) spec.qeWeightAt(progress))));
+      for (Map.Entry<String, Operand<TInt32>> l : lowestWeightBits.entrySet()) {
+        r.feed(l.getValue(), keep(fed, TInt32.scalarOf(current.weights(l.getKey()).lowest())));
+      }
       for (int k = 0; k < subnets.size(); k++) {
         BitConfiguration subnet = subnets.get(k);
         feedBits(r, subnetBits.get(k), subnet, fed);

@@ -153,7 +153,7 @@ public final class SupernetTrainer {
             listener.subnetsSampled(plan.phase(), globalStep, subnets);
             double lrW = setup.weights().learningRate().at(progress);
             SupernetGraph.StepOutcome out = graph.trainStep(session, b, subnets, candidates, lrW,
-                setup.quantizers().learningRate().at(progress), setup.seed(), globalStep);
+                setup.quantizers().learningRate().at(progress), progress, setup.seed(), globalStep);
             globalStep++;
             inEpoch++;
             if (!Float.isFinite(out.loss())) {

@@ -41,7 +41,7 @@ private fun checkCalibrationAndEma(g: SupernetGraph, s: Session, trainer: Supern
     val emaBefore = read(g, s, "ema/$kernel")
     test.batches(64, true, 3, true).next().use { b ->
         val subnets = dev.kqat.runtime.mixed.SubnetSampler.draw(trainer.candidates(), 3, 7, 999)
-        g.trainStep(s, b, subnets, trainer.candidates(), 0.02, 1e-3, 7, 999)
+        g.trainStep(s, b, subnets, trainer.candidates(), 0.02, 1e-3, 0.9, 7, 999)
     }
     val weights = read(g, s, kernel)
     val ema = read(g, s, "ema/$kernel")
@@ -74,7 +74,7 @@ private fun checkCalibrationAndEma(g: SupernetGraph, s: Session, trainer: Supern
 }
 
 class SupernetTrainerSpec : FunSpec({
-    val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(1024)
+    val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(512)
     val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false).head(250)
     val setup = TrainingSetup(TinyMbv2(), MixedPrecisionPolicy.DEFAULT,
         OptimizerConfig.sgd(Schedule.Cosine(0.02, 0.0), 0.9, 2.5e-5, true),
@@ -92,10 +92,10 @@ class SupernetTrainerSpec : FunSpec({
     }
 
     // EMA decay 0.9: its update is checked below against the formula.
-    val spec = SupernetGraph.Spec(3, 0.01, 1.0, 0.9)
+    val spec = SupernetGraph.Spec(3, 0.01, 1.0, 0.9, 0.1, 40.0 / 150)
 
     fun plan(store: CheckpointStore) =
-        SupernetTrainer.Plan("supernet", 2, 64, train, test, store, 1, true, 2, listOf(4))
+        SupernetTrainer.Plan("supernet", 2, 32, train, test, store, 1, true, 2, listOf())
 
     test("a run resumed from its checkpoint after epoch 1 draws the subnets and takes the scheduler events of the uninterrupted run") {
         val dir = Files.createTempDirectory("kqat-supernet-resume")
