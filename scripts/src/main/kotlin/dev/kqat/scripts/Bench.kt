@@ -18,8 +18,8 @@ import dev.kqat.runtime.train.TrainingSetup
  * against W4A4 LSQ QAT (the ViT with VVTQ's quantization map), measured in alternating rounds so that machine load hits both alike.
  * QAT runs with the preferred fake-quant kernel; again with oscillation tracking, dampening and
  * freezing all on (algorithms.md §1.4–1.7, schedules at mid-training); and, where the kernel is the
- * fused one, with plain TF ops as the baseline it replaces; for tiny-MBV2 also an RFQuant supernet step
- * (max + 3 random subnets, algorithms.md §2.5) against the plain QAT step. Prints medians and step-time ratios.
+ * fused one, with plain TF ops as the baseline it replaces; with `--supernet` (tiny-MBV2) also an RFQuant
+ * supernet step (max + 3 random subnets, algorithms.md §2.5, reference settings) against the plain QAT step. Prints medians and step-time ratios.
  */
 object Bench {
     data class Result(
@@ -48,8 +48,10 @@ object Bench {
     /** The reference models `kqat bench --model` measures. */
     val models = listOf("tiny-mbv2", "tiny-vit")
 
-    fun run(steps: Int, rounds: Int, batchSize: Int, modelName: String = "tiny-mbv2", log: (String) -> Unit): Result {
+    fun run(steps: Int, rounds: Int, batchSize: Int, modelName: String = "tiny-mbv2", supernet: Boolean = false,
+            log: (String) -> Unit): Result {
         require(modelName in models) { "unknown bench model '$modelName'; known: ${models.joinToString()}" }
+        require(!supernet || modelName == "tiny-mbv2") { "--supernet: the RFQuant supernet is measured on tiny-mbv2, not $modelName" }
         // The DSL's defaults, as a user gets them: W4A4 LSQ with tracking, dampening and freezing; the
         // tiny ViT quantized as VVTQ does (its map and quantizers), its control with the bin regulariser too.
         val vit = modelName == "tiny-vit"
@@ -77,7 +79,7 @@ object Bench {
             add("W4A4 QAT ${kernel.label()}" to bench(plain))
             add("+ oscillation control" to bench(withControl))
             if (kernel == FakeQuantKernel.FUSED) add("W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}" to bench(plain.withKernel(FakeQuantKernel.TF_OPS)))
-            if (!vit) {
+            if (supernet) {
                 val supernet = SupernetSpec()
                 add("RFQuant supernet (max + ${supernet.randomSubnets})" to StepBenchmark.supernet(
                     RuntimeMapping.supernetSetup(e, supernet).withKernel(kernel), supernet.graphSpec(), train, batchSize))
@@ -95,7 +97,7 @@ object Bench {
         }
         val tfOps = if (kernel == FakeQuantKernel.FUSED) rates[3].median() else null
         return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), tfOps, peakRssMb(),
-            setups.minOf { (_, b) -> b.fewestImagesMeasured() }, if (vit) null else rates.last().median())
+            setups.minOf { (_, b) -> b.fewestImagesMeasured() }, if (supernet) rates.last().median() else null)
     }
 
     private fun FakeQuantKernel.label() = if (this == FakeQuantKernel.FUSED) "fused kernel" else "TF ops"

@@ -12,6 +12,7 @@ import com.github.ajalt.clikt.parameters.groups.provideDelegate
 import com.github.ajalt.clikt.parameters.arguments.multiple
 import com.github.ajalt.clikt.parameters.arguments.optional
 import com.github.ajalt.clikt.parameters.options.default
+import com.github.ajalt.clikt.parameters.options.flag
 import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.types.choice
 import com.github.ajalt.clikt.parameters.types.int
@@ -77,9 +78,10 @@ class BenchCommand : CliktCommand(name = "bench") {
     private val rounds by option("--rounds", help = "alternating measurement rounds (median reported)").int().default(5)
     private val batch by option("--batch", help = "batch size").int().default(128)
     private val model by option("--model", help = "reference model to measure").choice(*Bench.models.toTypedArray()).default("tiny-mbv2")
+    private val supernet by option("--supernet", help = "also an RFQuant supernet step (max + 3 random subnets; tiny-mbv2)").flag()
 
-    override fun run() {
-        val r = Bench.run(steps, rounds, batch, model) { echo(it, err = true) }
+    override fun run() = Launch.exitingOnFailure(this) {
+        val r = Bench.run(steps, rounds, batch, model, supernet) { echo(it, err = true) }
         echo("$model, Fashion-MNIST, batch $batch, median of $rounds rounds × $steps steps")
         echo("fake_quant_kernel ${r.kernel.name.lowercase()}")
         echo("fp32_images_per_sec %.1f".format(r.fp32))

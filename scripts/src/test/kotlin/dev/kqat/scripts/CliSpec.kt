@@ -10,6 +10,7 @@ import dev.kqat.dsl.Report
 import dev.kqat.dsl.ExperimentJson
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.io.File
@@ -64,8 +65,8 @@ class CliSpec : FunSpec({
         shouldThrow<ProgramResult> { cli("run", f.path, "--out", out.toString()) }.statusCode shouldBe 2
     }
 
-    test("kqat bench measures FP32, fused-kernel QAT with and without oscillation control, and TF-op QAT, in one process") {
-        val result = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --steps 2 --rounds 1 --batch 32")
+    test("kqat bench measures FP32, fused-kernel QAT with and without oscillation control, TF-op QAT and a supernet step, in one process") {
+        val result = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --steps 2 --rounds 1 --batch 32 --supernet")
         result.statusCode shouldBe 0
         val figures = result.stdout.lines().mapNotNull { line ->
             line.split(" ").takeIf { it.size == 2 }?.let { (key, value) -> key to value }
@@ -75,7 +76,10 @@ class CliSpec : FunSpec({
         figures["images_per_measurement"] shouldBe "64"
         figures.keys shouldBe setOf("fake_quant_kernel", "fp32_images_per_sec", "qat_w4a4_images_per_sec",
             "qat_over_fp32_step_time", "qat_oscillation_control_images_per_sec", "oscillation_control_over_qat_step_time",
-            "qat_w4a4_tf_ops_images_per_sec", "qat_tf_ops_over_fp32_step_time", "peak_rss_mb", "images_per_measurement")
+            "qat_w4a4_tf_ops_images_per_sec", "qat_tf_ops_over_fp32_step_time", "rfquant_supernet_images_per_sec",
+            "supernet_over_qat_step_time", "peak_rss_mb", "images_per_measurement")
+        // Four passes (max + 3 random subnets) and their gradients: slower than one QAT step.
+        figures.getValue("supernet_over_qat_step_time").toDouble() shouldBeGreaterThan 1.5
     }
 
     test("kqat bench --model tiny-vit measures the tiny ViT the same way; an unknown model is refused by name") {
@@ -87,5 +91,8 @@ class CliSpec : FunSpec({
         val bad = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --model vgg16")
         bad.statusCode shouldBe 1
         bad.stderr shouldContain "vgg16"
+        val vitSupernet = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --model tiny-vit --supernet")
+        vitSupernet.statusCode shouldBe 2
+        vitSupernet.stderr shouldContain "--supernet: the RFQuant supernet is measured on tiny-mbv2"
     }
 })

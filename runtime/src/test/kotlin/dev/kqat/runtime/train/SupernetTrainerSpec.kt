@@ -99,10 +99,10 @@ class SupernetTrainerSpec : FunSpec({
 
     test("a run resumed from its checkpoint after epoch 1 draws the subnets and takes the scheduler events of the uninterrupted run") {
         val dir = Files.createTempDirectory("kqat-supernet-resume")
+        // One graph, two sessions: the resumed run starts from nothing but the checkpoint, as a new process would.
+        SupernetGraph(setup, spec).use { g ->
         val whole = Recorder()
-        val wholeResult = SupernetGraph(setup, spec).use { g ->
-            g.newSession().use { s -> SupernetTrainer(g, s, whole).run(plan(CheckpointStore(dir.resolve("whole"), 2)), null, null) }
-        }
+        val wholeResult = g.newSession().use { s -> SupernetTrainer(g, s, whole).run(plan(CheckpointStore(dir.resolve("whole"), 2)), null, null) }
         wholeResult.steps() shouldBe 32L
         whole.subnets.keys.toList() shouldBe (0L until 32L).toList()
         // 32 steps over the reference's 150 epochs: events at reference epochs 7, 9, …, 107 that a step starts in.
@@ -126,17 +126,16 @@ class SupernetTrainerSpec : FunSpec({
         Files.readAllLines(checkpoint.resolve(SupernetTrainer.DROPPED_FILE)).filter { it.isNotBlank() }.sorted() shouldBe stateAtKill.sorted()
         val store = CheckpointStore(dir.resolve("resumed"), 2)
         val resumed = Recorder()
-        val resumedResult = SupernetGraph(setup, spec).use { g ->
-            g.newSession().use { s ->
-                val trainer = SupernetTrainer(g, s, resumed)
-                trainer.run(plan(store), checkpoint, null).also { checkCalibrationAndEma(g, s, trainer) }
-            }
+        val resumedResult = g.newSession().use { s ->
+            val trainer = SupernetTrainer(g, s, resumed)
+            trainer.run(plan(store), checkpoint, null).also { checkCalibrationAndEma(g, s, trainer) }
         }
         resumed.subnets.keys.toList() shouldBe (16L until 32L).toList()
         resumed.subnets shouldBe whole.subnets.tailMap(16L)
         resumed.events shouldBe whole.events.filter { it.first >= 16 }
         resumedResult.dropped() shouldBe wholeResult.dropped()
         resumedResult.steps() shouldBe 32L
+        }
     }
 
 })
