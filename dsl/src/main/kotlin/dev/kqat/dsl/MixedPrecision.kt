@@ -43,6 +43,11 @@ data class SupernetSpec(
     val qeWeight: Double = SupernetGraph.Spec.DEFAULT.qeWeight(),
     /** Share of training after which the QE loss starts (the reference's epoch 40 of 150). */
     val qeStart: Double = SupernetGraph.Spec.DEFAULT.qeStart(),
+    /**
+     * Weight decay of the in-range weights of layers a random subnet drew at 2 bits (§2.5's adaptive
+     * region; reference 0, i.e. none); the optimizer's decay elsewhere. Equal to it: no special region.
+     */
+    val adaptiveRegionDecay: Double = 0.0,
     /** The bit-width scheduler (§2.6). */
     val bitScheduler: Boolean = true,
     /** Training batches that initialise the step sizes. */
@@ -56,7 +61,8 @@ data class SupernetSpec(
     fun policy(): MixedPrecisionPolicy =
         MixedPrecisionPolicy(BitRange(candidates.min(), candidates.max()), depthwiseLowest, fixedBits)
 
-    fun graphSpec(): SupernetGraph.Spec = SupernetGraph.Spec(randomSubnets, idmWeight, gradientClip, emaDecay, qeWeight, qeStart)
+    fun graphSpec(): SupernetGraph.Spec = SupernetGraph.Spec(randomSubnets, idmWeight, gradientClip, emaDecay, qeWeight, qeStart,
+        adaptiveRegionDecay - optimizer.weightDecay())
 }
 
 /**
@@ -103,6 +109,7 @@ class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
     private var bitScheduler = start.bitScheduler
     private var qeWeight = start.qeWeight
     private var qeStart = start.qeStart
+    private var adaptiveRegionDecay = start.adaptiveRegionDecay
 
     /** Candidate bit-widths of inner layers, e.g. `candidates(6 downTo 2)`. */
     fun candidates(bits: IntProgression) {
@@ -128,7 +135,19 @@ class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
         qeStart = start
     }
 
-    /** The model's moving average that evaluation and search use (reference 0.9997); `ema(0.0)`: none. */
+    /**
+     * Weight decay of the in-range weights (within the 2-bit grid's clip range) of layers a random subnet
+     * drew at 2 bits (§2.5; reference 0: none there); the optimizer's weight decay applies elsewhere.
+     */
+    fun adaptiveRegionDecay(decay: Double = 0.0) {
+        adaptiveRegionDecay = decay
+    }
+
+    /**
+     * The model's moving average that evaluation and search use (reference 0.9997); `ema(0.0)`: none.
+     * After n steps the starting weights still weigh decay^n in it: a short run needs a smaller decay
+     * (0.9997 over 1,000 steps keeps 74 % of the start; 0.99 keeps 0.004 %).
+     */
     fun ema(decay: Double = 0.9997) {
         emaDecay = decay
     }
@@ -137,7 +156,7 @@ class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
         epochs = epochs, optimizer = optimizer, quantizerOptimizer = quantizerOptimizer, labelSmoothing = labelSmoothing,
         candidates = candidates, depthwiseLowest = depthwiseLowest, fixedBits = fixedBits, randomSubnets = randomSubnets,
         idmWeight = idmWeight, gradientClip = gradientClip, emaDecay = emaDecay, qeWeight = qeWeight, qeStart = qeStart,
-        bitScheduler = bitScheduler, calibrationBatches = calibrationBatches, bnCalibrationBatches = bnCalibrationBatches,
+        adaptiveRegionDecay = adaptiveRegionDecay, bitScheduler = bitScheduler, calibrationBatches = calibrationBatches, bnCalibrationBatches = bnCalibrationBatches,
         evaluateUniform = evaluateUniform,
     )
 }
@@ -209,6 +228,9 @@ internal object MixedPrecisionChecks {
         if (s.emaDecay < 0 || s.emaDecay >= 1) problem("mixedPrecision.emaDecay", "must lie in [0, 1), got ${s.emaDecay}")
         if (s.qeWeight < 0 || !s.qeWeight.isFinite()) problem("mixedPrecision.qeWeight", "must be >= 0, got ${s.qeWeight}")
         if (s.qeStart < 0 || s.qeStart >= 1) problem("mixedPrecision.qeStart", "must lie in [0, 1), got ${s.qeStart}")
+        if (s.adaptiveRegionDecay < 0 || !s.adaptiveRegionDecay.isFinite()) {
+            problem("mixedPrecision.adaptiveRegionDecay", "must be >= 0, got ${s.adaptiveRegionDecay}")
+        }
         if (s.calibrationBatches < 1) problem("mixedPrecision.calibrationBatches", "must be >= 1, got ${s.calibrationBatches}")
         if (s.bnCalibrationBatches < 1) {
             problem("mixedPrecision.bnCalibrationBatches", "must be >= 1, got ${s.bnCalibrationBatches}")

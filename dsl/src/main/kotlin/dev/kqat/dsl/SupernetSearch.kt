@@ -92,37 +92,35 @@ object SupernetSearch {
         val metric = if (spec.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
         val found = mutableListOf<FoundConfiguration>()
         val unreached = mutableListOf<String>()
-        run {
-            val candidates = runner.candidates()
-            fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, steps: Int?): FoundConfiguration {
-                val m = runner.evaluate(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
-                val cost = runner.cost(config)
-                val uniform8 = runner.cost(BitConfiguration.uniform(candidates, 8)).bitOps()
-                return FoundConfiguration(
-                    found.size, kind, budget, cost.bitOps(), cost.megabytes(),
-                    8 * Math.sqrt(cost.bitOps() / uniform8), m.top1(), m.loss(), seconds, steps,
-                    config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
-                ).also { listener.evaluated("search/${it.index}", 0, m) }
+        val candidates = runner.candidates()
+        val uniform8 = runner.cost(BitConfiguration.uniform(candidates, 8)).bitOps()
+        fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, steps: Int?): FoundConfiguration {
+            val m = runner.evaluate(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
+            val cost = runner.cost(config)
+            return FoundConfiguration(
+                found.size, kind, budget, cost.bitOps(), cost.megabytes(),
+                8 * Math.sqrt(cost.bitOps() / uniform8), m.top1(), m.loss(), seconds, steps,
+                config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
+            ).also { listener.evaluated("search/${it.index}", 0, m) }
+        }
+        for (budget in spec.budgets) {
+            val value = budgetValue(budget, metric, runner, candidates)
+            val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
+            val start = System.nanoTime()
+            val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), train, spec.batchSize,
+                e.seed + found.size)
+            val seconds = (System.nanoTime() - start) / 1e9
+            if (result.config() == null) {
+                log("budget $budget: not reached in ${spec.maxSteps} greedy steps (cost ${result.cost()} > $value)")
+                unreached += budget
+                continue
             }
-            for (budget in spec.budgets) {
-                val value = budgetValue(budget, metric, runner, candidates)
-                val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
-                val start = System.nanoTime()
-                val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), train, spec.batchSize,
-                    e.seed + found.size)
-                val seconds = (System.nanoTime() - start) / 1e9
-                if (result.config() == null) {
-                    log("budget $budget: not reached in ${spec.maxSteps} greedy steps (cost ${result.cost()} > $value)")
-                    unreached += budget
-                    continue
-                }
-                found += entry("search", budget, result.config(), seconds, result.steps())
-                log("budget $budget: ${result.steps()} greedy steps in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
-            }
-            for (bits in supernet.evaluateUniform.sorted()) {
-                found += entry("uniform", null, BitConfiguration.uniform(candidates, bits), null, null)
-                log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
-            }
+            found += entry("search", budget, result.config(), seconds, result.steps())
+            log("budget $budget: ${result.steps()} greedy steps in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
+        }
+        for (bits in supernet.evaluateUniform.sorted()) {
+            found += entry("uniform", null, BitConfiguration.uniform(candidates, bits), null, null)
+            log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
         val file = SearchFile(e.name, checkpoint.toString(), spec.metric, supernet.fixedBits, supernet.bnCalibrationBatches,
             found, unreached)

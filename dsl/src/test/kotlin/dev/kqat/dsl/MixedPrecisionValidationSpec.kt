@@ -3,6 +3,7 @@ package dev.kqat.dsl
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.nio.file.Files
@@ -23,6 +24,7 @@ class MixedPrecisionValidationSpec : FunSpec({
                     ema(1.0)
                     gradientClip = 0.0
                     bnCalibrationBatches = 0
+                    adaptiveRegionDecay(-1e-5)
                     evaluateUniform = listOf(4, 9)
                 }
                 search { bitops(uniform(9), Budget("fast")); startBits = 1; maxSteps = 0 }
@@ -30,7 +32,7 @@ class MixedPrecisionValidationSpec : FunSpec({
         }
         e.problems.map { it.field } shouldContainExactlyInAnyOrder listOf(
             "mixedPrecision.candidates", "mixedPrecision.epochs", "mixedPrecision.randomSubnets", "mixedPrecision.idmWeight",
-            "mixedPrecision.emaDecay", "mixedPrecision.gradientClip", "mixedPrecision.bnCalibrationBatches",
+            "mixedPrecision.emaDecay", "mixedPrecision.gradientClip", "mixedPrecision.bnCalibrationBatches", "mixedPrecision.adaptiveRegionDecay",
             "mixedPrecision.evaluateUniform", "search.budgets", "search.budgets", "search.startBits", "search.maxSteps",
         )
         e.message!! shouldContain "uniform:9: bits must lie in 2..8"
@@ -64,7 +66,7 @@ class MixedPrecisionValidationSpec : FunSpec({
         val e = experiment("rfq") {
             data { fashionMnist() }
             pretrain { epochs = 1 }
-            mixedPrecision { epochs = 2; candidates(5 downTo 3); ema(0.99); bitScheduler(false); idm(0.0) }
+            mixedPrecision { epochs = 2; candidates(5 downTo 3); ema(0.99); bitScheduler(false); idm(0.0); adaptiveRegionDecay(1e-5) }
             search { size(uniform(3), Budget("0.01")); batchSize = 32 }
         }
         val back = experimentFromJson(e.toJson())
@@ -72,6 +74,10 @@ class MixedPrecisionValidationSpec : FunSpec({
         back.search shouldBe e.search
         back.mixedPrecision!!.policy().candidates().lowest() shouldBe 3
         back.search!!.metric shouldBe "size"
+        // The graph's adaptive-region multiplier is that decay minus the optimizer's (default 2.5e-5).
+        back.mixedPrecision!!.graphSpec().regionDecay() shouldBe (1e-5 - 2.5e-5 plusOrMinus 1e-12)
+        experiment("reference") { data { fashionMnist() }; pretrain { epochs = 1 }; mixedPrecision { } }
+            .mixedPrecision!!.graphSpec().regionDecay() shouldBe (-2.5e-5 plusOrMinus 1e-12)
 
         val file = Files.createTempFile("search", ".json")
         val found = SearchFile("rfq", "ckpt", "bitops", 8, 4, listOf(

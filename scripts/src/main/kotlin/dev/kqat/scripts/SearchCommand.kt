@@ -25,6 +25,7 @@ class SearchCommand : CliktCommand(name = "search") {
     private val size by option("--size", help = "a weight-size budget: uniform:B or MB; repeatable").multiple()
     private val batch by option("--batch", help = "images of the batch each greedy step scores on (default: the script's search { }, else 256)").int()
     private val maxSteps by option("--max-steps", help = "greedy steps before a budget counts as unreached").int()
+    private val startBits by option("--start-bits", help = "every layer's bits where the search starts (default: the script's search { }, else 5, as the reference; budgets above the uniform 5-bit subnet need 6)").int()
 
     override fun run() = Launch.exitingOnFailure(this) { echo ->
         require(bitops.isEmpty() || size.isEmpty()) { "give --bitops or --size budgets, not both" }
@@ -33,6 +34,7 @@ class SearchCommand : CliktCommand(name = "search") {
         }
         require(batch == null || batch!! >= 1) { "--batch: must be >= 1, got $batch" }
         require(maxSteps == null || maxSteps!! >= 1) { "--max-steps: must be >= 1, got $maxSteps" }
+        require(startBits == null || startBits!! in 2..8) { "--start-bits: must lie in 2..8, got $startBits" }
         val experiment = ExperimentRunner.storedExperiment(runDir)
         val declared = experiment.search ?: SearchSpec()
         val spec = declared.copy(
@@ -40,6 +42,7 @@ class SearchCommand : CliktCommand(name = "search") {
             metric = if (size.isNotEmpty()) "size" else if (bitops.isNotEmpty()) "bitops" else declared.metric,
             batchSize = batch ?: declared.batchSize,
             maxSteps = maxSteps ?: declared.maxSteps,
+            startBits = startBits ?: declared.startBits,
         )
         val (train, test) = RuntimeMapping.loadData(experiment)
         val file = try {

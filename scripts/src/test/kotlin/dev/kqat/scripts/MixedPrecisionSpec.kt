@@ -84,5 +84,8 @@ class MixedPrecisionSpec : FunSpec({
         val badBudget = cli("search", run.toString(), "--bitops", "uniform:9")
         badBudget.statusCode shouldBe 2
         badBudget.stderr shouldContain "--bitops: uniform:9: bits must lie in 2..8"
+        val badStart = cli("search", run.toString(), "--bitops", "uniform:4", "--start-bits", "9")
+        badStart.statusCode shouldBe 2
+        badStart.stderr shouldContain "--start-bits: must lie in 2..8, got 9"
     }
 })

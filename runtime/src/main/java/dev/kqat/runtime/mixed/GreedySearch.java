@@ -20,10 +20,13 @@ import java.util.Map;
  * at a 4-bit level and above, else 2 ({@link #floorFor}).
  */
 public final class GreedySearch {
-  /** The top-1 error of a subnet on the batch of greedy step {@code step}. */
+  /**
+   * The top-1 error of {@code move} on the batch of greedy step {@code step}; {@code current} is the
+   * step's configuration, from which {@code move} differs in one layer's bits.
+   */
   @FunctionalInterface
   public interface Scorer {
-    double error(BitConfiguration config, int step);
+    double error(BitConfiguration current, BitConfiguration move, int step);
   }
 
   /** A subnet's cost (BitOPs or size). */
@@ -89,18 +92,19 @@ public final class GreedySearch {
         return new Result(config(bits), now, step, evaluations);
       }
       List<Move> tried = new ArrayList<>();
+      BitConfiguration current = config(bits);
       for (Map.Entry<String, int[]> e : bits.entrySet()) {
         BitRange range = candidates.get(e.getKey());
-        int current = e.getValue()[side];
+        int layerBits = e.getValue()[side];
         for (int direction : new int[] {-1, 1}) {
-          boolean valid = direction < 0 ? current > s.floor() && current > range.lowest() : current < range.highest();
+          boolean valid = direction < 0 ? layerBits > s.floor() && layerBits > range.lowest() : layerBits < range.highest();
           if (!valid) {
             continue;
           }
-          e.getValue()[side] = current + direction;
+          e.getValue()[side] = layerBits + direction;
           BitConfiguration candidate = config(bits);
-          tried.add(new Move(e.getKey(), direction, scorer.error(candidate, step), cost.of(candidate)));
-          e.getValue()[side] = current;
+          tried.add(new Move(e.getKey(), direction, scorer.error(current, candidate, step), cost.of(candidate)));
+          e.getValue()[side] = layerBits;
           evaluations++;
         }
       }

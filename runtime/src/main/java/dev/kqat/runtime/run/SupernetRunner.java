@@ -79,31 +79,55 @@ public final class SupernetRunner implements AutoCloseable {
    */
   public GreedySearch.Result search(double budget, Metric metric, GreedySearch.Settings settings, Dataset train,
       int batchSize, long seed) {
-    // A long search walks through several shuffled passes of the training set.
-    @SuppressWarnings("unchecked")
-    Iterator<Batch>[] batches = new Iterator[] {train.batches(batchSize, true, seed, true)};
-    int[] pass = {0};
-    Batch[] current = new Batch[1];
-    int[] currentStep = {-1};
-    try {
-      GreedySearch.Scorer scorer = (config, step) -> {
-        if (step != currentStep[0]) {
-          if (current[0] != null) {
-            current[0].close();
-          }
-          if (!batches[0].hasNext()) {
-            pass[0]++;
-            batches[0] = train.batches(batchSize, true, seed + 7919L * pass[0], true);
-          }
-          current[0] = batches[0].next();
-          currentStep[0] = step;
-        }
-        return 1.0 - graph.batchStatisticsCorrect(session, current[0], config) / current[0].size();
+    try (StepBatches batches = new StepBatches(train, batchSize, seed)) {
+      GreedySearch.Scorer scorer = (current, move, step) -> {
+        StepBatch b = batches.forStep(step, current);
+        return 1.0 - b.scores().correct(move) / b.batch().size();
       };
       return GreedySearch.search(graph.candidates(), budget, settings, scorer, c -> cost(c, metric));
-    } finally {
-      if (current[0] != null) {
-        current[0].close();
+    }
+  }
+
+  private record StepBatch(Batch batch, SupernetGraph.SearchBatch scores) {}
+
+  /** One fresh training batch per greedy step, walking through as many shuffled passes as the search needs. */
+  private final class StepBatches implements AutoCloseable {
+    private final Dataset train;
+    private final int batchSize;
+    private final long seed;
+    private int pass;
+    private Iterator<Batch> batches;
+    private int step = -1;
+    private StepBatch current;
+
+    StepBatches(Dataset train, int batchSize, long seed) {
+      this.train = train;
+      this.batchSize = batchSize;
+      this.seed = seed;
+      this.batches = train.batches(batchSize, true, seed, true);
+    }
+
+    /** The batch of greedy step {@code step}, with {@code configuration}'s pass on it kept for scoring its moves. */
+    StepBatch forStep(int step, BitConfiguration configuration) {
+      if (step != this.step) {
+        close();
+        if (!batches.hasNext()) {
+          pass++;
+          batches = train.batches(batchSize, true, seed + 7919L * pass, true);
+        }
+        Batch batch = batches.next();
+        current = new StepBatch(batch, graph.searchBatch(session, batch, configuration));
+        this.step = step;
+      }
+      return current;
+    }
+
+    @Override
+    public void close() {
+      if (current != null) {
+        current.scores().close();
+        current.batch().close();
+        current = null;
       }
     }
   }

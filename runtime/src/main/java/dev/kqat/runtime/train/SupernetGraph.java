@@ -69,9 +69,12 @@ public final class SupernetGraph implements AutoCloseable {
    *     (reference 0.9997; 0: no EMA). Evaluation and search use the EMA ({@link #useEma}).
    * @param qeWeight final weight of the random subnets' QE loss, reached by a cosine from 0 (reference 0.1; 0: off)
    * @param qeStart progress at which the QE loss starts (reference: epoch 40 of 150)
+   * @param regionDecay multiplier of the random subnets' adaptive-region term ({@link AdaptiveRegionDecayLoss}):
+   *     adaptive-region decay − the kernels' weight decay (reference 0 − 2.5e-5; 0: off)
    */
-  public record Spec(int randomSubnets, double idmWeight, double clip, double emaDecay, double qeWeight, double qeStart) {
-    public static final Spec DEFAULT = new Spec(3, 0.01, 1.0, 0.0, 0.1, 40.0 / 150);
+  public record Spec(int randomSubnets, double idmWeight, double clip, double emaDecay, double qeWeight, double qeStart,
+      double regionDecay) {
+    public static final Spec DEFAULT = new Spec(3, 0.01, 1.0, 0.0, 0.1, 40.0 / 150, -2.5e-5);
 
     /** The QE loss's weight at {@code progress}: 0 before {@link #qeStart}, then a cosine from 0 to {@link #qeWeight}. */
     public double qeWeightAt(double progress) {
@@ -92,6 +95,8 @@ public final class SupernetGraph implements AutoCloseable {
   private final Placeholder<TFloat32> lrQuantizers;
   private final Placeholder<TInt64> stepKey;
   private final Operand<TFloat32> qeWeight;
+  /** Per searchable layer, its weight quantizer (QE loss, turbulence). */
+  private final Map<String, Quantizer> weightQuantizers = new LinkedHashMap<>();
   /** Per searchable layer, its lowest current weight candidate (QE loss), fed per step. */
   private final Map<String, Operand<TInt32>> lowestWeightBits = new LinkedHashMap<>();
   private final List<PassBits> subnetBits = new ArrayList<>();
@@ -109,6 +114,8 @@ public final class SupernetGraph implements AutoCloseable {
   private final Operand<TFloat32> evalCorrect;
   private final PassBits searchBits;
   private final Operand<TFloat32> searchCorrect;
+  /** The search pass's input of every searchable layer, in forward order ({@link SearchBatch}). */
+  private final Map<String, Operand<TFloat32>> searchLayerInputs = new LinkedHashMap<>();
   private final Map<String, Operand<TFloat32>> quantizerInputs;
   /** Suffix of a switchable BN's tables ({@code Layers}): {@code <bn>/gamma_per_bits} holds the rows of {@code <bn>/gamma}. */
   private static final String PER_BITS = "_per_bits";
@@ -145,12 +152,15 @@ public final class SupernetGraph implements AutoCloseable {
       lowestWeightBits.put(c.getKey(), tf.withSubScope("qe_lowest").withName(c.getKey().replace('/', '.'))
           .placeholderWithDefault(tf.constant(c.getValue().lowest()), Shape.scalar()));
     }
-    Map<String, Quantizer> weightQuantizers = new LinkedHashMap<>();
-
     NetContext max = new NetContext(state, PassMode.TRAIN, stepKey, new PassBits("max"));
     Operand<TFloat32> maxLogits = setup.model().forward(max, images);
     maxLoss = tf.math.mean(Losses.crossEntropy(tf, maxLogits, labels, classes, setup.labelSmoothing()), tf.constant(0));
     maxCorrect = Losses.correctCount(tf, maxLogits, labels);
+    // The max pass created every quantizer.
+    for (String layer : candidates.keySet()) {
+      weightQuantizers.put(layer, state.quantizers().stream().filter(q -> q.name().equals(layer + "/weight")).findFirst()
+          .orElseThrow(() -> new IllegalStateException("searchable layer '" + layer + "' has no weight quantizer")));
+    }
     Operand<TFloat32> teacherLog = tf.nn.logSoftmax(tf.stopGradient(maxLogits));
     Operand<TFloat32> teacher = tf.math.exp(teacherLog);
     Operand<TFloat32> total = maxLoss;
@@ -180,9 +190,6 @@ public final class SupernetGraph implements AutoCloseable {
         loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.idmWeight()), idm));
       }
       if (spec.qeWeight() > 0) {
-        if (weightQuantizers.isEmpty()) {
-          state.quantizers().forEach(q -> weightQuantizers.put(q.name(), q));
-        }
         Operand<TFloat32> qe = tf.constant(0f);
         for (PassBits.LayerBits lb : bits.layers().values()) {
           Param kernel = params.get(lb.layer() + "/kernel");
@@ -191,9 +198,20 @@ public final class SupernetGraph implements AutoCloseable {
           }
           long out = kernel.shape().get(3) == 1 ? kernel.shape().get(2) : kernel.shape().get(3);
           qe = tf.math.add(qe, QuantizationErrorLoss.term(tf, kernel.variable(),
-              weightQuantizers.get(lb.layer() + "/weight").scale(), lb.weight(), lowestWeightBits.get(lb.layer()), out));
+              weightQuantizers.get(lb.layer()).scale(), lb.weight(), lowestWeightBits.get(lb.layer()), out));
         }
         loss = tf.math.add(loss, tf.math.mul(qeWeight, qe));
+      }
+      if (spec.regionDecay() != 0) {
+        Operand<TFloat32> region = tf.constant(0f);
+        for (PassBits.LayerBits lb : bits.layers().values()) {
+          Param kernel = params.get(lb.layer() + "/kernel");
+          if (kernel.shape().numDimensions() == 4) { // the kernels weight decay applies to
+            region = tf.math.add(region, AdaptiveRegionDecayLoss.term(tf, kernel.variable(),
+                weightQuantizers.get(lb.layer()).scale(), lb.weight()));
+          }
+        }
+        loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.regionDecay()), region));
       }
       subnetBits.add(bits);
       idmMasks.add(masks);
@@ -267,6 +285,9 @@ public final class SupernetGraph implements AutoCloseable {
     NetContext search = new NetContext(state, PassMode.BN_STATISTICS, null, searchBits);
     Operand<TFloat32> searchLogits = setup.model().forward(search, images);
     searchCorrect = Losses.correctCount(tf, searchLogits, labels);
+    for (String layer : candidates.keySet()) {
+      searchLayerInputs.put(layer, search.quantizerInputs().get(layer + "/input"));
+    }
     bnCalibration = new BnReestimation(params, search.batchStatistics());
     // The gradient ops TensorFlow's C++ gradient builder added carry no device yet.
     device.placeUnplacedOps(graph);
@@ -364,15 +385,10 @@ public final class SupernetGraph implements AutoCloseable {
    * current weight candidates.
    */
   public Map<String, Double> turbulence(Session session, Candidates current) {
-    Map<String, Quantizer> weightQuantizers = new LinkedHashMap<>();
-    for (Quantizer q : state.quantizers()) {
-      weightQuantizers.put(q.name(), q);
-    }
     Session.Runner r = session.runner();
     List<String> layers = new ArrayList<>(candidates.keySet());
     for (String layer : layers) {
-      Quantizer q = weightQuantizers.get(layer + "/weight");
-      r.fetch(params.get(layer + "/kernel").variable()).fetch(q.scale());
+      r.fetch(params.get(layer + "/kernel").variable()).fetch(weightQuantizers.get(layer).scale());
     }
     Map<String, Double> out = new LinkedHashMap<>();
     try (Result values = r.run()) {
@@ -481,6 +497,72 @@ public final class SupernetGraph implements AutoCloseable {
   /** Correct count of {@code config} on {@code batch}, every BN normalising with the batch's own statistics (§2.10). */
   public float batchStatisticsCorrect(Session session, Batch batch, BitConfiguration config) {
     return fetch(session, batch, searchBits, config, List.of(searchCorrect), out -> out.get(0));
+  }
+
+  /**
+   * Scores configurations on one batch as {@link #batchStatisticsCorrect} does, for a greedy step whose
+   * moves each differ from {@code base} from some layer on (§2.10): {@code base}'s pass runs once and
+   * keeps every searchable layer's input; a configuration's pass is fed the kept inputs of the layers up
+   * to its first different one and computes only the rest. Exact: those inputs depend only on layers
+   * before them (forward order), whose bits are {@code base}'s.
+   */
+  public SearchBatch searchBatch(Session session, Batch batch, BitConfiguration base) {
+    return new SearchBatch(session, batch, base);
+  }
+
+  /** One batch of a greedy search step and the layer inputs of the step's configuration on it ({@link #searchBatch}). */
+  public final class SearchBatch implements AutoCloseable {
+    private final Session session;
+    private final Batch batch;
+    private final BitConfiguration base;
+    /** {@code base}'s correct count, then every searchable layer's input. */
+    private final Result baseRun;
+
+    private SearchBatch(Session session, Batch batch, BitConfiguration base) {
+      this.session = session;
+      this.batch = batch;
+      this.base = base;
+      List<Tensor> fed = new ArrayList<>();
+      try {
+        Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels()).fetch(searchCorrect);
+        feedBits(r, searchBits, base, fed);
+        searchLayerInputs.values().forEach(r::fetch);
+        baseRun = r.run();
+      } finally {
+        fed.forEach(Tensor::close);
+      }
+    }
+
+    /** Correct count of {@code config} on the batch, every BN normalising with the batch's statistics. */
+    public float correct(BitConfiguration config) {
+      List<String> layers = new ArrayList<>(searchLayerInputs.keySet());
+      int first = 0;
+      while (first < layers.size() && base.layers().get(layers.get(first)).equals(config.layers().get(layers.get(first)))) {
+        first++;
+      }
+      if (first == layers.size()) {
+        return ((TFloat32) baseRun.get(0)).getFloat();
+      }
+      List<Tensor> fed = new ArrayList<>();
+      try {
+        Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels()).fetch(searchCorrect);
+        feedBits(r, searchBits, config, fed);
+        for (int i = 0; i <= first; i++) {
+          r.feed(searchLayerInputs.get(layers.get(i)), baseRun.get(i + 1));
+        }
+        try (Result out = r.run()) {
+          return ((TFloat32) out.get(0)).getFloat();
+        }
+      } finally {
+        fed.forEach(Tensor::close);
+      }
+    }
+
+    /** Frees the kept layer inputs (not the batch). */
+    @Override
+    public void close() {
+      baseRun.close();
+    }
   }
 
   /** Runs one pass of {@code config} on {@code batch} and reads the scalar {@code fetches}. */

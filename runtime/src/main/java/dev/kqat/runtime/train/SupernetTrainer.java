@@ -49,8 +49,11 @@ public final class SupernetTrainer {
   public record Plan(String phase, int epochs, int batchSize, Dataset train, Dataset test, CheckpointStore checkpoints,
       int calibrationBatches, boolean bitScheduler, int bnCalibrationBatches, List<Integer> uniformBits) {
     public Plan {
-      if (epochs < 1) {
-        throw new IllegalArgumentException("epochs: must be >= 1, got " + epochs);
+      // The fixed-bit phases' bounds of epochs and batch size (no BN re-estimation there).
+      Map<String, String> bad = PhasePlan.problems(epochs, batchSize, 0);
+      if (!bad.isEmpty()) {
+        throw new IllegalArgumentException(bad.entrySet().stream()
+            .map(e -> e.getKey() + ": " + e.getValue()).collect(java.util.stream.Collectors.joining("; ")));
       }
       if (train.size() < batchSize) {
         throw new IllegalArgumentException(

@@ -32,7 +32,15 @@ class GreedySearchSpec : FunSpec({
     test("the greedy search from W5A5 finds it: weights down to 95 % of the W4 level, then inputs, sensitive layer left alone") {
         val scored = mutableListOf<Int>()
         val result = GreedySearch.search(layers, budget, GreedySearch.Settings(5, 4, 2, 50),
-            { cfg, step -> scored += step; error(cfg) }, cost)
+            { current, cfg, step ->
+                scored += step
+                // Each move is the step's configuration with one layer's weight or input bits one step away.
+                val changed = current.layers().keys.filter { current.layers()[it] != cfg.layers()[it] }
+                changed.size shouldBe 1
+                val (was, now) = current.layers()[changed[0]]!! to cfg.layers()[changed[0]]!!
+                Math.abs(was.weight() - now.weight()) + Math.abs(was.input() - now.input()) shouldBe 1
+                error(cfg)
+            }, cost)
         result.config()!!.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(3, 3),
             BitConfiguration.LayerBits(3, 3), BitConfiguration.LayerBits(5, 5))
         result.cost() shouldBe 4300.0
@@ -47,6 +55,6 @@ class GreedySearchSpec : FunSpec({
         GreedySearch.uniformLevel(layers, budget, cost) shouldBe 4 // uniform W4A4 costs 4800, W3A3 2700
         GreedySearch.floorFor(4) shouldBe 3
         GreedySearch.floorFor(3) shouldBe 2
-        GreedySearch.search(layers, 1000.0, GreedySearch.Settings(5, 2, 3, 20), { cfg, _ -> error(cfg) }, cost).config() shouldBe null
+        GreedySearch.search(layers, 1000.0, GreedySearch.Settings(5, 2, 3, 20), { _, cfg, _ -> error(cfg) }, cost).config() shouldBe null
     }
 })

@@ -6,6 +6,7 @@ import dev.kqat.runtime.mixed.BitScheduler
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.quant.BitConfiguration
 import dev.kqat.runtime.quant.MixedPrecisionPolicy
+import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.schedule.Schedule
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldNotBeEmpty
@@ -92,15 +93,19 @@ class SupernetTrainerSpec : FunSpec({
     }
 
     // EMA decay 0.9: its update is checked below against the formula.
-    val spec = SupernetGraph.Spec(3, 0.01, 1.0, 0.9, 0.1, 40.0 / 150)
+    val spec = SupernetGraph.Spec(3, 0.01, 1.0, 0.9, 0.1, 40.0 / 150, -2.5e-5)
 
     fun plan(store: CheckpointStore) =
         SupernetTrainer.Plan("supernet", 2, 32, train, test, store, 1, true, 2, listOf())
 
+    // One graph for the spec (building it takes ~25 s).
+    val graph = lazy { SupernetGraph(setup, spec) }
+    val dir = Files.createTempDirectory("kqat-supernet-resume")
+    afterSpec { if (graph.isInitialized()) graph.value.close() }
+
     test("a run resumed from its checkpoint after epoch 1 draws the subnets and takes the scheduler events of the uninterrupted run") {
-        val dir = Files.createTempDirectory("kqat-supernet-resume")
-        // One graph, two sessions: the resumed run starts from nothing but the checkpoint, as a new process would.
-        SupernetGraph(setup, spec).use { g ->
+        // Two sessions: the resumed run starts from nothing but the checkpoint, as a new process would.
+        val g = graph.value
         val whole = Recorder()
         val wholeResult = g.newSession().use { s -> SupernetTrainer(g, s, whole).run(plan(CheckpointStore(dir.resolve("whole"), 2)), null, null) }
         wholeResult.steps() shouldBe 32L
@@ -135,6 +140,42 @@ class SupernetTrainerSpec : FunSpec({
         resumed.events shouldBe whole.events.filter { it.first >= 16 }
         resumedResult.dropped() shouldBe wholeResult.dropped()
         resumedResult.steps() shouldBe 32L
+    }
+
+    test("a greedy step's moves scored from the step's kept layer inputs count what their whole passes count") {
+        val g = graph.value
+        // A network whose answers depend on the bits: two FP32 epochs on 2,048 images (the supernet run
+        // above, 32 steps from random weights, answers one class whatever the bits).
+        val fp32 = CheckpointStore(dir.resolve("fp32"), 1)
+        TrainingGraph(TrainingSetup(TinyMbv2(), QuantPolicy.FLOAT, OptimizerConfig.sgd(Schedule.Constant(0.05), 0.9, 5e-5),
+            OptimizerConfig.adam(Schedule.Constant(1e-3), 0.0), 0.0, 0)).use { f ->
+            Session(f.graph()).use { s ->
+                Trainer(f, s, object : RunListener {}).run(PhasePlan("pretrain", 2, 64,
+                    FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(2048), test, fp32, 1, false), null, null)
+            }
+        }
+        g.newSession().use { s ->
+            s.initialize()
+            g.initFrom(s, fp32.latest().get())
+            train.batches(64, true, 1, true).next().use { g.calibrate(s, listOf(it)) }
+            val current = BitConfiguration.of(g.candidates()) { BitConfiguration.LayerBits(4, 4) }
+            train.batches(64, true, 5, true).next().use { b ->
+                g.searchBatch(s, b, current).use { scores ->
+                    scores.correct(current) shouldBe g.batchStatisticsCorrect(s, b, current)
+                    val counts = mutableSetOf<Float>()
+                    // Every layer, first to last: the kept inputs fed range from one layer's to all of them.
+                    for (layer in g.candidates().keys) for ((w, a) in listOf(3 to 4, 5 to 4, 4 to 3, 4 to 2)) {
+                        if (a < g.candidates().getValue(layer).lowest()) continue
+                        val move = BitConfiguration(current.layers().toMutableMap().apply { put(layer, BitConfiguration.LayerBits(w, a)) })
+                        val fromKept = scores.correct(move)
+                        fromKept shouldBe g.batchStatisticsCorrect(s, b, move)
+                        counts += fromKept
+                    }
+                    // The moves change the counts: the fed-in inputs do not hide the moved layer's bits.
+                    println("correct counts of the moves: ${counts.sorted()}")
+                    counts.size shouldNotBe 1
+                }
+            }
         }
     }
 
