@@ -3,6 +3,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.mixed.GreedySearch
+import dev.kqat.runtime.mixed.RandomSearch
 import dev.kqat.runtime.quant.BitRange
 import dev.kqat.runtime.quant.MixedPrecisionPolicy
 import dev.kqat.runtime.schedule.Schedule
@@ -81,7 +82,18 @@ data class SearchSpec(
     val batchSize: Int = 256,
     /** Greedy steps after which a budget counts as not reached. */
     val maxSteps: Int = 200,
-)
+    /** `greedy` (§2.10, the reference's default) or `random` (its alternative: [samples] scored on one batch). */
+    val method: String = "greedy",
+    /** Random search: configurations within [tolerance] of the budget scored (reference 1,000). */
+    val samples: Int = 1000,
+    /** Random search: the best ones kept, each BN-calibrated and evaluated (reference 30). */
+    val keep: Int = 30,
+    /** Random search: accepted cost distance from the budget, a share of it (reference ±0.1 G at 5.58 G). */
+    val tolerance: Double = RandomSearch.Settings.REFERENCE_TOLERANCE,
+) {
+    /** Each bad field (`search.<field>`) with its problem; empty for a search that can run. */
+    fun problems(): List<Pair<String, String>> = buildList { MixedPrecisionChecks.search(this@SearchSpec) { f, m -> add(f to m) } }
+}
 
 @QatDsl
 class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
@@ -168,6 +180,22 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     var startBits: Int = start.startBits
     var batchSize: Int = start.batchSize
     var maxSteps: Int = start.maxSteps
+    private var method = start.method
+    private var samples = start.samples
+    private var keep = start.keep
+    private var tolerance = start.tolerance
+
+    /**
+     * The random search instead of the greedy one (§2.10's alternative): [samples] configurations within
+     * ±[tolerance] (a share) of each budget, scored on one batch of [batchSize]; the [keep] best are
+     * BN-calibrated and evaluated (each one a full evaluation: keep few on a small machine).
+     */
+    fun random(samples: Int = 1000, keep: Int = 30, tolerance: Double = RandomSearch.Settings.REFERENCE_TOLERANCE) {
+        method = "random"
+        this.samples = samples
+        this.keep = keep
+        this.tolerance = tolerance
+    }
 
     /** BitOPs budgets, e.g. `bitops(uniform(3), uniform(4), 0.02)` (numbers in GBitOPs). */
     fun bitops(vararg budgets: Budget) {
@@ -184,7 +212,7 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     /** The cost of the uniform [bits]-bit subnet (first and last layers at their fixed bits). */
     fun uniform(bits: Int) = Budget("uniform:$bits")
 
-    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps)
+    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance)
 }
 
 /** A search budget as `search.json` and the command line write it: `uniform:4` or a number. */
@@ -247,7 +275,14 @@ internal object MixedPrecisionChecks {
         if (s.startBits !in 2..8) problem("search.startBits", "must lie in 2..8, got ${s.startBits}")
         if (s.batchSize < 1) problem("search.batchSize", "must be >= 1, got ${s.batchSize}")
         if (s.maxSteps < 1) problem("search.maxSteps", "must be >= 1, got ${s.maxSteps}")
+        if (s.method !in setOf("greedy", "random")) problem("search.method", "must be greedy or random, got '${s.method}'")
+        if (s.samples < 1) problem("search.samples", "must be >= 1, got ${s.samples}")
+        if (s.keep !in 1..maxOf(1, s.samples)) problem("search.keep", "must lie in 1..samples (${s.samples}), got ${s.keep}")
+        if (!(s.tolerance > 0 && s.tolerance < 1)) problem("search.tolerance", "must lie in (0, 1), got ${s.tolerance}")
     }
+
+    /** Settings of the random search; draws are capped at 1,000 per sample to be scored. */
+    fun randomSettings(s: SearchSpec) = RandomSearch.Settings(s.samples, s.keep, s.tolerance, 1000L * s.samples)
 
     /** Settings of the greedy search at a budget whose uniform level is [level]. */
     fun settings(s: SearchSpec, level: Int) = GreedySearch.Settings(s.startBits, level, GreedySearch.floorFor(level), s.maxSteps)

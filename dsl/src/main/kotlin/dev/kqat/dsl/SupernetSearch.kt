@@ -4,6 +4,7 @@ import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.mixed.GreedySearch
 import dev.kqat.runtime.quant.BitConfiguration
+import dev.kqat.runtime.quant.ConfigurationCost
 import dev.kqat.runtime.run.SupernetRunner
 import dev.kqat.runtime.train.CheckpointStore
 import kotlinx.serialization.SerialName
@@ -25,33 +26,44 @@ data class LayerBitsJson(val w: Int, val a: Int)
 data class FoundConfiguration(
     /** Its place in [SearchFile.configurations], as `search.json#N` names it. */
     val index: Int,
-    /** `search` or `uniform`. */
+    /** `search` (greedy), `random` (one of a random search's best) or `uniform`. */
     val kind: String,
     /** The budget as given (`uniform:4`, `0.05`); null for a uniform subnet. */
     val budget: String? = null,
+    /** What [budget] limits: `bitops` or `size`; null for a uniform subnet. */
+    val metric: String? = null,
     /** Bit operations per image (§2.9). */
     val bitops: Double,
     /** Weight size in MB (bits / 8 / 2^20). */
     @SerialName("size_mb") val sizeMb: Double,
-    /** BitOPs per image divided by the layers' MACs: the equivalent uniform bit-width squared, as a root. */
+    /**
+     * The searched layers' equivalent bit-width, sqrt(Σ BitOPs / Σ MACs) over them (the fixed first and
+     * last layers left out): uniform WbAb gives b (b = 2: a little more, depth-wise layers stay at 3).
+     */
     @SerialName("mean_bits") val meanBits: Double,
     /** Test top-1 after BN calibration (§2.8). */
     @SerialName("test_top1") val testTop1: Double,
     @SerialName("test_loss") val testLoss: Double,
-    /** Wall time of the greedy search (not the evaluation); null for a uniform subnet. */
+    /** Wall time of the search (not the evaluation; a random search's for all it kept); null for a uniform subnet. */
     @SerialName("search_seconds") val searchSeconds: Double? = null,
     @SerialName("greedy_steps") val greedySteps: Int? = null,
+    /** Images per scoring batch, and (greedy) every layer's bits at the start; null for a uniform subnet. */
+    @SerialName("search_batch") val searchBatch: Int? = null,
+    @SerialName("start_bits") val startBits: Int? = null,
     /** Every searchable layer's bits; the first and last layers run at [SearchFile.fixedBits]. */
     val layers: Map<String, LayerBitsJson>,
 )
 
-/** `RUN_DIR/search.json`: what `kqat search` found in a supernet, and the uniform subnets beside it. */
+/**
+ * `RUN_DIR/search.json`: what `kqat search` found in a supernet, and the uniform subnets beside it.
+ * Later searches of the same checkpoint append to it, so `search.json#N` keeps naming the same entry.
+ */
 @Serializable
 data class SearchFile(
     val experiment: String,
     /** The supernet checkpoint searched (its EMA when it keeps one). */
     val checkpoint: String,
-    /** `bitops` or `size`. */
+    /** `bitops` or `size`: the metric of the latest search (each searched entry names its own). */
     val metric: String,
     @SerialName("fixed_bits") val fixedBits: Int,
     @SerialName("bn_calibration_batches") val bnCalibrationBatches: Int,
@@ -84,29 +96,47 @@ object SupernetSearch {
 
     /**
      * Searches the supernet [runner] holds (trained, its EMA in place), saved as [checkpoint]: the
-     * run's own graph right after training, or one loaded from the checkpoint.
+     * run's own graph right after training, or one loaded from the checkpoint. Appends to an earlier
+     * `search.json` of the same checkpoint (uniform subnets already in it are not evaluated again).
      */
     fun search(runner: SupernetRunner, runDir: Path, checkpoint: Path, e: Experiment, spec: SearchSpec, train: Dataset,
                test: Dataset, listener: RunListener, log: (String) -> Unit = {}): SearchFile {
         val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
         val metric = if (spec.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
-        val found = mutableListOf<FoundConfiguration>()
-        val unreached = mutableListOf<String>()
+        val earlier = earlierSearch(runDir, checkpoint)
+        val found = earlier?.configurations.orEmpty().toMutableList()
+        val unreached = earlier?.unreached.orEmpty().toMutableList()
         val candidates = runner.candidates()
-        val uniform8 = runner.cost(BitConfiguration.uniform(candidates, 8)).bitOps()
         fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, steps: Int?): FoundConfiguration {
             val m = runner.evaluate(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
             val cost = runner.cost(config)
             return FoundConfiguration(
-                found.size, kind, budget, cost.bitOps(), cost.megabytes(),
-                8 * Math.sqrt(cost.bitOps() / uniform8), m.top1(), m.loss(), seconds, steps,
+                found.size, kind, budget, budget?.let { spec.metric }, cost.bitOps(), cost.megabytes(),
+                meanBits(cost, config), m.top1(), m.loss(), seconds, steps,
+                budget?.let { spec.batchSize }, if (kind == "search") spec.startBits else null,
                 config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
             ).also { listener.evaluated("search/${it.index}", 0, m) }
         }
         for (budget in spec.budgets) {
             val value = budgetValue(budget, metric, runner, candidates)
-            val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
             val start = System.nanoTime()
+            if (spec.method == "random") {
+                val result = runner.randomSearch(value, metric, MixedPrecisionChecks.randomSettings(spec), train, spec.batchSize,
+                    e.seed + found.size)
+                val seconds = (System.nanoTime() - start) / 1e9
+                log("budget $budget: ${result.scored()} random configurations within ±%.1f %% scored in %.1f s (%d drawn)"
+                    .format(100 * spec.tolerance, seconds, result.drawn()))
+                if (result.kept().isEmpty()) {
+                    unreached += budget
+                    continue
+                }
+                for (k in result.kept()) {
+                    found += entry("random", budget, k.config(), seconds, null)
+                    log("budget $budget: random #${found.last().index} top-1 %.4f (one batch: %.4f)".format(found.last().testTop1, 1 - k.error()))
+                }
+                continue
+            }
+            val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
             val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), train, spec.batchSize,
                 e.seed + found.size)
             val seconds = (System.nanoTime() - start) / 1e9
@@ -119,14 +149,34 @@ object SupernetSearch {
             log("budget $budget: ${result.steps()} greedy steps in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
         }
         for (bits in supernet.evaluateUniform.sorted()) {
-            found += entry("uniform", null, BitConfiguration.uniform(candidates, bits), null, null)
+            val uniform = BitConfiguration.uniform(candidates, bits)
+            if (found.any { it.kind == "uniform" && configuration(it) == uniform }) continue
+            found += entry("uniform", null, uniform, null, null)
             log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
+        // Entries of searches before mean_bits left out the fixed layers hold the older figure: recomputed.
         val file = SearchFile(e.name, checkpoint.toString(), spec.metric, supernet.fixedBits, supernet.bnCalibrationBatches,
-            found, unreached)
+            found.map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }, unreached)
         AtomicFiles.write(runDir.resolve(FILE), ExperimentJson.encodeToString(SearchFile.serializer(), file))
         if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
         return file
+    }
+
+    private fun meanBits(cost: ConfigurationCost, config: BitConfiguration): Double {
+        val searched = cost.layers().filter { it.layer() in config.layers() }
+        return Math.sqrt(searched.sumOf { it.bitOps() } / searched.sumOf { it.bitOps() / (it.weightBits() * it.inputBits()) })
+    }
+
+    /** [runDir]'s `search.json` when it searched [checkpoint]; null when there is none or it searched another. */
+    private fun earlierSearch(runDir: Path, checkpoint: Path): SearchFile? {
+        val path = runDir.resolve(FILE)
+        if (!Files.isRegularFile(path)) return null
+        val file = try {
+            ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(path))
+        } catch (ex: kotlinx.serialization.SerializationException) {
+            throw IllegalArgumentException("$path: not a search.json (${ex.message}); move it away to search again", ex)
+        }
+        return file.takeIf { it.checkpoint == checkpoint.toString() }
     }
 
     /** The last checkpoint of [runDir]'s supernet phase, which must have finished. */

@@ -27,13 +27,13 @@ class MixedPrecisionValidationSpec : FunSpec({
                     adaptiveRegionDecay(-1e-5)
                     evaluateUniform = listOf(4, 9)
                 }
-                search { bitops(uniform(9), Budget("fast")); startBits = 1; maxSteps = 0 }
+                search { bitops(uniform(9), Budget("fast")); startBits = 1; maxSteps = 0; random(samples = 0, keep = 2, tolerance = 1.5) }
             }
         }
         e.problems.map { it.field } shouldContainExactlyInAnyOrder listOf(
             "mixedPrecision.candidates", "mixedPrecision.epochs", "mixedPrecision.randomSubnets", "mixedPrecision.idmWeight",
             "mixedPrecision.emaDecay", "mixedPrecision.gradientClip", "mixedPrecision.bnCalibrationBatches", "mixedPrecision.adaptiveRegionDecay",
-            "mixedPrecision.evaluateUniform", "search.budgets", "search.budgets", "search.startBits", "search.maxSteps",
+            "mixedPrecision.evaluateUniform", "search.budgets", "search.budgets", "search.startBits", "search.maxSteps", "search.samples", "search.keep", "search.tolerance",
         )
         e.message!! shouldContain "uniform:9: bits must lie in 2..8"
         e.message!! shouldContain "'fast' is not a budget"
@@ -67,13 +67,15 @@ class MixedPrecisionValidationSpec : FunSpec({
             data { fashionMnist() }
             pretrain { epochs = 1 }
             mixedPrecision { epochs = 2; candidates(5 downTo 3); ema(0.99); bitScheduler(false); idm(0.0); adaptiveRegionDecay(1e-5) }
-            search { size(uniform(3), Budget("0.01")); batchSize = 32 }
+            search { size(uniform(3), Budget("0.01")); batchSize = 32; random(samples = 100, keep = 3) }
         }
         val back = experimentFromJson(e.toJson())
         back.mixedPrecision shouldBe e.mixedPrecision
         back.search shouldBe e.search
         back.mixedPrecision!!.policy().candidates().lowest() shouldBe 3
         back.search!!.metric shouldBe "size"
+        back.search!!.method shouldBe "random"
+        back.search!!.keep shouldBe 3
         // The graph's adaptive-region multiplier is that decay minus the optimizer's (default 2.5e-5).
         back.mixedPrecision!!.graphSpec().regionDecay() shouldBe (1e-5 - 2.5e-5 plusOrMinus 1e-12)
         experiment("reference") { data { fashionMnist() }; pretrain { epochs = 1 }; mixedPrecision { } }
@@ -81,7 +83,7 @@ class MixedPrecisionValidationSpec : FunSpec({
 
         val file = Files.createTempFile("search", ".json")
         val found = SearchFile("rfq", "ckpt", "bitops", 8, 4, listOf(
-            FoundConfiguration(0, "search", "uniform:4", 1e6, 0.01, 4.0, 0.7, 0.9, 1.0, 3,
+            FoundConfiguration(0, "search", "uniform:4", "bitops", 1e6, 0.01, 4.0, 0.7, 0.9, 1.0, 3, layers =
                 mapOf("block1/dw" to LayerBitsJson(3, 4), "block1/project" to LayerBitsJson(5, 2)))))
         Files.writeString(file, ExperimentJson.encodeToString(SearchFile.serializer(), found))
         val tuned = experiment("tuned") {

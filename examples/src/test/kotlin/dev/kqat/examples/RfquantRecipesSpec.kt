@@ -77,8 +77,8 @@ class RfquantRecipesSpec : FunSpec({
         missing.message!! shouldContain "KQAT_SEARCH"
         val file = Files.createTempFile("search", ".json")
         Files.writeString(file, ExperimentJson.encodeToString(SearchFile.serializer(), SearchFile("rfq", "ckpt", "bitops", 8, 55, listOf(
-            FoundConfiguration(0, "uniform", null, 1.0, 0.1, 4.0, 0.9, 0.3, null, null, mapOf("block2/expand" to LayerBitsJson(4, 4))),
-            FoundConfiguration(1, "search", "uniform:4", 1.0, 0.1, 4.0, 0.9, 0.3, 3.0, 10,
+            FoundConfiguration(0, "uniform", null, null, 1.0, 0.1, 4.0, 0.9, 0.3, null, null, layers = mapOf("block2/expand" to LayerBitsJson(4, 4))),
+            FoundConfiguration(1, "search", "uniform:4", "bitops", 1.0, 0.1, 4.0, 0.9, 0.3, 3.0, 10, layers =
                 mapOf("block2/expand" to LayerBitsJson(3, 5), "block2/dw" to LayerBitsJson(6, 4)))))))
         System.setProperty("kqat.search", "$file#1")
         try {

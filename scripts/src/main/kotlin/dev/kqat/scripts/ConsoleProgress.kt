@@ -58,8 +58,15 @@ class ConsoleProgress(
 
     override fun evaluated(phase: String, epoch: Int, metrics: EvalMetrics) {
         closeBar()
-        val what = if (postTraining) "quantized, not trained" else "before training"
-        if (epoch == 0) out.println("[$phase] $what: test top-1 %.4f loss %.4f".format(metrics.top1(), metrics.loss()))
+        // Sub-phases (`supernet/W4A4`, `search/3`) report subnets evaluated without an epoch of their own.
+        val what = when {
+            phase.startsWith("search/") -> "BN-calibrated, not retrained"
+            epoch > 0 && '/' in phase -> "after training, BN-calibrated"
+            epoch > 0 -> return
+            postTraining -> "quantized, not trained"
+            else -> "before training"
+        }
+        out.println("[$phase] $what: test top-1 %.4f loss %.4f".format(metrics.top1(), metrics.loss()))
     }
 
     override fun epochEnded(epoch: EpochMetrics) {

@@ -5,6 +5,8 @@ import com.github.ajalt.clikt.core.Context
 import com.github.ajalt.clikt.parameters.arguments.argument
 import com.github.ajalt.clikt.parameters.options.multiple
 import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.types.choice
+import com.github.ajalt.clikt.parameters.types.double
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import dev.kqat.dsl.Budget
@@ -25,6 +27,10 @@ class SearchCommand : CliktCommand(name = "search") {
     private val size by option("--size", help = "a weight-size budget: uniform:B or MB; repeatable").multiple()
     private val batch by option("--batch", help = "images of the batch each greedy step scores on (default: the script's search { }, else 256)").int()
     private val maxSteps by option("--max-steps", help = "greedy steps before a budget counts as unreached").int()
+    private val method by option("--method", help = "greedy (the reference's, default) or random (its alternative: --samples configurations near each budget scored on one batch, the --keep best evaluated)").choice("greedy", "random")
+    private val samples by option("--samples", help = "random search: configurations within the tolerance scored (default 1000)").int()
+    private val keep by option("--keep", help = "random search: best configurations kept and evaluated (default 30)").int()
+    private val tolerance by option("--tolerance", help = "random search: accepted cost distance from the budget, a share of it (default 0.0179, the reference's 0.1 G at 5.58 G)").double()
     private val startBits by option("--start-bits", help = "every layer's bits where the search starts (default: the script's search { }, else 5, as the reference; budgets above the uniform 5-bit subnet need 6)").int()
 
     override fun run() = Launch.exitingOnFailure(this) { echo ->
@@ -32,9 +38,6 @@ class SearchCommand : CliktCommand(name = "search") {
         for ((flag, budgets) in listOf("--bitops" to bitops, "--size" to size)) {
             budgets.forEach { b -> Budget.problem(b)?.let { throw IllegalArgumentException("$flag: $it") } }
         }
-        require(batch == null || batch!! >= 1) { "--batch: must be >= 1, got $batch" }
-        require(maxSteps == null || maxSteps!! >= 1) { "--max-steps: must be >= 1, got $maxSteps" }
-        require(startBits == null || startBits!! in 2..8) { "--start-bits: must lie in 2..8, got $startBits" }
         val experiment = ExperimentRunner.storedExperiment(runDir)
         val declared = experiment.search ?: SearchSpec()
         val spec = declared.copy(
@@ -43,7 +46,16 @@ class SearchCommand : CliktCommand(name = "search") {
             batchSize = batch ?: declared.batchSize,
             maxSteps = maxSteps ?: declared.maxSteps,
             startBits = startBits ?: declared.startBits,
+            method = method ?: declared.method,
+            samples = samples ?: declared.samples,
+            keep = keep ?: declared.keep,
+            tolerance = tolerance ?: declared.tolerance,
         )
+        // The script's own fields were checked when it ran: a problem here comes from a flag.
+        spec.problems().firstOrNull()?.let { (field, message) ->
+            val flag = if (field == "search.batchSize") "--batch" else "--" + field.removePrefix("search.").replace(Regex("[A-Z]")) { "-" + it.value.lowercase() }
+            throw IllegalArgumentException("$flag: $message")
+        }
         val (train, test) = RuntimeMapping.loadData(experiment)
         val file = try {
             SupernetSearch.run(runDir, experiment, spec, train, test, object : RunListener {}) { echo(it, true) }

@@ -13,6 +13,7 @@ import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.string.shouldNotContain
 import java.nio.file.Files
 
 /**
@@ -68,6 +69,11 @@ class MixedPrecisionSpec : FunSpec({
         found.layers.size shouldBe 21
         found.bitops shouldBeLessThan w5a5.bitops
         w5a5.testTop1 shouldBe (uniform.getValue("W5A5") plusOrMinus 1e-9)
+        // mean_bits over the searched layers: a uniform subnet's own bits (W2A2 a little more: depth-wise stays at 3).
+        w5a5.meanBits shouldBe (5.0 plusOrMinus 1e-9)
+        search.configurations[2].meanBits shouldBe (4.0 plusOrMinus 1e-9)
+        search.configurations[1].meanBits shouldBeGreaterThan 2.0
+        found.meanBits shouldBeLessThan 5.0
         // Every layer started at 5 bits; the search moved some, within their candidates.
         found.layers.values.any { it.w != 5 || it.a != 5 } shouldBe true
         found.layers.values.all { it.w in 2..6 && it.a in 2..6 } shouldBe true
@@ -87,5 +93,29 @@ class MixedPrecisionSpec : FunSpec({
         val badStart = cli("search", run.toString(), "--bitops", "uniform:4", "--start-bits", "9")
         badStart.statusCode shouldBe 2
         badStart.stderr shouldContain "--start-bits: must lie in 2..8, got 9"
+
+        // A later search of the same supernet appends: #0..#3 keep their entries (a fine-tuning script's
+        // search.json#N still names the same configuration) and the uniform subnets are not evaluated again.
+        val both = cli("search", run.toString(), "--bitops", "uniform:4", "--size", "uniform:4")
+        both.statusCode shouldBe 2
+        both.stderr shouldContain "give --bitops or --size budgets, not both"
+        val badKeep = cli("search", run.toString(), "--method", "random", "--samples", "5", "--keep", "6")
+        badKeep.statusCode shouldBe 2
+        badKeep.stderr shouldContain "--keep: must lie in 1..samples (5), got 6"
+        // The random search (§2.10's alternative): 30 configurations within ±1.79 % of uniform W4A4's BitOPs.
+        val random = cli("search", run.toString(), "--method", "random", "--samples", "30", "--keep", "1",
+            "--bitops", "uniform:4", "--batch", "32")
+        withClue(random.stderr) { random.statusCode shouldBe 0 }
+        random.stderr shouldContain "30 random configurations within ±1.8 % scored"
+        random.stderr shouldNotContain "uniform W2A2: top-1"
+        val appended = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+        appended.configurations.take(4) shouldBe search.configurations
+        val picked = appended.configurations.drop(4).single()
+        val w4a4 = search.configurations[2]
+        println("random search at uniform:4: ${picked.testTop1} at ${picked.bitops / 1e6} MBitOPs; uniform W4A4 ${w4a4.testTop1}")
+        picked.kind shouldBe "random"
+        picked.index shouldBe 4
+        Math.abs(picked.bitops - w4a4.bitops) shouldBeLessThan 0.0179 * w4a4.bitops
+        picked.layers.values.any { it.w != it.a } shouldBe true // weights and inputs drawn independently
     }
 })

@@ -5,6 +5,7 @@ import dev.kqat.runtime.data.Dataset;
 import dev.kqat.runtime.events.EvalMetrics;
 import dev.kqat.runtime.events.RunListener;
 import dev.kqat.runtime.mixed.GreedySearch;
+import dev.kqat.runtime.mixed.RandomSearch;
 import dev.kqat.runtime.quant.BitConfiguration;
 import dev.kqat.runtime.quant.BitRange;
 import dev.kqat.runtime.quant.ConfigurationCost;
@@ -85,6 +86,18 @@ public final class SupernetRunner implements AutoCloseable {
         return 1.0 - b.scores().correct(move) / b.batch().size();
       };
       return GreedySearch.search(graph.candidates(), budget, settings, scorer, c -> cost(c, metric));
+    }
+  }
+
+  /**
+   * The random search (§2.10's alternative) under {@code budget}: every configuration within the
+   * tolerance scored on the same training batch of {@code batchSize}, batch-statistics BN.
+   */
+  public RandomSearch.Result randomSearch(double budget, Metric metric, RandomSearch.Settings settings, Dataset train,
+      int batchSize, long seed) {
+    try (Batch batch = train.batches(batchSize, true, seed, true).next()) {
+      return RandomSearch.search(graph.candidates(), budget, settings, seed,
+          c -> 1.0 - graph.batchStatisticsCorrect(session, batch, c) / batch.size(), c -> cost(c, metric));
     }
   }
 
