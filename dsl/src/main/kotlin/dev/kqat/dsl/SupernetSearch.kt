@@ -88,7 +88,7 @@ object SupernetSearch {
             log: (String) -> Unit = {}): SearchFile {
         val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
         val checkpoint = finishedCheckpoint(runDir)
-        return SupernetRunner(RuntimeMapping.supernetSetup(e, supernet), supernet.graphSpec()).use { runner ->
+        return SupernetRunner.forEvaluation(RuntimeMapping.supernetSetup(e, supernet), supernet.graphSpec()).use { runner ->
             runner.load(checkpoint)
             search(runner, runDir, checkpoint, e, spec, train, test, listener, log)
         }
@@ -103,7 +103,7 @@ object SupernetSearch {
                test: Dataset, listener: RunListener, log: (String) -> Unit = {}): SearchFile {
         val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
         val metric = if (spec.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
-        val earlier = earlierSearch(runDir, checkpoint)
+        val earlier = earlierSearch(runDir, checkpoint, log)
         val found = earlier?.configurations.orEmpty().toMutableList()
         val unreached = earlier?.unreached.orEmpty().toMutableList()
         val candidates = runner.candidates()
@@ -116,6 +116,14 @@ object SupernetSearch {
                 budget?.let { spec.batchSize }, if (kind == "search") spec.startBits else null,
                 config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
             ).also { listener.evaluated("search/${it.index}", 0, m) }
+        }
+        // Written after every entry, so a search stopped in a later budget keeps the earlier ones.
+        fun write(): SearchFile {
+            // Entries of searches before mean_bits left out the fixed layers hold the older figure: recomputed.
+            val file = SearchFile(e.name, checkpoint.toString(), spec.metric, supernet.fixedBits, supernet.bnCalibrationBatches,
+                found.map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }, unreached)
+            AtomicFiles.write(runDir.resolve(FILE), ExperimentJson.encodeToString(SearchFile.serializer(), file))
+            return file
         }
         for (budget in spec.budgets) {
             val value = budgetValue(budget, metric, runner, candidates)
@@ -132,6 +140,7 @@ object SupernetSearch {
                 }
                 for (k in result.kept()) {
                     found += entry("random", budget, k.config(), seconds, null)
+                    write()
                     log("budget $budget: random #${found.last().index} top-1 %.4f (one batch: %.4f)".format(found.last().testTop1, 1 - k.error()))
                 }
                 continue
@@ -146,18 +155,17 @@ object SupernetSearch {
                 continue
             }
             found += entry("search", budget, result.config(), seconds, result.steps())
+            write()
             log("budget $budget: ${result.steps()} greedy steps in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
         }
         for (bits in supernet.evaluateUniform.sorted()) {
             val uniform = BitConfiguration.uniform(candidates, bits)
             if (found.any { it.kind == "uniform" && configuration(it) == uniform }) continue
             found += entry("uniform", null, uniform, null, null)
+            write()
             log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
-        // Entries of searches before mean_bits left out the fixed layers hold the older figure: recomputed.
-        val file = SearchFile(e.name, checkpoint.toString(), spec.metric, supernet.fixedBits, supernet.bnCalibrationBatches,
-            found.map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }, unreached)
-        AtomicFiles.write(runDir.resolve(FILE), ExperimentJson.encodeToString(SearchFile.serializer(), file))
+        val file = write()
         if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
         return file
     }
@@ -167,16 +175,26 @@ object SupernetSearch {
         return Math.sqrt(searched.sumOf { it.bitOps() } / searched.sumOf { it.bitOps() / (it.weightBits() * it.inputBits()) })
     }
 
-    /** [runDir]'s `search.json` when it searched [checkpoint]; null when there is none or it searched another. */
-    private fun earlierSearch(runDir: Path, checkpoint: Path): SearchFile? {
+    /**
+     * [runDir]'s `search.json` when it searched [checkpoint]; null when there is none, or when it
+     * searched another checkpoint: that one is kept aside as `search-<its checkpoint>-<time>.json`.
+     */
+    private fun earlierSearch(runDir: Path, checkpoint: Path, log: (String) -> Unit): SearchFile? {
         val path = runDir.resolve(FILE)
         if (!Files.isRegularFile(path)) return null
-        val file = try {
-            ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(path))
-        } catch (ex: kotlinx.serialization.SerializationException) {
-            throw IllegalArgumentException("$path: not a search.json (${ex.message}); move it away to search again", ex)
-        }
-        return file.takeIf { it.checkpoint == checkpoint.toString() }
+        val file = decode(path, "; move it away to search again")
+        if (file.checkpoint == checkpoint.toString()) return file
+        val stamp = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+        val aside = runDir.resolve("search-${Path.of(file.checkpoint).fileName}-$stamp.json")
+        Files.move(path, aside)
+        log("$path searched another checkpoint (${file.checkpoint}): kept as ${aside.fileName}")
+        return null
+    }
+
+    private fun decode(path: Path, advice: String = ""): SearchFile = try {
+        ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(path))
+    } catch (ex: kotlinx.serialization.SerializationException) {
+        throw IllegalArgumentException("$path: not a search.json (${ex.message})$advice", ex)
     }
 
     /** The last checkpoint of [runDir]'s supernet phase, which must have finished. */
@@ -211,7 +229,7 @@ object SupernetSearch {
         val found = file.configuration(n)
         val (train, test) = RuntimeMapping.loadData(e)
         try {
-            return SupernetRunner(RuntimeMapping.supernetSetup(e, supernet), supernet.graphSpec()).use { runner ->
+            return SupernetRunner.forEvaluation(RuntimeMapping.supernetSetup(e, supernet), supernet.graphSpec()).use { runner ->
                 runner.load(finishedCheckpoint(runDir))
                 val config = configuration(found)
                 for (layer in config.layers().keys) {
@@ -236,11 +254,7 @@ object SupernetSearch {
         val n = if ('#' in reference) reference.substringAfter('#').toIntOrNull()
             ?: throw IllegalArgumentException("$reference: '#' must be followed by a configuration number") else 0
         require(Files.isRegularFile(path)) { "$path: search file not found (written by kqat search RUN_DIR)" }
-        val file = try {
-            ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(path))
-        } catch (ex: kotlinx.serialization.SerializationException) {
-            throw IllegalArgumentException("$path: not a search.json (${ex.message})", ex)
-        }
+        val file = decode(path)
         file.configuration(n)
         return file to n
     }

@@ -117,5 +117,21 @@ class MixedPrecisionSpec : FunSpec({
         picked.index shouldBe 4
         Math.abs(picked.bitops - w4a4.bitops) shouldBeLessThan 0.0179 * w4a4.bitops
         picked.layers.values.any { it.w != it.a } shouldBe true // weights and inputs drawn independently
+
+        // A search.json of another checkpoint (e.g. a supernet trained again) is kept aside, not appended to or lost.
+        val other = appended.copy(checkpoint = run.resolve("checkpoints/supernet/epoch-0009").toString())
+        Files.writeString(run.resolve("search.json"), ExperimentJson.encodeToString(SearchFile.serializer(), other))
+        val fresh = cli("search", run.toString(), "--bitops", "uniform:2", "--max-steps", "1", "--batch", "32")
+        withClue(fresh.stderr) { fresh.statusCode shouldBe 0 }
+        val aside = Files.list(run).use { files -> files.filter { it.fileName.toString().startsWith("search-epoch-0009-") }.toList() }.single()
+        fresh.stderr shouldContain "kept as ${aside.fileName}"
+        ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(aside)) shouldBe other
+        val restarted = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+        restarted.checkpoint shouldBe search.checkpoint
+        restarted.unreached shouldBe listOf("uniform:2")
+        // Only the uniform subnets, evaluated again from #0.
+        restarted.configurations.map { it.index to it.kind } shouldBe listOf(0 to "uniform", 1 to "uniform", 2 to "uniform")
+        restarted.configurations.map { it.layers } shouldBe search.configurations.drop(1).map { it.layers }
+        for ((now, before) in restarted.configurations.zip(search.configurations.drop(1))) now.testTop1 shouldBe (before.testTop1 plusOrMinus 1e-9)
     }
 })

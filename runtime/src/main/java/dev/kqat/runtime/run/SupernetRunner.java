@@ -32,13 +32,23 @@ public final class SupernetRunner implements AutoCloseable {
   private final Session session;
   private final SupernetTrainer trainer;
 
+  /** A runner that trains a supernet, then evaluates and searches it. */
   public SupernetRunner(TrainingSetup setup, SupernetGraph.Spec spec) {
-    this.graph = new SupernetGraph(setup, spec);
+    this(new SupernetGraph(setup, spec));
+  }
+
+  private SupernetRunner(SupernetGraph graph) {
+    this.graph = graph;
     this.session = graph.newSession();
     this.trainer = new SupernetTrainer(graph, session, new RunListener() {});
   }
 
-  /** Trains the supernet (see {@link SupernetTrainer#run}). */
+  /** A runner that evaluates and searches a trained supernet ({@link #load}) and builds none of the training step. */
+  public static SupernetRunner forEvaluation(TrainingSetup setup, SupernetGraph.Spec spec) {
+    return new SupernetRunner(SupernetGraph.forEvaluation(setup, spec));
+  }
+
+  /** Trains the supernet (see {@link SupernetTrainer#run}); not on a runner {@link #forEvaluation}. */
   public SupernetTrainer.Result train(SupernetTrainer.Plan plan, Path resumeFrom, Path initFrom, RunListener listener) {
     return new SupernetTrainer(graph, session, listener).run(plan, resumeFrom, initFrom);
   }
@@ -46,6 +56,10 @@ public final class SupernetRunner implements AutoCloseable {
   /** Loads a trained supernet's checkpoint for evaluation and search: its moving average when it keeps one (§2.1). */
   public void load(Path checkpoint) {
     session.initialize();
+    if (!graph.trains()) {
+      graph.loadTrained(session, checkpoint);
+      return;
+    }
     trainer.restore(checkpoint);
     if (graph.hasEma()) {
       graph.useEma(session);

@@ -37,19 +37,25 @@ public final class CheckpointVariables {
    * store of its own); each must be there with its shape.
    */
   public static void restore(Session session, Ops tf, Path checkpoint, List<Param> params) {
+    restore(session, tf, checkpoint, params, params.stream().map(Param::name).toList());
+  }
+
+  /** As {@link #restore(Session, Ops, Path, List)}, each of {@code params} from the checkpoint's variable {@code sources[i]}. */
+  public static void restore(Session session, Ops tf, Path checkpoint, List<Param> params, List<String> sources) {
     Map<String, String> manifest = manifest(checkpoint);
     List<String> missing = new ArrayList<>();
-    for (Param p : params) {
-      String shape = manifest.get(p.name());
+    for (int i = 0; i < params.size(); i++) {
+      Param p = params.get(i);
+      String shape = manifest.get(sources.get(i));
       if (shape == null || !shape.equals(shapeText(p.shape()))) {
-        missing.add(p.name() + (shape == null ? "" : " (shape " + shape + " ≠ " + shapeText(p.shape()) + ")"));
+        missing.add(sources.get(i) + (shape == null ? "" : " (shape " + shape + " ≠ " + shapeText(p.shape()) + ")"));
       }
     }
     if (!missing.isEmpty()) {
       throw new IllegalStateException(
           checkpoint + ": does not match this experiment's graph; missing or different: " + missing);
     }
-    load(session, tf, checkpoint, params);
+    restoreInto(session, tf, checkpoint, sources, (i, value) -> tf.assign(params.get(i).variable(), value));
   }
 
   /** Loads {@code toLoad} from {@code checkpoint}, whose manifest the caller has checked. */

@@ -39,7 +39,15 @@ public record PhasePlan(
 
   public PhasePlan {
     // problems() holds the bounds of a training phase; 0 epochs is the runtime's post-training case.
-    Map<String, String> bad = problems(epochs == 0 ? 1 : epochs, batchSize, bnReestimationBatches);
+    requireValid(epochs == 0 ? 1 : epochs, batchSize, bnReestimationBatches, train);
+  }
+
+  /**
+   * Throws an IllegalArgumentException naming every component out of {@link #problems}'s bounds, or
+   * a training set smaller than one batch (also the supernet phase's plan).
+   */
+  public static void requireValid(int epochs, int batchSize, int bnReestimationBatches, Dataset train) {
+    Map<String, String> bad = problems(epochs, batchSize, bnReestimationBatches);
     if (!bad.isEmpty()) {
       throw new IllegalArgumentException(bad.entrySet().stream()
           .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining("; ")));

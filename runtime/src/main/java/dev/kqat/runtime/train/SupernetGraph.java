@@ -116,11 +116,27 @@ public final class SupernetGraph implements AutoCloseable {
   private final Operand<TFloat32> searchCorrect;
   /** The search pass's input of every searchable layer, in forward order ({@link SearchBatch}). */
   private final Map<String, Operand<TFloat32>> searchLayerInputs = new LinkedHashMap<>();
+  /** The keys of {@link #searchLayerInputs}, in forward order. */
+  private final List<String> searchLayers;
   private final Map<String, Operand<TFloat32>> quantizerInputs;
   /** Suffix of a switchable BN's tables ({@code Layers}): {@code <bn>/gamma_per_bits} holds the rows of {@code <bn>/gamma}. */
   private static final String PER_BITS = "_per_bits";
 
+  /** A supernet graph that trains ({@link #trainStep}), evaluates and searches. */
   public SupernetGraph(TrainingSetup requested, Spec spec) {
+    this(requested, spec, true);
+  }
+
+  /**
+   * A graph that only evaluates and searches a trained supernet ({@link #loadTrained}): no random
+   * passes, gradients, optimizer or EMA, which take most of a training graph's build time (tiny-MBV2
+   * on 2 cores: 2.7 s against 26–34 s).
+   */
+  public static SupernetGraph forEvaluation(TrainingSetup setup, Spec spec) {
+    return new SupernetGraph(setup, spec, false);
+  }
+
+  private SupernetGraph(TrainingSetup requested, Spec spec, boolean training) {
     this.spec = spec;
     DeviceSetting device = requested.device().resolve();
     this.setup = requested.withDevice(device).withKernel(requested.kernel().on(device));
@@ -161,6 +177,46 @@ public final class SupernetGraph implements AutoCloseable {
       weightQuantizers.put(layer, state.quantizers().stream().filter(q -> q.name().equals(layer + "/weight")).findFirst()
           .orElseThrow(() -> new IllegalStateException("searchable layer '" + layer + "' has no weight quantizer")));
     }
+    if (training) {
+      TrainingOps ops = buildTraining(max, maxLogits, classes);
+      totalLoss = ops.totalLoss();
+      step = ops.step();
+      emaReset = ops.emaReset();
+      emaUse = ops.emaUse();
+    } else {
+      totalLoss = null;
+      step = null;
+      emaReset = null;
+      emaUse = null;
+    }
+
+    evalBits = new PassBits("eval");
+    NetContext eval = new NetContext(state, PassMode.EVAL, null, evalBits);
+    Operand<TFloat32> evalLogits = setup.model().forward(eval, images);
+    evalLossSum = tf.reduceSum(Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
+    evalCorrect = Losses.correctCount(tf, evalLogits, labels);
+    quantizerInputs = eval.quantizerInputs();
+    searchBits = new PassBits("search");
+    NetContext search = new NetContext(state, PassMode.BN_STATISTICS, null, searchBits);
+    Operand<TFloat32> searchLogits = setup.model().forward(search, images);
+    searchCorrect = Losses.correctCount(tf, searchLogits, labels);
+    for (String layer : candidates.keySet()) {
+      searchLayerInputs.put(layer, search.quantizerInputs().get(layer + "/input"));
+    }
+    searchLayers = List.copyOf(searchLayerInputs.keySet());
+    bnCalibration = new BnReestimation(params, search.batchStatistics());
+    // The gradient ops TensorFlow's C++ gradient builder added carry no device yet.
+    device.placeUnplacedOps(graph);
+  }
+
+  /** The training step's ops; the EMA's are null without an EMA. */
+  private record TrainingOps(Operand<TFloat32> totalLoss, Op step, Op emaReset, Op emaUse) {}
+
+  /**
+   * The K random passes with their losses, the clipped gradient of the summed loss, the optimizer
+   * updates and the EMA (§2.5, §2.7), after the max pass {@code max}.
+   */
+  private TrainingOps buildTraining(NetContext max, Operand<TFloat32> maxLogits, int classes) {
     Operand<TFloat32> teacherLog = tf.nn.logSoftmax(tf.stopGradient(maxLogits));
     Operand<TFloat32> teacher = tf.math.exp(teacherLog);
     Operand<TFloat32> total = maxLoss;
@@ -189,36 +245,33 @@ public final class SupernetGraph implements AutoCloseable {
         }
         loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.idmWeight()), idm));
       }
-      if (spec.qeWeight() > 0) {
+      if (spec.qeWeight() > 0 || spec.regionDecay() != 0) {
+        // Both terms sum over the pass's convolution kernels (§2.5).
         Operand<TFloat32> qe = tf.constant(0f);
-        for (PassBits.LayerBits lb : bits.layers().values()) {
-          Param kernel = params.get(lb.layer() + "/kernel");
-          if (kernel.shape().numDimensions() != 4) {
-            continue; // conv layers only (§2.5)
-          }
-          long out = kernel.shape().get(3) == 1 ? kernel.shape().get(2) : kernel.shape().get(3);
-          qe = tf.math.add(qe, QuantizationErrorLoss.term(tf, kernel.variable(),
-              weightQuantizers.get(lb.layer()).scale(), lb.weight(), lowestWeightBits.get(lb.layer()), out));
-        }
-        loss = tf.math.add(loss, tf.math.mul(qeWeight, qe));
-      }
-      if (spec.regionDecay() != 0) {
         Operand<TFloat32> region = tf.constant(0f);
         for (PassBits.LayerBits lb : bits.layers().values()) {
           Param kernel = params.get(lb.layer() + "/kernel");
-          if (kernel.shape().numDimensions() == 4) { // the kernels weight decay applies to
-            region = tf.math.add(region, AdaptiveRegionDecayLoss.term(tf, kernel.variable(),
-                weightQuantizers.get(lb.layer()).scale(), lb.weight()));
+          if (kernel.shape().numDimensions() != 4) {
+            continue;
           }
+          Operand<TFloat32> scale = weightQuantizers.get(lb.layer()).scale();
+          long out = kernel.shape().get(3) == 1 ? kernel.shape().get(2) : kernel.shape().get(3);
+          qe = tf.math.add(qe, QuantizationErrorLoss.term(tf, kernel.variable(), scale, lb.weight(),
+              lowestWeightBits.get(lb.layer()), out));
+          region = tf.math.add(region, AdaptiveRegionDecayLoss.term(tf, kernel.variable(), scale, lb.weight()));
         }
-        loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.regionDecay()), region));
+        if (spec.qeWeight() > 0) {
+          loss = tf.math.add(loss, tf.math.mul(qeWeight, qe));
+        }
+        if (spec.regionDecay() != 0) {
+          loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.regionDecay()), region));
+        }
       }
       subnetBits.add(bits);
       idmMasks.add(masks);
       bnUpdates.addAll(pass.updates());
       total = tf.math.add(total, loss);
     }
-    totalLoss = total;
 
     List<Param> kernels = new ArrayList<>();
     List<Param> otherWeights = new ArrayList<>();
@@ -229,7 +282,7 @@ public final class SupernetGraph implements AutoCloseable {
     List<Param> trainable = new ArrayList<>(kernels);
     trainable.addAll(otherWeights);
     trainable.addAll(quantParams);
-    Gradients grads = tf.gradients(totalLoss, trainable.stream().map(Param::variable).toList());
+    Gradients grads = tf.gradients(total, trainable.stream().map(Param::variable).toList());
     List<Output<TFloat32>> clipped = new ArrayList<>();
     List<Op> gradOps = new ArrayList<>();
     for (int i = 0; i < trainable.size(); i++) {
@@ -262,7 +315,7 @@ public final class SupernetGraph implements AutoCloseable {
       Ops afterStep = tf.withControlDependencies(List.of(trained));
       Operand<TFloat32> decay = tf.constant((float) spec.emaDecay());
       for (Param p : params.all()) {
-        if (p.role() == ParamRole.WEIGHT || p.role() == ParamRole.BN_STATISTIC || p.role() == ParamRole.QUANTIZER) {
+        if (hasMovingAverage(p)) {
           var ema = params.getOrCreate("ema/" + p.name(), p.shape(), ParamRole.STATE, sh -> params.fill(sh, 0f));
           emaUpdates.add(afterStep.assign(ema, afterStep.math.add(afterStep.math.mul(decay, ema),
               afterStep.math.mul(afterStep.math.sub(afterStep.constant(1f), decay), p.variable()))));
@@ -271,26 +324,15 @@ public final class SupernetGraph implements AutoCloseable {
         }
       }
     }
-    step = tf.withControlDependencies(emaUpdates.isEmpty() ? List.of(trained) : emaUpdates).withName("supernet_step").noOp();
-    emaReset = emaResets.isEmpty() ? null : tf.withControlDependencies(emaResets).withName("ema_reset").noOp();
-    emaUse = emaUses.isEmpty() ? null : tf.withControlDependencies(emaUses).withName("ema_use").noOp();
+    return new TrainingOps(total,
+        tf.withControlDependencies(emaUpdates.isEmpty() ? List.of(trained) : emaUpdates).withName("supernet_step").noOp(),
+        emaResets.isEmpty() ? null : tf.withControlDependencies(emaResets).withName("ema_reset").noOp(),
+        emaUses.isEmpty() ? null : tf.withControlDependencies(emaUses).withName("ema_use").noOp());
+  }
 
-    evalBits = new PassBits("eval");
-    NetContext eval = new NetContext(state, PassMode.EVAL, null, evalBits);
-    Operand<TFloat32> evalLogits = setup.model().forward(eval, images);
-    evalLossSum = tf.reduceSum(Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
-    evalCorrect = Losses.correctCount(tf, evalLogits, labels);
-    quantizerInputs = eval.quantizerInputs();
-    searchBits = new PassBits("search");
-    NetContext search = new NetContext(state, PassMode.BN_STATISTICS, null, searchBits);
-    Operand<TFloat32> searchLogits = setup.model().forward(search, images);
-    searchCorrect = Losses.correctCount(tf, searchLogits, labels);
-    for (String layer : candidates.keySet()) {
-      searchLayerInputs.put(layer, search.quantizerInputs().get(layer + "/input"));
-    }
-    bnCalibration = new BnReestimation(params, search.batchStatistics());
-    // The gradient ops TensorFlow's C++ gradient builder added carry no device yet.
-    device.placeUnplacedOps(graph);
+  /** Whether the EMA averages {@code p}: weights, BN statistics and step sizes, the reference's parameters and buffers. */
+  private static boolean hasMovingAverage(Param p) {
+    return p.role() == ParamRole.WEIGHT || p.role() == ParamRole.BN_STATISTIC || p.role() == ParamRole.QUANTIZER;
   }
 
   private static OptimizerConfig withoutDecay(OptimizerConfig c) {
@@ -346,6 +388,24 @@ public final class SupernetGraph implements AutoCloseable {
     if (emaReset != null) {
       session.runner().addTarget(emaReset).run();
     }
+  }
+
+  /** Whether this graph trains (else built {@link #forEvaluation}). */
+  public boolean trains() {
+    return step != null;
+  }
+
+  /**
+   * Loads a trained supernet's checkpoint into an evaluation graph ({@link #forEvaluation}): every
+   * variable from its moving average where the supernet kept one (§2.1), else from itself.
+   */
+  public void loadTrained(Session session, Path checkpoint) {
+    if (trains()) {
+      throw new IllegalStateException("loadTrained is for evaluation graphs; a training graph restores its checkpoint and calls useEma");
+    }
+    List<Param> model = params.all();
+    List<String> sources = model.stream().map(p -> spec.emaDecay() > 0 && hasMovingAverage(p) ? "ema/" + p.name() : p.name()).toList();
+    CheckpointVariables.restore(session, tf, checkpoint, model, sources);
   }
 
   /** Replaces the model by its moving average, for evaluation and search (§2.1); training stops here. */
@@ -458,6 +518,9 @@ public final class SupernetGraph implements AutoCloseable {
    */
   public StepOutcome trainStep(Session session, Batch batch, List<BitConfiguration> subnets, Candidates current,
       double lrW, double lrQ, double progress, long seed, long globalStep) {
+    if (!trains()) {
+      throw new IllegalStateException("this supernet graph was built for evaluation (SupernetGraph.forEvaluation) and does not train");
+    }
     if (subnets.size() != subnetBits.size()) {
       throw new IllegalArgumentException(subnetBits.size() + " random subnets per step, " + subnets.size() + " given");
     }
@@ -535,7 +598,7 @@ public final class SupernetGraph implements AutoCloseable {
 
     /** Correct count of {@code config} on the batch, every BN normalising with the batch's statistics. */
     public float correct(BitConfiguration config) {
-      List<String> layers = new ArrayList<>(searchLayerInputs.keySet());
+      List<String> layers = searchLayers;
       int first = 0;
       while (first < layers.size() && base.layers().get(layers.get(first)).equals(config.layers().get(layers.get(first)))) {
         first++;

@@ -50,15 +50,7 @@ public final class SupernetTrainer {
       int calibrationBatches, boolean bitScheduler, int bnCalibrationBatches, List<Integer> uniformBits) {
     public Plan {
       // The fixed-bit phases' bounds of epochs and batch size (no BN re-estimation there).
-      Map<String, String> bad = PhasePlan.problems(epochs, batchSize, 0);
-      if (!bad.isEmpty()) {
-        throw new IllegalArgumentException(bad.entrySet().stream()
-            .map(e -> e.getKey() + ": " + e.getValue()).collect(java.util.stream.Collectors.joining("; ")));
-      }
-      if (train.size() < batchSize) {
-        throw new IllegalArgumentException(
-            "the training set has " + train.size() + " examples, fewer than one batch of " + batchSize);
-      }
+      PhasePlan.requireValid(epochs, batchSize, 0, train);
     }
   }
 

@@ -8,12 +8,14 @@ import dev.kqat.runtime.quant.BitConfiguration
 import dev.kqat.runtime.quant.MixedPrecisionPolicy
 import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.schedule.Schedule
+import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldNotBeEmpty
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
+import io.kotest.matchers.string.shouldContain
 import org.tensorflow.Session
 import org.tensorflow.ndarray.buffer.DataBuffers
 import org.tensorflow.types.TFloat32
@@ -140,6 +142,39 @@ class SupernetTrainerSpec : FunSpec({
         resumed.events shouldBe whole.events.filter { it.first >= 16 }
         resumedResult.dropped() shouldBe wholeResult.dropped()
         resumedResult.steps() shouldBe 32L
+    }
+
+    test("an evaluation graph loads the finished checkpoint's moving average: it evaluates as the training graph after useEma") {
+        // The checkpoint of the run above (EMA decay 0.9 over 32 steps).
+        val finished = CheckpointStore(dir.resolve("whole"), 2).latest().get()
+        val w3a5 = BitConfiguration.of(graph.value.candidates()) { BitConfiguration.LayerBits(3, 5) }
+        val w4a3 = BitConfiguration.of(graph.value.candidates()) { BitConfiguration.LayerBits(4, 3) }
+        test.batches(250, false, 0, false).next().use { b ->
+            val g = graph.value
+            val (raw, averaged) = g.newSession().use { s ->
+                s.initialize()
+                SupernetTrainer(g, s, object : RunListener {}).restore(finished)
+                val raw = g.evaluate(s, b, w3a5).lossSum()
+                g.useEma(s)
+                raw to Triple(g.evaluate(s, b, w3a5).lossSum(), g.evaluate(s, b, w3a5).correct(), g.batchStatisticsCorrect(s, b, w4a3))
+            }
+            raw shouldNotBe averaged.first // the EMA is not the trained weights: loading either is told apart
+            SupernetGraph.forEvaluation(setup, spec).use { e ->
+                e.trains() shouldBe false
+                e.newSession().use { s ->
+                    s.initialize()
+                    e.loadTrained(s, finished)
+                    Triple(e.evaluate(s, b, w3a5).lossSum(), e.evaluate(s, b, w3a5).correct(), e.batchStatisticsCorrect(s, b, w4a3)) shouldBe averaged
+                    train.batches(32, true, 1, true).next().use { tb ->
+                        val current = dev.kqat.runtime.mixed.Candidates(e.candidates())
+                        val subnets = dev.kqat.runtime.mixed.SubnetSampler.draw(current, 3, 7, 0)
+                        shouldThrow<IllegalStateException> {
+                            e.trainStep(s, tb, subnets, current, 0.02, 1e-3, 0.0, 7, 0)
+                        }.message shouldContain "built for evaluation"
+                    }
+                }
+            }
+        }
     }
 
     test("a greedy step's moves scored from the step's kept layer inputs count what their whole passes count") {
