@@ -90,6 +90,13 @@ data class SearchSpec(
     val keep: Int = 30,
     /** Random search: accepted cost distance from the budget, a share of it (reference ±0.1 G at 5.58 G). */
     val tolerance: Double = RandomSearch.Settings.REFERENCE_TOLERANCE,
+    /**
+     * Greedy search: a layer at the floor gets no moves. Off (the reference's), its up move is scored
+     * and, when it wins, the step changes nothing; where it keeps winning the search stalls.
+     */
+    val freezeAtFloor: Boolean = false,
+    /** What configurations are scored by on a batch: `top1` (the reference's error) or `loss` (mean cross-entropy). */
+    val score: String = "top1",
 ) {
     /** Each bad field (`search.<field>`) with its problem; empty for a search that can run. */
     fun problems(): List<Pair<String, String>> = buildList { MixedPrecisionChecks.search(this@SearchSpec) { f, m -> add(f to m) } }
@@ -184,6 +191,17 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     private var samples = start.samples
     private var keep = start.keep
     private var tolerance = start.tolerance
+    /**
+     * Greedy search: a layer at the floor (2 bits, 3 at budgets of 4 bits and up) gets no moves, so every
+     * step changes a layer. Off, as the reference: a layer at the floor still has its up move scored, and
+     * a step whose winner that is changes nothing (low budgets can stall there).
+     */
+    var freezeAtFloor: Boolean = start.freezeAtFloor
+    /**
+     * What a configuration is scored by on the search's batch: `"top1"` (the reference's top-1 error) or
+     * `"loss"` (mean cross-entropy: finer-grained than top-1 on a small batch; not the reference's).
+     */
+    var score: String = start.score
 
     /**
      * The random search instead of the greedy one (§2.10's alternative): [samples] configurations within
@@ -212,7 +230,7 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     /** The cost of the uniform [bits]-bit subnet (first and last layers at their fixed bits). */
     fun uniform(bits: Int) = Budget("uniform:$bits")
 
-    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance)
+    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, score)
 }
 
 /** A search budget as `search.json` and the command line write it: `uniform:4` or a number. */
@@ -279,11 +297,13 @@ internal object MixedPrecisionChecks {
         if (s.samples < 1) problem("search.samples", "must be >= 1, got ${s.samples}")
         if (s.keep !in 1..maxOf(1, s.samples)) problem("search.keep", "must lie in 1..samples (${s.samples}), got ${s.keep}")
         if (!(s.tolerance > 0 && s.tolerance < 1)) problem("search.tolerance", "must lie in (0, 1), got ${s.tolerance}")
+        if (s.score !in setOf("top1", "loss")) problem("search.score", "must be top1 or loss, got '${s.score}'")
     }
 
     /** Settings of the random search; draws are capped at 1,000 per sample to be scored. */
     fun randomSettings(s: SearchSpec) = RandomSearch.Settings(s.samples, s.keep, s.tolerance, 1000L * s.samples)
 
     /** Settings of the greedy search at a budget whose uniform level is [level]. */
-    fun settings(s: SearchSpec, level: Int) = GreedySearch.Settings(s.startBits, level, GreedySearch.floorFor(level), s.maxSteps)
+    fun settings(s: SearchSpec, level: Int) =
+        GreedySearch.Settings(s.startBits, level, GreedySearch.floorFor(level), s.maxSteps, s.freezeAtFloor)
 }

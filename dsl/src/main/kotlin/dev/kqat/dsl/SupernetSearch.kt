@@ -50,6 +50,16 @@ data class FoundConfiguration(
     /** Images per scoring batch, and (greedy) every layer's bits at the start; null for a uniform subnet. */
     @SerialName("search_batch") val searchBatch: Int? = null,
     @SerialName("start_bits") val startBits: Int? = null,
+    /**
+     * Greedy: steps that lowered a layer, raised one, and changed nothing (the best move was a layer's at
+     * the floor); and whether layers at the floor were left out ([SearchSpec.freezeAtFloor]).
+     */
+    @SerialName("moves_down") val movesDown: Int? = null,
+    @SerialName("moves_up") val movesUp: Int? = null,
+    @SerialName("moves_unapplied") val movesUnapplied: Int? = null,
+    @SerialName("freeze_at_floor") val freezeAtFloor: Boolean? = null,
+    /** What the search scored configurations by on its batches: `top1` or `loss`; null for a uniform subnet. */
+    val score: String? = null,
     /** Every searchable layer's bits; the first and last layers run at [SearchFile.fixedBits]. */
     val layers: Map<String, LayerBitsJson>,
 )
@@ -103,17 +113,19 @@ object SupernetSearch {
                test: Dataset, listener: RunListener, log: (String) -> Unit = {}): SearchFile {
         val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
         val metric = if (spec.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
+        val score = if (spec.score == "loss") SupernetRunner.Score.LOSS else SupernetRunner.Score.TOP1_ERROR
         val earlier = earlierSearch(runDir, checkpoint, log)
         val found = earlier?.configurations.orEmpty().toMutableList()
         val unreached = earlier?.unreached.orEmpty().toMutableList()
         val candidates = runner.candidates()
-        fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, steps: Int?): FoundConfiguration {
+        fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, greedy: GreedySearch.Result?): FoundConfiguration {
             val m = runner.evaluate(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
             val cost = runner.cost(config)
             return FoundConfiguration(
                 found.size, kind, budget, budget?.let { spec.metric }, cost.bitOps(), cost.megabytes(),
-                meanBits(cost, config), m.top1(), m.loss(), seconds, steps,
-                budget?.let { spec.batchSize }, if (kind == "search") spec.startBits else null,
+                meanBits(cost, config), m.top1(), m.loss(), seconds, greedy?.steps(),
+                budget?.let { spec.batchSize }, greedy?.let { spec.startBits },
+                greedy?.down(), greedy?.up(), greedy?.unapplied(), greedy?.let { spec.freezeAtFloor }, budget?.let { spec.score },
                 config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
             ).also { listener.evaluated("search/${it.index}", 0, m) }
         }
@@ -129,7 +141,7 @@ object SupernetSearch {
             val value = budgetValue(budget, metric, runner, candidates)
             val start = System.nanoTime()
             if (spec.method == "random") {
-                val result = runner.randomSearch(value, metric, MixedPrecisionChecks.randomSettings(spec), train, spec.batchSize,
+                val result = runner.randomSearch(value, metric, MixedPrecisionChecks.randomSettings(spec), score, train, spec.batchSize,
                     e.seed + found.size)
                 val seconds = (System.nanoTime() - start) / 1e9
                 log("budget $budget: ${result.scored()} random configurations within ±%.1f %% scored in %.1f s (%d drawn)"
@@ -141,22 +153,26 @@ object SupernetSearch {
                 for (k in result.kept()) {
                     found += entry("random", budget, k.config(), seconds, null)
                     write()
-                    log("budget $budget: random #${found.last().index} top-1 %.4f (one batch: %.4f)".format(found.last().testTop1, 1 - k.error()))
+                    log("budget $budget: random #${found.last().index} top-1 %.4f (one batch: %s)".format(found.last().testTop1,
+                        if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(k.error()) else "top-1 %.4f".format(1 - k.error())))
                 }
                 continue
             }
             val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
-            val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), train, spec.batchSize,
+            val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), score, train, spec.batchSize,
                 e.seed + found.size)
             val seconds = (System.nanoTime() - start) / 1e9
+            val moves = "${result.down()} down, ${result.up()} up, ${result.unapplied()} changing nothing"
             if (result.config() == null) {
-                log("budget $budget: not reached in ${spec.maxSteps} greedy steps (cost ${result.cost()} > $value)")
+                log("budget $budget: not reached in ${spec.maxSteps} greedy steps, %.1f s ($moves; at ${costText(result.cost(), metric)}, ".format(seconds) +
+                    "budget ${costText(value, metric)})" +
+                    if (result.unapplied() > 0 && !spec.freezeAtFloor) "; freezeAtFloor (--freeze-at-floor) leaves layers at the floor out" else "")
                 unreached += budget
                 continue
             }
-            found += entry("search", budget, result.config(), seconds, result.steps())
+            found += entry("search", budget, result.config(), seconds, result)
             write()
-            log("budget $budget: ${result.steps()} greedy steps in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
+            log("budget $budget: ${result.steps()} greedy steps ($moves) in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
         }
         for (bits in supernet.evaluateUniform.sorted()) {
             val uniform = BitConfiguration.uniform(candidates, bits)
@@ -169,6 +185,10 @@ object SupernetSearch {
         if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
         return file
     }
+
+    /** A cost in [metric]'s unit (BitOPs per image or bits) as the console prints it. */
+    private fun costText(cost: Double, metric: SupernetRunner.Metric) =
+        if (metric == SupernetRunner.Metric.BITOPS) "%.2f MBitOPs".format(cost / 1e6) else "%.4f MB".format(cost / 8 / (1 shl 20))
 
     private fun meanBits(cost: ConfigurationCost, config: BitConfiguration): Double {
         val searched = cost.layers().filter { it.layer() in config.layers() }

@@ -3,6 +3,7 @@ package dev.kqat.scripts
 import com.github.ajalt.clikt.core.CliktCommand
 import com.github.ajalt.clikt.core.Context
 import com.github.ajalt.clikt.parameters.arguments.argument
+import com.github.ajalt.clikt.parameters.options.flag
 import com.github.ajalt.clikt.parameters.options.multiple
 import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.types.choice
@@ -31,6 +32,8 @@ class SearchCommand : CliktCommand(name = "search") {
     private val samples by option("--samples", help = "random search: configurations within the tolerance scored (default 1000)").int()
     private val keep by option("--keep", help = "random search: best configurations kept and evaluated (default 30)").int()
     private val tolerance by option("--tolerance", help = "random search: accepted cost distance from the budget, a share of it (default 0.0179, the reference's 0.1 G at 5.58 G)").double()
+    private val freezeAtFloor by option("--freeze-at-floor", help = "greedy: layers at the floor get no moves (not the reference's, whose search can stall on their up moves at low budgets)").flag()
+    private val score by option("--score", help = "what configurations are scored by on a batch: top1 (the reference's error, default) or loss (mean cross-entropy, finer on small batches)").choice("top1", "loss")
     private val startBits by option("--start-bits", help = "every layer's bits where the search starts (default: the script's search { }, else 5, as the reference; budgets above the uniform 5-bit subnet need 6)").int()
 
     override fun run() = Launch.exitingOnFailure(this) { echo ->
@@ -50,6 +53,8 @@ class SearchCommand : CliktCommand(name = "search") {
             samples = samples ?: declared.samples,
             keep = keep ?: declared.keep,
             tolerance = tolerance ?: declared.tolerance,
+            freezeAtFloor = freezeAtFloor || declared.freezeAtFloor,
+            score = score ?: declared.score,
         )
         // The script's own fields were checked when it ran: a problem here comes from a flag.
         spec.problems().firstOrNull()?.let { (field, message) ->

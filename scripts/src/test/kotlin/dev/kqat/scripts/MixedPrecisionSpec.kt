@@ -11,6 +11,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
+import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
@@ -66,6 +67,10 @@ class MixedPrecisionSpec : FunSpec({
         println("search uniform:5: ${found.testTop1} at ${found.bitops / 1e6} MBitOPs in ${found.searchSeconds} s; " +
             "uniform W5A5 ${w5a5.testTop1} at ${w5a5.bitops / 1e6}")
         found.budget shouldBe "uniform:5"
+        // Every greedy step lowered a layer, raised one, or (best move at the floor) changed nothing.
+        listOf(found.movesDown!!, found.movesUp!!, found.movesUnapplied!!).sum() shouldBe found.greedySteps
+        found.movesDown!! shouldBeGreaterThan found.movesUp!!
+        listOf(found.score, found.freezeAtFloor, found.startBits, found.searchBatch) shouldBe listOf("top1", false, 5, 64)
         found.layers.size shouldBe 21
         found.bitops shouldBeLessThan w5a5.bitops
         w5a5.testTop1 shouldBe (uniform.getValue("W5A5") plusOrMinus 1e-9)
@@ -102,18 +107,21 @@ class MixedPrecisionSpec : FunSpec({
         val badKeep = cli("search", run.toString(), "--method", "random", "--samples", "5", "--keep", "6")
         badKeep.statusCode shouldBe 2
         badKeep.stderr shouldContain "--keep: must lie in 1..samples (5), got 6"
-        // The random search (§2.10's alternative): 30 configurations within ±1.79 % of uniform W4A4's BitOPs.
+        // The random search (§2.10's alternative): 30 configurations within ±1.79 % of uniform W4A4's BitOPs,
+        // ranked by their mean cross-entropy on the batch.
         val random = cli("search", run.toString(), "--method", "random", "--samples", "30", "--keep", "1",
-            "--bitops", "uniform:4", "--batch", "32")
+            "--bitops", "uniform:4", "--batch", "32", "--score", "loss")
         withClue(random.stderr) { random.statusCode shouldBe 0 }
         random.stderr shouldContain "30 random configurations within ±1.8 % scored"
         random.stderr shouldNotContain "uniform W2A2: top-1"
+        random.stderr shouldContain Regex("random #4 top-1 0\\.\\d+ \\(one batch: loss \\d+\\.\\d+\\)")
         val appended = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
         appended.configurations.take(4) shouldBe search.configurations
         val picked = appended.configurations.drop(4).single()
         val w4a4 = search.configurations[2]
         println("random search at uniform:4: ${picked.testTop1} at ${picked.bitops / 1e6} MBitOPs; uniform W4A4 ${w4a4.testTop1}")
         picked.kind shouldBe "random"
+        picked.score shouldBe "loss"
         picked.index shouldBe 4
         Math.abs(picked.bitops - w4a4.bitops) shouldBeLessThan 0.0179 * w4a4.bitops
         picked.layers.values.any { it.w != it.a } shouldBe true // weights and inputs drawn independently

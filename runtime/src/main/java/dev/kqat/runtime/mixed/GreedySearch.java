@@ -12,12 +12,20 @@ import java.util.Map;
  * {@code startBits}, each step tries one bit-width down and one up for every layer — weights first,
  * until the cost is under 95 % of the uniform weight-target level, then inputs — scores each move as
  * {@code 1.5·err/E + cost/Cmax - 1} on that step's batch ({@code E}, {@code Cmax}: the step's largest
- * error and cost) and applies the best, until the cost is under the budget.
+ * error and cost) and applies the best, until the cost is under the budget — in either phase, as the
+ * reference's code ({@code util/greedy_search.py}) does, where algorithms.md's outline checks the budget
+ * only in the inputs phase: when the weight target lies under the budget (e.g. starting at 3 bits for a
+ * 2.5-bit budget), the weights would otherwise have to reach a cost the floor may not allow.
  *
  * <p>Two rules of the reference are written for ImageNet BitOPs; here they follow the budget's
  * uniform level instead: the weight target is {@code weightTargetBits} (the uniform bit-width whose
  * cost is closest to the budget, {@link #uniformLevel}), and the floor below which no layer descends is 3
  * at a 4-bit level and above, else 2 ({@link #floorFor}).
+ *
+ * <p>The reference scores the up move of a layer at the floor, but applies the best move only where the
+ * layer is above it: when that up move wins, the step changes nothing, and where it keeps winning on
+ * fresh batches the search stalls (counted in {@link Result#unapplied}). {@link Settings#freezeAtFloor}
+ * leaves such layers out of the step instead (not the reference's).
  */
 public final class GreedySearch {
   /**
@@ -40,16 +48,26 @@ public final class GreedySearch {
    * @param weightTargetBits uniform weight bits whose cost (inputs at {@code startBits}) the weight phase descends to 95 % of
    * @param floor no move goes down from this many bits or fewer
    * @param maxSteps steps after which the search gives up
+   * @param freezeAtFloor a layer at the floor gets no moves (false: the reference's, which scores its up
+   *     move and applies nothing when that wins)
    */
-  public record Settings(int startBits, int weightTargetBits, int floor, int maxSteps) {}
+  public record Settings(int startBits, int weightTargetBits, int floor, int maxSteps, boolean freezeAtFloor) {
+    /** The reference's rule at the floor. */
+    public Settings(int startBits, int weightTargetBits, int floor, int maxSteps) {
+      this(startBits, weightTargetBits, floor, maxSteps, false);
+    }
+  }
 
   /**
    * @param config the configuration found, or null when {@code maxSteps} ran out above the budget
    * @param cost its cost
    * @param steps greedy steps taken
    * @param evaluations subnets scored
+   * @param up steps that raised a layer's bits
+   * @param down steps that lowered a layer's bits
+   * @param unapplied steps whose best move was a layer's at the floor, so nothing changed
    */
-  public record Result(BitConfiguration config, double cost, int steps, int evaluations) {}
+  public record Result(BitConfiguration config, double cost, int steps, int evaluations, int up, int down, int unapplied) {}
 
   private record Move(String layer, int direction, double error, double cost) {}
 
@@ -83,19 +101,27 @@ public final class GreedySearch {
     double weightBudget = 0.95 * cost.of(config(weightTarget));
     int side = 0; // 0: weights, 1: inputs
     int evaluations = 0;
+    int up = 0;
+    int down = 0;
+    int unapplied = 0;
     for (int step = 0; step < s.maxSteps(); step++) {
       double now = cost.of(config(bits));
       if (side == 0 && now <= weightBudget) {
         side = 1;
       }
-      if (side == 1 && now < budget) {
-        return new Result(config(bits), now, step, evaluations);
+      // Under the budget in either phase, as the reference's code records it (algorithms.md's outline
+      // checks only in the inputs phase; with a weight target under the budget that phase never ends).
+      if (now < budget) {
+        return new Result(config(bits), now, step, evaluations, up, down, unapplied);
       }
       List<Move> tried = new ArrayList<>();
       BitConfiguration current = config(bits);
       for (Map.Entry<String, int[]> e : bits.entrySet()) {
         BitRange range = candidates.get(e.getKey());
         int layerBits = e.getValue()[side];
+        if (s.freezeAtFloor() && layerBits <= s.floor()) {
+          continue;
+        }
         for (int direction : new int[] {-1, 1}) {
           boolean valid = direction < 0 ? layerBits > s.floor() && layerBits > range.lowest() : layerBits < range.highest();
           if (!valid) {
@@ -122,9 +148,16 @@ public final class GreedySearch {
       // As the reference: the best move is applied only where the layer is above the floor.
       if (best != null && bits.get(best.layer())[side] > s.floor()) {
         bits.get(best.layer())[side] += best.direction();
+        if (best.direction() > 0) {
+          up++;
+        } else {
+          down++;
+        }
+      } else {
+        unapplied++;
       }
     }
-    return new Result(null, cost.of(config(bits)), s.maxSteps(), evaluations);
+    return new Result(null, cost.of(config(bits)), s.maxSteps(), evaluations, up, down, unapplied);
   }
 
   private static int clamp(int b, BitRange r) {

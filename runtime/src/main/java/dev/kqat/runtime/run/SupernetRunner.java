@@ -28,6 +28,18 @@ public final class SupernetRunner implements AutoCloseable {
   /** What a search minimises the cost of. */
   public enum Metric { BITOPS, SIZE }
 
+  /**
+   * What a search scores a configuration by on its batch: the reference's top-1 error, or the mean
+   * cross-entropy (finer than top-1 on the few hundred images a small machine scores on).
+   */
+  public enum Score {
+    TOP1_ERROR, LOSS;
+
+    double of(SupernetGraph.SearchScore s, int images) {
+      return this == TOP1_ERROR ? 1.0 - s.correct() / images : s.lossSum() / images;
+    }
+  }
+
   private final SupernetGraph graph;
   private final Session session;
   private final SupernetTrainer trainer;
@@ -89,15 +101,15 @@ public final class SupernetRunner implements AutoCloseable {
 
   /**
    * The greedy search (§2.10) under {@code budget} ({@code metric}'s unit: BitOPs per image or bits):
-   * each greedy step scores its moves on one fresh training batch of {@code batchSize}, every BN
-   * normalising with that batch's statistics.
+   * each greedy step scores its moves by {@code score} on one fresh training batch of {@code batchSize},
+   * every BN normalising with that batch's statistics.
    */
-  public GreedySearch.Result search(double budget, Metric metric, GreedySearch.Settings settings, Dataset train,
-      int batchSize, long seed) {
+  public GreedySearch.Result search(double budget, Metric metric, GreedySearch.Settings settings, Score score,
+      Dataset train, int batchSize, long seed) {
     try (StepBatches batches = new StepBatches(train, batchSize, seed)) {
       GreedySearch.Scorer scorer = (current, move, step) -> {
         StepBatch b = batches.forStep(step, current);
-        return 1.0 - b.scores().correct(move) / b.batch().size();
+        return score.of(b.scores().score(move), b.batch().size());
       };
       return GreedySearch.search(graph.candidates(), budget, settings, scorer, c -> cost(c, metric));
     }
@@ -105,13 +117,13 @@ public final class SupernetRunner implements AutoCloseable {
 
   /**
    * The random search (§2.10's alternative) under {@code budget}: every configuration within the
-   * tolerance scored on the same training batch of {@code batchSize}, batch-statistics BN.
+   * tolerance scored by {@code score} on the same training batch of {@code batchSize}, batch-statistics BN.
    */
-  public RandomSearch.Result randomSearch(double budget, Metric metric, RandomSearch.Settings settings, Dataset train,
-      int batchSize, long seed) {
+  public RandomSearch.Result randomSearch(double budget, Metric metric, RandomSearch.Settings settings, Score score,
+      Dataset train, int batchSize, long seed) {
     try (Batch batch = train.batches(batchSize, true, seed, true).next()) {
       return RandomSearch.search(graph.candidates(), budget, settings, seed,
-          c -> 1.0 - graph.batchStatisticsCorrect(session, batch, c) / batch.size(), c -> cost(c, metric));
+          c -> score.of(graph.batchStatisticsScore(session, batch, c), batch.size()), c -> cost(c, metric));
     }
   }
 

@@ -114,6 +114,7 @@ public final class SupernetGraph implements AutoCloseable {
   private final Operand<TFloat32> evalCorrect;
   private final PassBits searchBits;
   private final Operand<TFloat32> searchCorrect;
+  private final Operand<TFloat32> searchLossSum;
   /** The search pass's input of every searchable layer, in forward order ({@link SearchBatch}). */
   private final Map<String, Operand<TFloat32>> searchLayerInputs = new LinkedHashMap<>();
   /** The keys of {@link #searchLayerInputs}, in forward order. */
@@ -200,6 +201,7 @@ public final class SupernetGraph implements AutoCloseable {
     NetContext search = new NetContext(state, PassMode.BN_STATISTICS, null, searchBits);
     Operand<TFloat32> searchLogits = setup.model().forward(search, images);
     searchCorrect = Losses.correctCount(tf, searchLogits, labels);
+    searchLossSum = tf.reduceSum(Losses.crossEntropy(tf, searchLogits, labels, classes, 0.0), tf.constant(0));
     for (String layer : candidates.keySet()) {
       searchLayerInputs.put(layer, search.quantizerInputs().get(layer + "/input"));
     }
@@ -559,7 +561,13 @@ public final class SupernetGraph implements AutoCloseable {
 
   /** Correct count of {@code config} on {@code batch}, every BN normalising with the batch's own statistics (§2.10). */
   public float batchStatisticsCorrect(Session session, Batch batch, BitConfiguration config) {
-    return fetch(session, batch, searchBits, config, List.of(searchCorrect), out -> out.get(0));
+    return batchStatisticsScore(session, batch, config).correct();
+  }
+
+  /** Correct count and summed cross-entropy of {@code config} on {@code batch}, batch-statistics BN. */
+  public SearchScore batchStatisticsScore(Session session, Batch batch, BitConfiguration config) {
+    return fetch(session, batch, searchBits, config, List.of(searchCorrect, searchLossSum),
+        out -> new SearchScore(out.get(0), out.get(1)));
   }
 
   /**
@@ -573,12 +581,15 @@ public final class SupernetGraph implements AutoCloseable {
     return new SearchBatch(session, batch, base);
   }
 
+  /** A configuration's correct count and summed cross-entropy on a search batch, every BN on the batch's statistics. */
+  public record SearchScore(float correct, float lossSum) {}
+
   /** One batch of a greedy search step and the layer inputs of the step's configuration on it ({@link #searchBatch}). */
   public final class SearchBatch implements AutoCloseable {
     private final Session session;
     private final Batch batch;
     private final BitConfiguration base;
-    /** {@code base}'s correct count, then every searchable layer's input. */
+    /** {@code base}'s correct count and loss sum, then every searchable layer's input. */
     private final Result baseRun;
 
     private SearchBatch(Session session, Batch batch, BitConfiguration base) {
@@ -587,7 +598,8 @@ public final class SupernetGraph implements AutoCloseable {
       this.base = base;
       List<Tensor> fed = new ArrayList<>();
       try {
-        Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels()).fetch(searchCorrect);
+        Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels())
+            .fetch(searchCorrect).fetch(searchLossSum);
         feedBits(r, searchBits, base, fed);
         searchLayerInputs.values().forEach(r::fetch);
         baseRun = r.run();
@@ -598,23 +610,29 @@ public final class SupernetGraph implements AutoCloseable {
 
     /** Correct count of {@code config} on the batch, every BN normalising with the batch's statistics. */
     public float correct(BitConfiguration config) {
+      return score(config).correct();
+    }
+
+    /** Correct count and summed cross-entropy of {@code config} on the batch, from one pass. */
+    public SearchScore score(BitConfiguration config) {
       List<String> layers = searchLayers;
       int first = 0;
       while (first < layers.size() && base.layers().get(layers.get(first)).equals(config.layers().get(layers.get(first)))) {
         first++;
       }
       if (first == layers.size()) {
-        return ((TFloat32) baseRun.get(0)).getFloat();
+        return new SearchScore(((TFloat32) baseRun.get(0)).getFloat(), ((TFloat32) baseRun.get(1)).getFloat());
       }
       List<Tensor> fed = new ArrayList<>();
       try {
-        Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels()).fetch(searchCorrect);
+        Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels())
+            .fetch(searchCorrect).fetch(searchLossSum);
         feedBits(r, searchBits, config, fed);
         for (int i = 0; i <= first; i++) {
-          r.feed(searchLayerInputs.get(layers.get(i)), baseRun.get(i + 1));
+          r.feed(searchLayerInputs.get(layers.get(i)), baseRun.get(i + 2));
         }
         try (Result out = r.run()) {
-          return ((TFloat32) out.get(0)).getFloat();
+          return new SearchScore(((TFloat32) out.get(0)).getFloat(), ((TFloat32) out.get(1)).getFloat());
         }
       } finally {
         fed.forEach(Tensor::close);

@@ -19,6 +19,11 @@ class GreedySearchSpec : FunSpec({
     }
     val budget = 4301.0 // a and b at W3A3, c at W5A5: 900 + 900 + 2500
 
+    // Layers lose nothing down to 3 bits and a little per bit below, "a" least, "c" most.
+    fun errorBelow3(cfg: BitConfiguration) = 1 + mapOf("a" to 0.01, "b" to 0.1, "c" to 0.2).entries.sumOf { (l, w) ->
+        cfg.layers().getValue(l).let { b -> w * (maxOf(0, 3 - b.weight()) + maxOf(0, 3 - b.input())) }
+    }
+
     test("the brute-force best under the budget is a, b at W3A3 and c untouched at W5A5") {
         val all = (2..6).flatMap { aw -> (2..6).flatMap { aa -> (2..6).flatMap { bw -> (2..6).flatMap { ba -> (2..6).flatMap { cw -> (2..6).map { ca ->
             BitConfiguration(linkedMapOf("a" to BitConfiguration.LayerBits(aw, aa), "b" to BitConfiguration.LayerBits(bw, ba),
@@ -56,5 +61,33 @@ class GreedySearchSpec : FunSpec({
         GreedySearch.floorFor(4) shouldBe 3
         GreedySearch.floorFor(3) shouldBe 2
         GreedySearch.search(layers, 1000.0, GreedySearch.Settings(5, 2, 3, 20), { _, cfg, _ -> error(cfg) }, cost).config() shouldBe null
+    }
+
+    test("an up move of a layer at the floor that keeps winning stalls the reference's search; freezeAtFloor leaves that layer out") {
+        // As errorBelow3, but a move raising a layer from 2 bits scores best of all.
+        fun scorer() = GreedySearch.Scorer { current, move, _ ->
+            val changed = current.layers().keys.single { current.layers()[it] != move.layers()[it] }
+            val (was, now) = current.layers().getValue(changed) to move.layers().getValue(changed)
+            if ((was.weight() == 2 && now.weight() == 3) || (was.input() == 2 && now.input() == 3)) 0.0 else errorBelow3(move)
+        }
+        // From W3A3: a's weights, then a's inputs go to 2 (the floor), then a's up move wins every step.
+        val reference = GreedySearch.search(layers, 2000.0, GreedySearch.Settings(3, 3, 2, 20), scorer(), cost)
+        reference.config() shouldBe null
+        listOf(reference.down(), reference.up(), reference.unapplied()) shouldBe listOf(2, 0, 18)
+        val frozen = GreedySearch.search(layers, 2000.0, GreedySearch.Settings(3, 3, 2, 20, true), scorer(), cost)
+        frozen.config()!!.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(2, 2),
+            BitConfiguration.LayerBits(3, 2), BitConfiguration.LayerBits(3, 3))
+        listOf(frozen.steps(), frozen.down(), frozen.up(), frozen.unapplied()) shouldBe listOf(3, 3, 0, 0)
+    }
+
+    test("a budget reached while the weights descend ends the search there, as the reference's code records it") {
+        // From W3A3 (2,700) with the weight target W2 (0.95 × 1,800 = 1,710: out of reach at the 2-bit floor),
+        // one weight move crosses the budget of 2,500.
+        val result = GreedySearch.search(layers, 2500.0, GreedySearch.Settings(3, 2, 2, 20), { _, cfg, _ -> errorBelow3(cfg) }, cost)
+        result.steps() shouldBe 1
+        result.cost() shouldBe 2400.0
+        // The least sensitive layer's weights went down; every input stayed.
+        result.config()!!.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(2, 3),
+            BitConfiguration.LayerBits(3, 3), BitConfiguration.LayerBits(3, 3))
     }
 })

@@ -177,7 +177,7 @@ class SupernetTrainerSpec : FunSpec({
         }
     }
 
-    test("a greedy step's moves scored from the step's kept layer inputs count what their whole passes count") {
+    test("a greedy step's moves scored from the step's kept layer inputs count and lose what their whole passes do") {
         val g = graph.value
         // A network whose answers depend on the bits: two FP32 epochs on 2,048 images (the supernet run
         // above, 32 steps from random weights, answers one class whatever the bits).
@@ -202,9 +202,11 @@ class SupernetTrainerSpec : FunSpec({
                     for (layer in g.candidates().keys) for ((w, a) in listOf(3 to 4, 5 to 4, 4 to 3, 4 to 2)) {
                         if (a < g.candidates().getValue(layer).lowest()) continue
                         val move = BitConfiguration(current.layers().toMutableMap().apply { put(layer, BitConfiguration.LayerBits(w, a)) })
-                        val fromKept = scores.correct(move)
-                        fromKept shouldBe g.batchStatisticsCorrect(s, b, move)
-                        counts += fromKept
+                        val fromKept = scores.score(move)
+                        val whole = g.batchStatisticsScore(s, b, move)
+                        fromKept.correct() shouldBe whole.correct()
+                        fromKept.lossSum().toDouble() shouldBe (whole.lossSum().toDouble() plusOrMinus 1e-4 * whole.lossSum())
+                        counts += fromKept.correct()
                     }
                     // The moves change the counts: the fed-in inputs do not hide the moved layer's bits.
                     println("correct counts of the moves: ${counts.sorted()}")
