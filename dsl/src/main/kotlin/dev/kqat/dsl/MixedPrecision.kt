@@ -2,6 +2,7 @@
 
 package dev.kqat.dsl
 
+import dev.kqat.runtime.mixed.EvolutionSearch
 import dev.kqat.runtime.mixed.GreedySearch
 import dev.kqat.runtime.mixed.RandomSearch
 import dev.kqat.runtime.quant.BitRange
@@ -82,13 +83,19 @@ data class SearchSpec(
     val batchSize: Int = 256,
     /** Greedy steps after which a budget counts as not reached. */
     val maxSteps: Int = 200,
-    /** `greedy` (§2.10, the reference's default) or `random` (its alternative: [samples] scored on one batch). */
+    /**
+     * `greedy` (§2.10, the reference's default), `random` (its alternative: [samples] scored on one batch)
+     * or `evolution` (its other alternative, [evolution]'s settings, scored on one batch).
+     */
     val method: String = "greedy",
     /** Random search: configurations within [tolerance] of the budget scored (reference 1,000). */
     val samples: Int = 1000,
-    /** Random search: the best ones kept, each BN-calibrated and evaluated (reference 30). */
+    /** Random and evolutionary search: the best ones kept, each BN-calibrated and evaluated (reference 30). */
     val keep: Int = 30,
-    /** Random search: accepted cost distance from the budget, a share of it (reference ±0.1 G at 5.58 G). */
+    /**
+     * Random search: accepted cost distance from the budget, a share of it (reference ±0.1 G at 5.58 G);
+     * evolutionary search: feasible costs lie in [budget·(1 − tolerance), budget].
+     */
     val tolerance: Double = RandomSearch.Settings.REFERENCE_TOLERANCE,
     /**
      * Greedy search: a layer at the floor gets no moves. Off (the reference's), its up move is scored
@@ -97,10 +104,24 @@ data class SearchSpec(
     val freezeAtFloor: Boolean = false,
     /** What configurations are scored by on a batch: `top1` (the reference's error) or `loss` (mean cross-entropy). */
     val score: String = "top1",
+    val evolution: EvolutionSpec = EvolutionSpec(),
 ) {
     /** Each bad field (`search.<field>`) with its problem; empty for a search that can run. */
     fun problems(): List<Pair<String, String>> = buildList { MixedPrecisionChecks.search(this@SearchSpec) { f, m -> add(f to m) } }
 }
+
+/** The evolutionary search's settings (§2.10; the reference's defaults). */
+@Serializable
+data class EvolutionSpec(
+    val population: Int = 50,
+    val parents: Int = 10,
+    val mutations: Int = 25,
+    val crossovers: Int = 25,
+    val generations: Int = 20,
+    val mutationProbability: Double = 0.2,
+    /** Candidates below this many bits are left out (the reference drops 2 bits). */
+    val floor: Int = 3,
+)
 
 @QatDsl
 class MixedPrecisionBuilder internal constructor(start: SupernetSpec) {
@@ -190,6 +211,7 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     private var method = start.method
     private var samples = start.samples
     private var keep = start.keep
+    private var evolution = start.evolution
     private var tolerance = start.tolerance
     /**
      * Greedy search: a layer at the floor (2 bits, 3 at budgets of 4 bits and up) gets no moves, so every
@@ -215,6 +237,23 @@ class SearchBuilder internal constructor(start: SearchSpec) {
         this.tolerance = tolerance
     }
 
+    /**
+     * The evolutionary search instead of the greedy one (§2.10's other alternative): a [population] of
+     * configurations costing within [budget·(1 − [tolerance]), budget], for [generations] generations the
+     * best [parents] so far breed [mutations] mutants (each layer's bits redrawn with [mutationProbability])
+     * and [crossovers] children, topped up at random; candidates under [floor] bits left out. Fitness is
+     * the score on one training batch of [batchSize] (the reference's, a BN-calibrated validation accuracy
+     * per candidate, would take hours on a small machine); the [keep] best are BN-calibrated and evaluated.
+     */
+    fun evolution(population: Int = 50, parents: Int = 10, mutations: Int = 25, crossovers: Int = 25, generations: Int = 20,
+                  mutationProbability: Double = 0.2, floor: Int = 3, keep: Int = 3,
+                  tolerance: Double = RandomSearch.Settings.REFERENCE_TOLERANCE) {
+        method = "evolution"
+        evolution = EvolutionSpec(population, parents, mutations, crossovers, generations, mutationProbability, floor)
+        this.keep = keep
+        this.tolerance = tolerance
+    }
+
     /** BitOPs budgets, e.g. `bitops(uniform(3), uniform(4), 0.02)` (numbers in GBitOPs). */
     fun bitops(vararg budgets: Budget) {
         metric = "bitops"
@@ -230,7 +269,7 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     /** The cost of the uniform [bits]-bit subnet (first and last layers at their fixed bits). */
     fun uniform(bits: Int) = Budget("uniform:$bits")
 
-    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, score)
+    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, score, evolution)
 }
 
 /** A search budget as `search.json` and the command line write it: `uniform:4` or a number. */
@@ -293,15 +332,35 @@ internal object MixedPrecisionChecks {
         if (s.startBits !in 2..8) problem("search.startBits", "must lie in 2..8, got ${s.startBits}")
         if (s.batchSize < 1) problem("search.batchSize", "must be >= 1, got ${s.batchSize}")
         if (s.maxSteps < 1) problem("search.maxSteps", "must be >= 1, got ${s.maxSteps}")
-        if (s.method !in setOf("greedy", "random")) problem("search.method", "must be greedy or random, got '${s.method}'")
+        if (s.method !in setOf("greedy", "random", "evolution")) problem("search.method", "must be greedy, random or evolution, got '${s.method}'")
         if (s.samples < 1) problem("search.samples", "must be >= 1, got ${s.samples}")
-        if (s.keep !in 1..maxOf(1, s.samples)) problem("search.keep", "must lie in 1..samples (${s.samples}), got ${s.keep}")
+        if (s.method == "evolution") {
+            val v = s.evolution
+            if (v.population < 2) problem("search.evolution.population", "must be >= 2, got ${v.population}")
+            if (v.parents !in 2..maxOf(2, v.population)) problem("search.evolution.parents", "must lie in 2..population (${v.population}), got ${v.parents}")
+            if (v.mutations < 0) problem("search.evolution.mutations", "must be >= 0, got ${v.mutations}")
+            if (v.crossovers < 0) problem("search.evolution.crossovers", "must be >= 0, got ${v.crossovers}")
+            if (v.generations < 1) problem("search.evolution.generations", "must be >= 1, got ${v.generations}")
+            if (!(v.mutationProbability > 0 && v.mutationProbability <= 1)) {
+                problem("search.evolution.mutationProbability", "must lie in (0, 1], got ${v.mutationProbability}")
+            }
+            if (v.floor !in 2..8) problem("search.evolution.floor", "must lie in 2..8, got ${v.floor}")
+            if (s.keep !in 1..maxOf(1, v.parents)) problem("search.keep", "must lie in 1..parents (${v.parents}), got ${s.keep}")
+        } else if (s.keep !in 1..maxOf(1, s.samples)) {
+            problem("search.keep", "must lie in 1..samples (${s.samples}), got ${s.keep}")
+        }
         if (!(s.tolerance > 0 && s.tolerance < 1)) problem("search.tolerance", "must lie in (0, 1), got ${s.tolerance}")
         if (s.score !in setOf("top1", "loss")) problem("search.score", "must be top1 or loss, got '${s.score}'")
     }
 
     /** Settings of the random search; draws are capped at 1,000 per sample to be scored. */
     fun randomSettings(s: SearchSpec) = RandomSearch.Settings(s.samples, s.keep, s.tolerance, 1000L * s.samples)
+
+    /** Settings of the evolutionary search; a population is filled from at most 10,000 draws per member. */
+    fun evolutionSettings(s: SearchSpec) = s.evolution.let { v ->
+        EvolutionSearch.Settings(v.population, v.parents, v.mutations, v.crossovers, v.generations, v.mutationProbability,
+            s.tolerance, v.floor, 10_000L * v.population)
+    }
 
     /** Settings of the greedy search at a budget whose uniform level is [level]. */
     fun settings(s: SearchSpec, level: Int) =

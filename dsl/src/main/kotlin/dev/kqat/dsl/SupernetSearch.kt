@@ -26,7 +26,7 @@ data class LayerBitsJson(val w: Int, val a: Int)
 data class FoundConfiguration(
     /** Its place in [SearchFile.configurations], as `search.json#N` names it. */
     val index: Int,
-    /** `search` (greedy), `random` (one of a random search's best) or `uniform`. */
+    /** `search` (greedy), `random` or `evolution` (one of those searches' best) or `uniform`. */
     val kind: String,
     /** The budget as given (`uniform:4`, `0.05`); null for a uniform subnet. */
     val budget: String? = null,
@@ -155,6 +155,24 @@ object SupernetSearch {
                     write()
                     log("budget $budget: random #${found.last().index} top-1 %.4f (one batch: %s)".format(found.last().testTop1,
                         if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(k.error()) else "top-1 %.4f".format(1 - k.error())))
+                }
+                continue
+            }
+            if (spec.method == "evolution") {
+                val result = runner.evolutionSearch(value, metric, MixedPrecisionChecks.evolutionSettings(spec), score, train,
+                    spec.batchSize, e.seed + found.size)
+                val seconds = (System.nanoTime() - start) / 1e9
+                log("budget $budget: ${result.scored()} configurations scored over ${result.generations()} generations in %.1f s"
+                    .format(seconds))
+                if (result.best().isEmpty()) {
+                    unreached += budget
+                    continue
+                }
+                for (k in result.best().take(spec.keep)) {
+                    found += entry("evolution", budget, k.config(), seconds, null)
+                    write()
+                    log("budget $budget: evolution #${found.last().index} top-1 %.4f (one batch: %s)".format(found.last().testTop1,
+                        if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(-k.fitness()) else "top-1 %.4f".format(1 + k.fitness())))
                 }
                 continue
             }

@@ -42,6 +42,22 @@ class MixedPrecisionValidationSpec : FunSpec({
         e.message!! shouldContain "must be top1 or loss, got 'l1'"
     }
 
+    test("the evolutionary search's settings are checked by name") {
+        val e = shouldThrow<ExperimentValidationException> {
+            experiment("bad-evolution") {
+                data { fashionMnist() }
+                model { tinyMbv2() }
+                pretrain { epochs = 1 }
+                mixedPrecision { epochs = 1 }
+                search { evolution(population = 1, parents = 5, mutations = -1, generations = 0, mutationProbability = 0.0, floor = 1, keep = 9) }
+            }
+        }
+        e.problems.map { it.field } shouldContainExactlyInAnyOrder listOf("search.evolution.population", "search.evolution.parents",
+            "search.evolution.mutations", "search.evolution.generations", "search.evolution.mutationProbability",
+            "search.evolution.floor", "search.keep")
+        e.message!! shouldContain "must lie in 1..parents (5), got 9"
+    }
+
     test("a supernet excludes quantize { }, needs an FP32 start, and search needs a supernet") {
         val e = shouldThrow<ExperimentValidationException> {
             experiment("conflicts") {

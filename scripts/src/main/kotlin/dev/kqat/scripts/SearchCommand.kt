@@ -28,13 +28,23 @@ class SearchCommand : CliktCommand(name = "search") {
     private val size by option("--size", help = "a weight-size budget: uniform:B or MB; repeatable").multiple()
     private val batch by option("--batch", help = "images of the batch each greedy step scores on (default: the script's search { }, else 256)").int()
     private val maxSteps by option("--max-steps", help = "greedy steps before a budget counts as unreached").int()
-    private val method by option("--method", help = "greedy (the reference's, default) or random (its alternative: --samples configurations near each budget scored on one batch, the --keep best evaluated)").choice("greedy", "random")
+    private val method by option("--method", help = "greedy (the reference's, default), random (its alternative: --samples configurations near each budget scored on one batch, the --keep best evaluated) or evolution (its other: --generations of a --population scored on one batch, the --keep best evaluated)").choice("greedy", "random", "evolution")
     private val samples by option("--samples", help = "random search: configurations within the tolerance scored (default 1000)").int()
-    private val keep by option("--keep", help = "random search: best configurations kept and evaluated (default 30)").int()
+    private val keep by option("--keep", help = "random / evolutionary search: best configurations kept and evaluated (default 30 / 3)").int()
+    private val generations by option("--generations", help = "evolution: generations (default 20)").int()
+    private val population by option("--population", help = "evolution: configurations per generation (default 50)").int()
     private val tolerance by option("--tolerance", help = "random search: accepted cost distance from the budget, a share of it (default 0.0179, the reference's 0.1 G at 5.58 G)").double()
     private val freezeAtFloor by option("--freeze-at-floor", help = "greedy: layers at the floor get no moves (not the reference's, whose search can stall on their up moves at low budgets)").flag()
     private val score by option("--score", help = "what configurations are scored by on a batch: top1 (the reference's error, default) or loss (mean cross-entropy, finer on small batches)").choice("top1", "loss")
     private val startBits by option("--start-bits", help = "every layer's bits where the search starts (default: the script's search { }, else 5, as the reference; budgets above the uniform 5-bit subnet need 6)").int()
+
+    /** Fields whose flag is not their name; a script-only field (evolution.parents) is named as the script writes it. */
+    private val flags = mapOf(
+        "search.batchSize" to "--batch",
+        "search.evolution.generations" to "--generations",
+        "search.evolution.population" to "--population",
+        "search.evolution.parents" to "search.evolution.parents (--population)",
+    )
 
     override fun run() = Launch.exitingOnFailure(this) { echo ->
         require(bitops.isEmpty() || size.isEmpty()) { "give --bitops or --size budgets, not both" }
@@ -51,14 +61,19 @@ class SearchCommand : CliktCommand(name = "search") {
             startBits = startBits ?: declared.startBits,
             method = method ?: declared.method,
             samples = samples ?: declared.samples,
-            keep = keep ?: declared.keep,
+            // A script that declared another method has its keep for that one: evolution keeps 3 unless told.
+            keep = keep ?: if (method == "evolution" && declared.method != "evolution") 3 else declared.keep,
             tolerance = tolerance ?: declared.tolerance,
             freezeAtFloor = freezeAtFloor || declared.freezeAtFloor,
             score = score ?: declared.score,
+            evolution = declared.evolution.copy(
+                generations = generations ?: declared.evolution.generations,
+                population = population ?: declared.evolution.population,
+            ),
         )
         // The script's own fields were checked when it ran: a problem here comes from a flag.
         spec.problems().firstOrNull()?.let { (field, message) ->
-            val flag = if (field == "search.batchSize") "--batch" else "--" + field.removePrefix("search.").replace(Regex("[A-Z]")) { "-" + it.value.lowercase() }
+            val flag = flags[field] ?: "--" + field.removePrefix("search.").replace(Regex("[A-Z]")) { "-" + it.value.lowercase() }
             throw IllegalArgumentException("$flag: $message")
         }
         val (train, test) = RuntimeMapping.loadData(experiment)

@@ -126,8 +126,25 @@ class MixedPrecisionSpec : FunSpec({
         Math.abs(picked.bitops - w4a4.bitops) shouldBeLessThan 0.0179 * w4a4.bitops
         picked.layers.values.any { it.w != it.a } shouldBe true // weights and inputs drawn independently
 
+        // The evolutionary search (§2.10's other alternative), small: 2 generations, feasible within 1.79 % under uniform W4A4.
+        val tooFew = cli("search", run.toString(), "--method", "evolution", "--population", "6", "--bitops", "uniform:4")
+        tooFew.statusCode shouldBe 2
+        tooFew.stderr shouldContain "search.evolution.parents (--population): must lie in 2..population (6), got 10"
+        val evolved = cli("search", run.toString(), "--method", "evolution", "--population", "10", "--generations", "2",
+            "--keep", "1", "--bitops", "uniform:4", "--batch", "32")
+        withClue(evolved.stderr) { evolved.statusCode shouldBe 0 }
+        evolved.stderr shouldContain Regex("budget uniform:4: \\d+ configurations scored over 2 generations")
+        val fittest = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+            .configurations.drop(5).single()
+        println("evolution at uniform:4: ${fittest.testTop1} at ${fittest.bitops / 1e6} MBitOPs; uniform W4A4 ${w4a4.testTop1}")
+        fittest.kind shouldBe "evolution"
+        fittest.bitops shouldBeLessThan w4a4.bitops * (1 + 1e-9)
+        fittest.bitops shouldBeGreaterThan w4a4.bitops * (1 - 0.0179)
+        fittest.layers.values.all { it.w >= 3 && it.a >= 3 } shouldBe true // the reference leaves 2 bits out
+
         // A search.json of another checkpoint (e.g. a supernet trained again) is kept aside, not appended to or lost.
-        val other = appended.copy(checkpoint = run.resolve("checkpoints/supernet/epoch-0009").toString())
+        val other = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+            .copy(checkpoint = run.resolve("checkpoints/supernet/epoch-0009").toString())
         Files.writeString(run.resolve("search.json"), ExperimentJson.encodeToString(SearchFile.serializer(), other))
         val fresh = cli("search", run.toString(), "--bitops", "uniform:2", "--max-steps", "1", "--batch", "32")
         withClue(fresh.stderr) { fresh.statusCode shouldBe 0 }

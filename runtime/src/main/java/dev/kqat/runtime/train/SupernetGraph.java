@@ -258,9 +258,13 @@ public final class SupernetGraph implements AutoCloseable {
           }
           Operand<TFloat32> scale = weightQuantizers.get(lb.layer()).scale();
           long out = kernel.shape().get(3) == 1 ? kernel.shape().get(2) : kernel.shape().get(3);
-          qe = tf.math.add(qe, QuantizationErrorLoss.term(tf, kernel.variable(), scale, lb.weight(),
-              lowestWeightBits.get(lb.layer()), out));
-          region = tf.math.add(region, AdaptiveRegionDecayLoss.term(tf, kernel.variable(), scale, lb.weight()));
+          if (spec.qeWeight() > 0) {
+            qe = tf.math.add(qe, QuantizationErrorLoss.term(tf, kernel.variable(), scale, lb.weight(),
+                lowestWeightBits.get(lb.layer()), out));
+          }
+          if (spec.regionDecay() != 0) {
+            region = tf.math.add(region, AdaptiveRegionDecayLoss.term(tf, kernel.variable(), scale, lb.weight()));
+          }
         }
         if (spec.qeWeight() > 0) {
           loss = tf.math.add(loss, tf.math.mul(qeWeight, qe));

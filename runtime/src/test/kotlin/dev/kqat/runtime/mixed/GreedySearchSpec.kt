@@ -1,23 +1,16 @@
 package dev.kqat.runtime.mixed
 
 import dev.kqat.runtime.quant.BitConfiguration
-import dev.kqat.runtime.quant.BitRange
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.ints.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 
 /** RFQuant's greedy bidirectional search (§2.10) on a synthetic score whose best configuration is known. */
 class GreedySearchSpec : FunSpec({
-    // Three layers of 100 MACs; "c" is sensitive below 5 bits, "a" and "b" lose a little per bit, convexly.
-    val layers = linkedMapOf("a" to BitRange(2, 6), "b" to BitRange(2, 6), "c" to BitRange(2, 6))
-    val cost = GreedySearch.Cost { cfg -> cfg.layers().values.sumOf { 100.0 * it.weight() * it.input() } }
-    fun error(cfg: BitConfiguration): Double {
-        fun mild(b: Int) = 0.01 * Math.pow(2.0, 6.0 - b)
-        val c = cfg.layers().getValue("c")
-        return 1 + listOf("a", "b").sumOf { cfg.layers().getValue(it).let { l -> mild(l.weight()) + mild(l.input()) } } +
-            10.0 * (maxOf(0, 5 - c.weight()) + maxOf(0, 5 - c.input()))
-    }
-    val budget = 4301.0 // a and b at W3A3, c at W5A5: 900 + 900 + 2500
+    val layers = SyntheticSearchProblem.layers
+    val cost = SyntheticSearchProblem.cost
+    fun error(cfg: BitConfiguration) = SyntheticSearchProblem.error(cfg)
+    val budget = SyntheticSearchProblem.BUDGET
 
     // Layers lose nothing down to 3 bits and a little per bit below, "a" least, "c" most.
     fun errorBelow3(cfg: BitConfiguration) = 1 + mapOf("a" to 0.01, "b" to 0.1, "c" to 0.2).entries.sumOf { (l, w) ->
@@ -25,10 +18,7 @@ class GreedySearchSpec : FunSpec({
     }
 
     test("the brute-force best under the budget is a, b at W3A3 and c untouched at W5A5") {
-        val all = (2..6).flatMap { aw -> (2..6).flatMap { aa -> (2..6).flatMap { bw -> (2..6).flatMap { ba -> (2..6).flatMap { cw -> (2..6).map { ca ->
-            BitConfiguration(linkedMapOf("a" to BitConfiguration.LayerBits(aw, aa), "b" to BitConfiguration.LayerBits(bw, ba),
-                "c" to BitConfiguration.LayerBits(cw, ca)))
-        } } } } } }
+        val all = SyntheticSearchProblem.all()
         val best = all.filter { cost.of(it) < budget }.minBy { error(it) }
         best.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(3, 3), BitConfiguration.LayerBits(3, 3),
             BitConfiguration.LayerBits(5, 5))
