@@ -356,7 +356,7 @@ internal object MixedPrecisionChecks {
     /** Settings of the random search; draws are capped at 1,000 per sample to be scored. */
     fun randomSettings(s: SearchSpec) = RandomSearch.Settings(s.samples, s.keep, s.tolerance, 1000L * s.samples)
 
-    /** Settings of the evolutionary search; a population is filled from at most 10,000 draws per member. */
+    /** Settings of the evolutionary search; random draws capped at 10,000 per population member over the whole search. */
     fun evolutionSettings(s: SearchSpec) = s.evolution.let { v ->
         EvolutionSearch.Settings(v.population, v.parents, v.mutations, v.crossovers, v.generations, v.mutationProbability,
             s.tolerance, v.floor, 10_000L * v.population)

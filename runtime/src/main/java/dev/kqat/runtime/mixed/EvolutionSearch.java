@@ -36,7 +36,8 @@ public final class EvolutionSearch {
    * @param mutationProbability chance that a mutant redraws a layer's weight (and, apart, its input) bits (reference 0.2)
    * @param tolerance feasible costs lie in [budget·(1 − tolerance), budget] (reference: 33.7–33.9 G on ResNet18)
    * @param floor candidates below this many bits are left out (reference 3)
-   * @param maxDraws random draws after which filling a population stops (a budget random configurations rarely meet)
+   * @param maxDraws random draws over the whole search after which no population is topped up any more (a budget
+   *     random configurations rarely meet)
    */
   public record Settings(int population, int parents, int mutations, int crossovers, int generations,
       double mutationProbability, double tolerance, int floor, long maxDraws) {}
