@@ -115,7 +115,9 @@ object SupernetSearch {
         val metric = if (spec.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
         val score = if (spec.score == "loss") SupernetRunner.Score.LOSS else SupernetRunner.Score.TOP1_ERROR
         val earlier = earlierSearch(runDir, checkpoint, log)
-        val found = earlier?.configurations.orEmpty().toMutableList()
+        // Entries of searches before mean_bits left out the fixed layers hold the older figure: recomputed once.
+        val found = earlier?.configurations.orEmpty()
+            .map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }.toMutableList()
         val unreached = earlier?.unreached.orEmpty().toMutableList()
         val candidates = runner.candidates()
         fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, greedy: GreedySearch.Result?): FoundConfiguration {
@@ -131,11 +133,20 @@ object SupernetSearch {
         }
         // Written after every entry, so a search stopped in a later budget keeps the earlier ones.
         fun write(): SearchFile {
-            // Entries of searches before mean_bits left out the fixed layers hold the older figure: recomputed.
             val file = SearchFile(e.name, checkpoint.toString(), spec.metric, supernet.fixedBits, supernet.bnCalibrationBatches,
-                found.map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }, unreached)
+                found.toList(), unreached)
             AtomicFiles.write(runDir.resolve(FILE), ExperimentJson.encodeToString(SearchFile.serializer(), file))
             return file
+        }
+        // The random and evolutionary searches' best, each with its score on the one batch (error or loss).
+        fun keep(kind: String, budget: String, seconds: Double, kept: List<Pair<BitConfiguration, Double>>) {
+            if (kept.isEmpty()) unreached += budget
+            for ((config, batchScore) in kept) {
+                found += entry(kind, budget, config, seconds, null)
+                write()
+                log("budget $budget: $kind #${found.last().index} top-1 %.4f (one batch: %s)".format(found.last().testTop1,
+                    if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(batchScore) else "top-1 %.4f".format(1 - batchScore)))
+            }
         }
         for (budget in spec.budgets) {
             val value = budgetValue(budget, metric, runner, candidates)
@@ -146,16 +157,7 @@ object SupernetSearch {
                 val seconds = (System.nanoTime() - start) / 1e9
                 log("budget $budget: ${result.scored()} random configurations within ±%.1f %% scored in %.1f s (%d drawn)"
                     .format(100 * spec.tolerance, seconds, result.drawn()))
-                if (result.kept().isEmpty()) {
-                    unreached += budget
-                    continue
-                }
-                for (k in result.kept()) {
-                    found += entry("random", budget, k.config(), seconds, null)
-                    write()
-                    log("budget $budget: random #${found.last().index} top-1 %.4f (one batch: %s)".format(found.last().testTop1,
-                        if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(k.error()) else "top-1 %.4f".format(1 - k.error())))
-                }
+                keep("random", budget, seconds, result.kept().map { it.config() to it.error() })
                 continue
             }
             if (spec.method == "evolution") {
@@ -164,16 +166,7 @@ object SupernetSearch {
                 val seconds = (System.nanoTime() - start) / 1e9
                 log("budget $budget: ${result.scored()} configurations scored over ${result.generations()} generations in %.1f s"
                     .format(seconds))
-                if (result.best().isEmpty()) {
-                    unreached += budget
-                    continue
-                }
-                for (k in result.best().take(spec.keep)) {
-                    found += entry("evolution", budget, k.config(), seconds, null)
-                    write()
-                    log("budget $budget: evolution #${found.last().index} top-1 %.4f (one batch: %s)".format(found.last().testTop1,
-                        if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(-k.fitness()) else "top-1 %.4f".format(1 + k.fitness())))
-                }
+                keep("evolution", budget, seconds, result.best().take(spec.keep).map { it.config() to -it.fitness() })
                 continue
             }
             val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }

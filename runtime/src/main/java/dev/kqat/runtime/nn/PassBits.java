@@ -21,6 +21,8 @@ public final class PassBits {
 
   private final String prefix;
   private final Map<String, LayerBits> layers = new LinkedHashMap<>();
+  /** The pass's sub-scope, made once: TF Java's withSubScope scans every op of the graph. */
+  private Ops scope;
 
   /** @param prefix names the inputs {@code <prefix>/<layer>.weight_bits} (slashes of the layer name become dots), so that several passes can coexist */
   public PassBits(String prefix) {
@@ -34,7 +36,10 @@ public final class PassBits {
   }
 
   private Operand<TInt32> input(Ops tf, String name, int highest) {
-    return tf.withSubScope(prefix).withName(name.replace('/', '.')).placeholderWithDefault(tf.constant(highest), Shape.scalar());
+    if (scope == null) {
+      scope = tf.withSubScope(prefix);
+    }
+    return scope.withName(name.replace('/', '.')).placeholderWithDefault(tf.constant(highest), Shape.scalar());
   }
 
   /** The searchable layers met by the pass, in forward order. */

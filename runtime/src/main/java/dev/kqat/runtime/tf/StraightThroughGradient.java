@@ -36,9 +36,9 @@ import org.tensorflow.types.TInt32;
  * {@code IdentityN} not built by {@link #attach} keeps its natural pass-through gradient.
  */
 public final class StraightThroughGradient {
-  /** Sub-scope name that marks an IdentityN as a fake quantizer built of plain ops. */
+  /** Op name that marks an IdentityN as a fake quantizer built of plain ops ({@code _N} appended when taken). */
   static final String MARKER = "kqat_fake_quant";
-  /** Sub-scope name that marks an IdentityN as a fake quantizer built of the fused kernels. */
+  /** Op name that marks an IdentityN as a fake quantizer built of the fused kernels. */
   static final String FUSED_MARKER = "kqat_fused_fake_quant";
 
   private static final int INPUTS = 8;
@@ -87,7 +87,9 @@ public final class StraightThroughGradient {
     // Everything but x and s enters behind stopGradient: the callback must return a tensor for
     // every input (the Java adapter takes no null), and what it returns for these is dropped at
     // the StopGradient.
-    IdentityN carrier = tf.withSubScope(MARKER).identityN(List.of(tf.stopGradient(q), x, s,
+    // The marker is the op's own name, not a sub-scope: TF Java's withSubScope scans every op of the
+    // graph, which made building a graph of many quantizers quadratic.
+    IdentityN carrier = tf.withName(MARKER).identityN(List.of(tf.stopGradient(q), x, s,
         tf.stopGradient(u), tf.stopGradient(xi), tf.stopGradient(lo), tf.stopGradient(hi),
         tf.constant(leading)));
     @SuppressWarnings("unchecked")
@@ -105,7 +107,7 @@ public final class StraightThroughGradient {
   public static Operand<TFloat32> attachFused(Ops tf, Operand<TFloat32> q, Operand<TFloat32> x,
       Operand<TFloat32> s, Operand<TFloat32> n, Operand<TFloat32> p, Operand<TFloat32> lo, Operand<TFloat32> hi) {
     ensureRegistered();
-    IdentityN carrier = tf.withSubScope(FUSED_MARKER).identityN(List.of(tf.stopGradient(q), x, s,
+    IdentityN carrier = tf.withName(FUSED_MARKER).identityN(List.of(tf.stopGradient(q), x, s,
         tf.stopGradient(n), tf.stopGradient(p), tf.stopGradient(lo), tf.stopGradient(hi)));
     @SuppressWarnings("unchecked")
     Output<TFloat32> out = (Output<TFloat32>) carrier.output().get(0);
@@ -173,8 +175,6 @@ public final class StraightThroughGradient {
   /** The innermost scope of the op's name without the {@code _N} TF adds to make it unique. */
   private static String markerOf(GraphOperation op) {
     String name = op.name();
-    int slash = name.lastIndexOf('/');
-    String scope = slash < 0 ? "" : name.substring(0, slash);
-    return scope.substring(scope.lastIndexOf('/') + 1).replaceFirst("_[0-9]+$", "");
+    return name.substring(name.lastIndexOf('/') + 1).replaceFirst("_[0-9]+$", "");
   }
 }

@@ -165,8 +165,9 @@ public final class SupernetGraph implements AutoCloseable {
     lrQuantizers = tf.withName("lr_quantizers").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     stepKey = tf.withName("step_key").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
     qeWeight = tf.withName("qe_weight").placeholderWithDefault(tf.constant(0f), Shape.scalar());
+    Ops qeLowest = tf.withSubScope("qe_lowest"); // once: withSubScope scans every op of the graph
     for (Map.Entry<String, BitRange> c : candidates.entrySet()) {
-      lowestWeightBits.put(c.getKey(), tf.withSubScope("qe_lowest").withName(c.getKey().replace('/', '.'))
+      lowestWeightBits.put(c.getKey(), qeLowest.withName(c.getKey().replace('/', '.'))
           .placeholderWithDefault(tf.constant(c.getValue().lowest()), Shape.scalar()));
     }
     NetContext max = new NetContext(state, PassMode.TRAIN, stepKey, new PassBits("max"));
@@ -237,8 +238,9 @@ public final class SupernetGraph implements AutoCloseable {
       Map<String, Operand<TFloat32>> masks = new LinkedHashMap<>();
       if (spec.idmWeight() > 0) {
         Operand<TFloat32> idm = tf.constant(0f);
+        Ops maskScope = tf.withSubScope("idm_subnet" + k);
         for (Map.Entry<String, Operand<TFloat32>> f : pass.switchedFeatures().entrySet()) {
-          Operand<TFloat32> mask = tf.withSubScope("idm_subnet" + k).withName(f.getKey().replace('/', '.'))
+          Operand<TFloat32> mask = maskScope.withName(f.getKey().replace('/', '.'))
               .placeholderWithDefault(tf.constant(0f), Shape.scalar());
           masks.put(f.getKey(), mask);
           Operand<TFloat32> reference = tf.stopGradient(max.switchedFeatures().get(f.getKey()));
