@@ -17,7 +17,8 @@ import java.util.Map;
  * only in the inputs phase: when the weight target lies under the budget (e.g. starting at 3 bits for a
  * 2.5-bit budget), the weights would otherwise have to reach a cost the floor may not allow.
  *
- * <p>Two rules of the reference are written for ImageNet BitOPs; here they follow the budget's
+ * <p>The weights descend to 95 % of the weight-target level's cost, 110 % when that level is the floor
+ * ({@link #weightPhaseFraction}). Two rules of the reference are written for ImageNet BitOPs; here they follow the budget's
  * uniform level instead: the weight target is {@code weightTargetBits} (the uniform bit-width whose
  * cost is closest to the budget, {@link #uniformLevel}), and the floor below which no layer descends is 3
  * at a 4-bit level and above, else 2 ({@link #floorFor}).
@@ -98,7 +99,7 @@ public final class GreedySearch {
     });
     Map<String, int[]> weightTarget = new LinkedHashMap<>();
     candidates.forEach((layer, r) -> weightTarget.put(layer, new int[] {clamp(s.weightTargetBits(), r), clamp(s.startBits(), r)}));
-    double weightBudget = 0.95 * cost.of(config(weightTarget));
+    double weightBudget = weightPhaseFraction(s) * cost.of(config(weightTarget));
     int side = 0; // 0: weights, 1: inputs
     int evaluations = 0;
     int up = 0;
@@ -158,6 +159,16 @@ public final class GreedySearch {
       }
     }
     return new Result(null, cost.of(config(bits)), s.maxSteps(), evaluations, up, down, unapplied);
+  }
+
+  /**
+   * The weight phase ends under this fraction of the weight-target level's cost: 0.95, or 1.1 when that
+   * level is the floor. No layer's weights go under the floor, so 95 % of the all-at-the-floor cost is
+   * out of reach and the inputs would never be searched; the reference's code sets 1.1 by hand for its
+   * W2A3 ResNet-18 search ({@code util/greedy_search.py}: "sc = 1.1 # for W2A3-ResNet18").
+   */
+  public static double weightPhaseFraction(Settings s) {
+    return s.weightTargetBits() <= s.floor() ? 1.1 : 0.95;
   }
 
   private static int clamp(int b, BitRange r) {

@@ -70,8 +70,23 @@ class GreedySearchSpec : FunSpec({
         listOf(frozen.steps(), frozen.down(), frozen.up(), frozen.unapplied()) shouldBe listOf(3, 3, 0, 0)
     }
 
+    test("a weight target at the floor: the weight phase ends at 110 % of its cost, then the inputs descend to the budget") {
+        // Every move scores the same error, so the cheapest wins, the first layer on ties. From W3A3 (2,700),
+        // weight target W2 at the 2-bit floor: the weights of a, b and c go to 2 (1,800 ≤ 1.1 × 1,800), then a's
+        // inputs (1,600 < 1,700). With 95 % (1,710) the weight phase could not end: only up moves are left at
+        // the floor, and the reference applies none of them.
+        val atFloor = GreedySearch.Settings(3, 2, 2, 20)
+        GreedySearch.weightPhaseFraction(atFloor) shouldBe 1.1
+        GreedySearch.weightPhaseFraction(GreedySearch.Settings(5, 4, 3, 20)) shouldBe 0.95
+        val result = GreedySearch.search(layers, 1700.0, atFloor, { _, _, _ -> 1.0 }, cost)
+        result.config()!!.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(2, 2),
+            BitConfiguration.LayerBits(2, 3), BitConfiguration.LayerBits(2, 3))
+        listOf(result.steps(), result.down(), result.up(), result.unapplied()) shouldBe listOf(4, 4, 0, 0)
+        result.cost() shouldBe 1600.0
+    }
+
     test("a budget reached while the weights descend ends the search there, as the reference's code records it") {
-        // From W3A3 (2,700) with the weight target W2 (0.95 × 1,800 = 1,710: out of reach at the 2-bit floor),
+        // From W3A3 (2,700) with the weight target W2 (the weight phase's end, 1.1 × 1,800 = 1,980, not reached),
         // one weight move crosses the budget of 2,500.
         val result = GreedySearch.search(layers, 2500.0, GreedySearch.Settings(3, 2, 2, 20), { _, cfg, _ -> errorBelow3(cfg) }, cost)
         result.steps() shouldBe 1
