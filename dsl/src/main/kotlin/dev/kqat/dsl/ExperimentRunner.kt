@@ -3,6 +3,7 @@ package dev.kqat.dsl
 import dev.kqat.runtime.data.Dataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.events.TensorBoardWriter
+import dev.kqat.runtime.io.KerasH5Weights
 import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.run.SupernetRunner
@@ -109,7 +110,15 @@ class ExperimentRunner(
                 outcomes += runPhase("qat", spec, experiment.quantization, train, test, events, init)
             }
             experiment.mixedPrecision?.let { spec ->
-                outcomes += runSupernet(spec, train, test, events, requireNotNull(init) { "initFrom: a supernet needs the FP32 network" })
+                var start = requireNotNull(init) { "initFrom: a supernet needs the FP32 network" }
+                // The supernet maps a kqat FP32 checkpoint onto its variables: Keras weights become one first,
+                // in a zero-epoch FP32 phase that imports and evaluates them.
+                if (KerasH5Weights.isH5(start)) {
+                    val imported = runPhase(RunTarget.IMPORT, PhaseSpec(epochs = 0), null, train, test, events, start)
+                    outcomes += imported
+                    start = Path.of(imported.checkpoint)
+                }
+                outcomes += runSupernet(spec, train, test, events, start)
             }
         } }
         // A run resumed after its supernet finished searches the saved one.
@@ -123,7 +132,7 @@ class ExperimentRunner(
             testLoss = last.testLoss,
             trainImagesPerSec = last.trainImagesPerSec,
             peakRssMb = peakRssMb(),
-            fp32TestTop1 = outcomes.firstOrNull { it.phase == "pretrain" }?.testTop1,
+            fp32TestTop1 = outcomes.firstOrNull { it.phase == RunTarget.PRETRAIN || it.phase == RunTarget.IMPORT }?.testTop1,
             testTop1NoBnReestimation = last.testTop1NoBnReestimation,
             ptqTestTop1 = last.ptqTestTop1,
             oscillatingFraction = last.oscillatingFraction,

@@ -23,14 +23,14 @@ data class RunTarget(
     val phaseSpec: PhaseSpec
         get() = when (phase) {
             PRETRAIN -> requireNotNull(experiment.pretrain) { "$runDir: the experiment has no pretrain phase" }
-            PTQ -> PhaseSpec(epochs = 0)
+            IMPORT, PTQ -> PhaseSpec(epochs = 0)
             QAT -> requireNotNull(experiment.qat) { "$runDir: the experiment has no qat phase" }
             else -> throw IllegalArgumentException("$checkpoint: unknown phase '$phase'")
         }
 
     /** The quantization of the phase; null for FP32 pre-training. */
     val quantization: QuantizationPolicy?
-        get() = if (phase == PRETRAIN) null else experiment.quantization
+        get() = if (phase == PRETRAIN || phase == IMPORT) null else experiment.quantization
 
     /** The epoch the checkpoint closed (0: a post-training checkpoint). */
     val epoch: Int
@@ -41,11 +41,13 @@ data class RunTarget(
 
     companion object {
         const val PRETRAIN = "pretrain"
+        /** Keras `.h5` weights imported into an FP32 checkpoint (zero epochs), which a supernet starts from. */
+        const val IMPORT = "import"
         const val PTQ = "ptq"
         const val QAT = "qat"
 
         /** Phases in the order a run goes through them. */
-        val PHASES = listOf(PRETRAIN, PTQ, QAT)
+        val PHASES = listOf(PRETRAIN, IMPORT, PTQ, QAT)
 
         /** [target] resolved; with [phase], a run directory's checkpoint of that phase, and a checkpoint folder must be one. */
         fun resolve(target: Path, phase: String? = null): RunTarget {

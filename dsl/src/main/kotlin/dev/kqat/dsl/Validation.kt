@@ -66,8 +66,8 @@ object Validation {
             if (e.pretrain == null && e.initFrom == null) {
                 problem("mixedPrecision", "a supernet starts from an FP32 network: add pretrain { } or initFrom = a checkpoint")
             }
-            e.initFrom?.let { if (KerasH5Weights.isH5(Path.of(it)) || SafetensorsFile.isSafetensors(Path.of(it))) {
-                problem("initFrom", "a supernet starts from a kqat checkpoint: import the weights with a pretrain or ptq run first")
+            e.initFrom?.let { if (SafetensorsFile.isSafetensors(Path.of(it))) {
+                problem("initFrom", "a supernet starts from a kqat checkpoint or Keras .h5 weights of a CNN, not timm .safetensors")
             } }
         }
         e.search?.let {

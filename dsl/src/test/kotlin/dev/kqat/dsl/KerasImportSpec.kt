@@ -98,6 +98,27 @@ class KerasImportSpec : FunSpec({
         summary.layerNames().filter { it.endsWith("/se_reduce") || it.endsWith("/se_expand") }.size shouldBe 2 * 9
     }
 
+    test("an RFQuant supernet starts from Keras MobileNetV2 weights through a zero-epoch FP32 import phase") {
+        val file = KerasFiles.write(dir.resolve("mobilenet_v2_supernet.h5"), KerasFiles.mobileNetV2(alpha = 0.35, classes = 1000))
+        val e = experiment("v2-supernet-from-keras") {
+            data { synthetic(trainSize = 64, testSize = 32, height = 32, width = 32, channels = 3, classes = 4, noise = 0.5); batchSize = 32 }
+            model { mobilenetV2(widthMultiplier = 0.35) }
+            initFrom = file.toString()
+            mixedPrecision { epochs = 1; ema(0.0); bnCalibrationBatches = 1; evaluateUniform = listOf(4) }
+        }
+        val runDir = Files.createTempDirectory("kqat-run-keras-supernet")
+        val report = ExperimentRunner(e, runDir).run()
+        report.phases.map { it.phase to it.steps } shouldBe listOf("import" to 0L, "supernet" to 2L)
+        report.fp32TestTop1 shouldBe report.phases[0].testTop1
+        val imported = MetricsEvents.read(runDir.resolve("metrics.jsonl")).filterIsInstance<MetricsEvent.WeightsImported>().single()
+        imported.phase shouldBe "import"
+        imported.loaded shouldBe KerasFiles.mobileNetV2(0.35, 1000).sumOf { it.weights.size } - 2 // not the 1000-class classifier
+        // The import's checkpoint is an FP32 one (kqat eval / inspect take it), and the supernet evaluated its uniform W4A4 from it.
+        val target = RunTarget.resolve(Path.of(report.phases[0].checkpoint))
+        (target.phase to target.quantization) shouldBe ("import" to null)
+        report.phases[1].uniformTop1BeforeTraining!!.keys shouldBe setOf("W4A4")
+    }
+
     test("weights of another architecture, a corrupt file and a Keras 3 file are refused with the file and the reason") {
         val v2 = KerasFiles.write(dir.resolve("v2.h5"), KerasFiles.mobileNetV2(alpha = 0.35, classes = 10))
         val e = experiment("wrong") {
