@@ -9,6 +9,12 @@ import dev.kqat.runtime.run.SupernetRunner
 import dev.kqat.runtime.train.CheckpointStore
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
+import kotlinx.serialization.builtins.ListSerializer
+import kotlinx.serialization.json.JsonArray
+import kotlinx.serialization.json.JsonElement
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.JsonTransformingSerializer
+import kotlinx.serialization.json.buildJsonObject
 import org.jetbrains.letsPlot.geom.geomLine
 import org.jetbrains.letsPlot.geom.geomPoint
 import org.jetbrains.letsPlot.ggsize
@@ -64,6 +70,33 @@ data class FoundConfiguration(
     val layers: Map<String, LayerBitsJson>,
 )
 
+/** A budget a search did not meet, with what it tried: `search.json`'s `unreached`. */
+@Serializable
+data class UnreachedBudget(
+    val budget: String,
+    /** `search` (greedy), `random` or `evolution`; null in files written before it was recorded. */
+    val kind: String? = null,
+    val metric: String? = null,
+    /** Greedy: the cost where the steps ran out (BitOPs per image, or bits for `size`). */
+    @SerialName("cost_reached") val costReached: Double? = null,
+    @SerialName("search_seconds") val searchSeconds: Double? = null,
+    @SerialName("greedy_steps") val greedySteps: Int? = null,
+    @SerialName("search_batch") val searchBatch: Int? = null,
+    @SerialName("start_bits") val startBits: Int? = null,
+    @SerialName("moves_down") val movesDown: Int? = null,
+    @SerialName("moves_up") val movesUp: Int? = null,
+    @SerialName("moves_unapplied") val movesUnapplied: Int? = null,
+    @SerialName("freeze_at_floor") val freezeAtFloor: Boolean? = null,
+    val score: String? = null,
+)
+
+/** Reads `unreached` of older files too, where each entry was the budget string alone. */
+object UnreachedListSerializer : JsonTransformingSerializer<List<UnreachedBudget>>(ListSerializer(UnreachedBudget.serializer())) {
+    override fun transformDeserialize(element: JsonElement): JsonElement =
+        if (element !is JsonArray) element
+        else JsonArray(element.map { if (it is JsonPrimitive) buildJsonObject { put("budget", it) } else it })
+}
+
 /**
  * `RUN_DIR/search.json`: what `kqat search` found in a supernet, and the uniform subnets beside it.
  * Later searches of the same checkpoint append to it, so `search.json#N` keeps naming the same entry.
@@ -78,8 +111,9 @@ data class SearchFile(
     @SerialName("fixed_bits") val fixedBits: Int,
     @SerialName("bn_calibration_batches") val bnCalibrationBatches: Int,
     val configurations: List<FoundConfiguration>,
-    /** Budgets the greedy search did not get under within its steps. */
-    val unreached: List<String> = emptyList(),
+    /** Budgets a search did not meet (greedy: not within its steps; random, evolution: nothing feasible drawn). */
+    @Serializable(with = UnreachedListSerializer::class)
+    val unreached: List<UnreachedBudget> = emptyList(),
 ) {
     fun configuration(n: Int): FoundConfiguration = configurations.getOrNull(n)
         ?: throw IllegalArgumentException("search.json has configurations 0..${configurations.size - 1}, not #$n")
@@ -140,7 +174,11 @@ object SupernetSearch {
         }
         // The random and evolutionary searches' best, each with its score on the one batch (error or loss).
         fun keep(kind: String, budget: String, seconds: Double, kept: List<Pair<BitConfiguration, Double>>) {
-            if (kept.isEmpty()) unreached += budget
+            if (kept.isEmpty()) {
+                unreached += UnreachedBudget(budget, kind, spec.metric, searchSeconds = seconds, searchBatch = spec.batchSize,
+                    score = spec.score)
+                write()
+            }
             for ((config, batchScore) in kept) {
                 found += entry(kind, budget, config, seconds, null)
                 write()
@@ -178,7 +216,9 @@ object SupernetSearch {
                 log("budget $budget: not reached in ${spec.maxSteps} greedy steps, %.1f s ($moves; at ${costText(result.cost(), metric)}, ".format(seconds) +
                     "budget ${costText(value, metric)})" +
                     if (result.unapplied() > 0 && !spec.freezeAtFloor) "; freezeAtFloor (--freeze-at-floor) leaves layers at the floor out" else "")
-                unreached += budget
+                unreached += UnreachedBudget(budget, "search", spec.metric, result.cost(), seconds, result.steps(), spec.batchSize,
+                    spec.startBits, result.down(), result.up(), result.unapplied(), spec.freezeAtFloor, spec.score)
+                write()
                 continue
             }
             found += entry("search", budget, result.config(), seconds, result)

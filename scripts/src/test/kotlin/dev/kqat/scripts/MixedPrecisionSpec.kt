@@ -6,6 +6,7 @@ import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.Report
 import dev.kqat.dsl.SearchFile
+import dev.kqat.dsl.UnreachedBudget
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
@@ -153,7 +154,16 @@ class MixedPrecisionSpec : FunSpec({
         ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(aside)) shouldBe other
         val restarted = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
         restarted.checkpoint shouldBe search.checkpoint
-        restarted.unreached shouldBe listOf("uniform:2")
+        // The unreached budget keeps what was tried: one greedy step from 5 bits on batches of 32, the cost it stopped at.
+        val missed = restarted.unreached.single()
+        listOf(missed.budget, missed.kind, missed.metric) shouldBe listOf("uniform:2", "search", "bitops")
+        listOf(missed.greedySteps, missed.startBits, missed.searchBatch) shouldBe listOf(1, 5, 32)
+        missed.movesDown!! + missed.movesUp!! + missed.movesUnapplied!! shouldBe 1
+        missed.costReached!! shouldBeGreaterThan restarted.configurations[0].bitops // uniform W2A2, the budget
+        // Files that listed unreached budgets as strings still read.
+        val legacy = ExperimentJson.encodeToString(SearchFile.serializer(), restarted)
+            .replace(Regex("\"unreached\":\\s*\\[[^\\]]*]"), "\"unreached\": [\"0.03699\"]")
+        ExperimentJson.decodeFromString(SearchFile.serializer(), legacy).unreached shouldBe listOf(UnreachedBudget("0.03699"))
         // Only the uniform subnets, evaluated again from #0.
         restarted.configurations.map { it.index to it.kind } shouldBe listOf(0 to "uniform", 1 to "uniform", 2 to "uniform")
         restarted.configurations.map { it.layers } shouldBe search.configurations.drop(1).map { it.layers }
