@@ -97,24 +97,24 @@ class ExperimentRunner(
             val events = RunListener.of(MetricsRecorder(listOf(metrics::write, board::write)), listener)
             experiment.pretrain?.let { spec ->
                 val cached = if (spec.cacheKey != null) cache.lookup(experiment) else null
-                val outcome = cached ?: runPhase("pretrain", spec, null, train, test, events, init)
+                val outcome = cached ?: runPhase(RunTarget.PRETRAIN, spec, null, train, test, events, init)
                 if (cached == null && spec.cacheKey != null) cache.store(experiment, outcome)
                 outcomes += outcome
                 init = Path.of(outcome.checkpoint)
             }
             if (experiment.ptq) {
                 // Zero epochs: calibrate and evaluate. QAT below starts from the same weights and calibrates anew.
-                outcomes += runPhase("ptq", PhaseSpec(epochs = 0), experiment.quantization, train, test, events, init)
+                outcomes += runPhase(RunTarget.PTQ, RunTarget.ZERO_EPOCHS, experiment.quantization, train, test, events, init)
             }
             experiment.qat?.let { spec ->
-                outcomes += runPhase("qat", spec, experiment.quantization, train, test, events, init)
+                outcomes += runPhase(RunTarget.QAT, spec, experiment.quantization, train, test, events, init)
             }
             experiment.mixedPrecision?.let { spec ->
                 var start = requireNotNull(init) { "initFrom: a supernet needs the FP32 network" }
                 // The supernet maps a kqat FP32 checkpoint onto its variables: Keras weights become one first,
                 // in a zero-epoch FP32 phase that imports and evaluates them.
                 if (KerasH5Weights.isH5(start)) {
-                    val imported = runPhase(RunTarget.IMPORT, PhaseSpec(epochs = 0), null, train, test, events, start)
+                    val imported = runPhase(RunTarget.IMPORT, RunTarget.ZERO_EPOCHS, null, train, test, events, start)
                     outcomes += imported
                     start = Path.of(imported.checkpoint)
                 }
@@ -132,7 +132,7 @@ class ExperimentRunner(
             testLoss = last.testLoss,
             trainImagesPerSec = last.trainImagesPerSec,
             peakRssMb = peakRssMb(),
-            fp32TestTop1 = outcomes.firstOrNull { it.phase == RunTarget.PRETRAIN || it.phase == RunTarget.IMPORT }?.testTop1,
+            fp32TestTop1 = outcomes.firstOrNull { it.phase in RunTarget.FP32_PHASES }?.testTop1,
             testTop1NoBnReestimation = last.testTop1NoBnReestimation,
             ptqTestTop1 = last.ptqTestTop1,
             oscillatingFraction = last.oscillatingFraction,

@@ -23,14 +23,14 @@ data class RunTarget(
     val phaseSpec: PhaseSpec
         get() = when (phase) {
             PRETRAIN -> requireNotNull(experiment.pretrain) { "$runDir: the experiment has no pretrain phase" }
-            IMPORT, PTQ -> PhaseSpec(epochs = 0)
+            IMPORT, PTQ -> ZERO_EPOCHS
             QAT -> requireNotNull(experiment.qat) { "$runDir: the experiment has no qat phase" }
             else -> throw IllegalArgumentException("$checkpoint: unknown phase '$phase'")
         }
 
     /** The quantization of the phase; null for FP32 pre-training. */
     val quantization: QuantizationPolicy?
-        get() = if (phase == PRETRAIN || phase == IMPORT) null else experiment.quantization
+        get() = if (phase in FP32_PHASES) null else experiment.quantization
 
     /** The epoch the checkpoint closed (0: a post-training checkpoint). */
     val epoch: Int
@@ -48,6 +48,12 @@ data class RunTarget(
 
         /** Phases in the order a run goes through them. */
         val PHASES = listOf(PRETRAIN, IMPORT, PTQ, QAT)
+
+        /** The phases whose network is unquantized; the first of them in a run gives its FP32 top-1. */
+        val FP32_PHASES = setOf(PRETRAIN, IMPORT)
+
+        /** The settings of the phases that train nothing (PTQ, a Keras import): calibrate, evaluate, save. */
+        val ZERO_EPOCHS = PhaseSpec(epochs = 0)
 
         /** [target] resolved; with [phase], a run directory's checkpoint of that phase, and a checkpoint folder must be one. */
         fun resolve(target: Path, phase: String? = null): RunTarget {
