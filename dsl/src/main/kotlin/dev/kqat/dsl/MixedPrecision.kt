@@ -102,6 +102,11 @@ data class SearchSpec(
      * and, when it wins, the step changes nothing; where it keeps winning the search stalls.
      */
     val freezeAtFloor: Boolean = false,
+    /**
+     * Greedy search: once under the budget, go on raising the layer whose up move errs least on a fresh
+     * batch while one still fits. Off (the reference's), the search stops at the first configuration under it.
+     */
+    val fillBudget: Boolean = false,
     /** What configurations are scored by on a batch: `top1` (the reference's error) or `loss` (mean cross-entropy). */
     val score: String = "top1",
     val evolution: EvolutionSpec = EvolutionSpec(),
@@ -220,6 +225,12 @@ class SearchBuilder internal constructor(start: SearchSpec) {
      */
     var freezeAtFloor: Boolean = start.freezeAtFloor
     /**
+     * Greedy search: once under the budget, spend what the last move freed: each further step raises the
+     * layer (weights or inputs) whose up move errs least on its batch, while one still fits under the
+     * budget. Off, as the reference: the search stops at the first configuration under the budget.
+     */
+    var fillBudget: Boolean = start.fillBudget
+    /**
      * What a configuration is scored by on the search's batch: `"top1"` (the reference's top-1 error) or
      * `"loss"` (mean cross-entropy: finer-grained than top-1 on a small batch; not the reference's).
      */
@@ -269,7 +280,7 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     /** The cost of the uniform [bits]-bit subnet (first and last layers at their fixed bits). */
     fun uniform(bits: Int) = Budget("uniform:$bits")
 
-    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, score, evolution)
+    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, fillBudget, score, evolution)
 }
 
 /** A search budget as `search.json` and the command line write it: `uniform:4` or a number. */
@@ -364,5 +375,5 @@ internal object MixedPrecisionChecks {
 
     /** Settings of the greedy search at a budget whose uniform level is [level]. */
     fun settings(s: SearchSpec, level: Int) =
-        GreedySearch.Settings(s.startBits, level, GreedySearch.floorFor(level), s.maxSteps, s.freezeAtFloor)
+        GreedySearch.Settings(s.startBits, level, GreedySearch.floorFor(level), s.maxSteps, s.freezeAtFloor, s.fillBudget)
 }

@@ -64,6 +64,9 @@ data class FoundConfiguration(
     @SerialName("moves_up") val movesUp: Int? = null,
     @SerialName("moves_unapplied") val movesUnapplied: Int? = null,
     @SerialName("freeze_at_floor") val freezeAtFloor: Boolean? = null,
+    /** Greedy: whether it went on raising layers under the budget ([SearchSpec.fillBudget]), and those steps. */
+    @SerialName("fill_budget") val fillBudget: Boolean? = null,
+    @SerialName("moves_filled") val movesFilled: Int? = null,
     /** What the search scored configurations by on its batches: `top1` or `loss`; null for a uniform subnet. */
     val score: String? = null,
     /** Every searchable layer's bits; the first and last layers run at [SearchFile.fixedBits]. */
@@ -87,6 +90,7 @@ data class UnreachedBudget(
     @SerialName("moves_up") val movesUp: Int? = null,
     @SerialName("moves_unapplied") val movesUnapplied: Int? = null,
     @SerialName("freeze_at_floor") val freezeAtFloor: Boolean? = null,
+    @SerialName("fill_budget") val fillBudget: Boolean? = null,
     val score: String? = null,
 )
 
@@ -161,7 +165,8 @@ object SupernetSearch {
                 found.size, kind, budget, budget?.let { spec.metric }, cost.bitOps(), cost.megabytes(),
                 meanBits(cost, config), m.top1(), m.loss(), seconds, greedy?.steps(),
                 budget?.let { spec.batchSize }, greedy?.let { spec.startBits },
-                greedy?.down(), greedy?.up(), greedy?.unapplied(), greedy?.let { spec.freezeAtFloor }, budget?.let { spec.score },
+                greedy?.down(), greedy?.up(), greedy?.unapplied(), greedy?.let { spec.freezeAtFloor }, greedy?.let { spec.fillBudget },
+                greedy?.filled(), budget?.let { spec.score },
                 config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
             ).also { listener.evaluated("search/${it.index}", 0, m) }
         }
@@ -211,13 +216,14 @@ object SupernetSearch {
             val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), score, train, spec.batchSize,
                 e.seed + found.size)
             val seconds = (System.nanoTime() - start) / 1e9
-            val moves = "${result.down()} down, ${result.up()} up, ${result.unapplied()} changing nothing"
+            val moves = "${result.down()} down, ${result.up()} up, ${result.unapplied()} changing nothing" +
+                if (spec.fillBudget) ", ${result.filled()} filling the budget" else ""
             if (result.config() == null) {
                 log("budget $budget: not reached in ${spec.maxSteps} greedy steps, %.1f s ($moves; at ${costText(result.cost(), metric)}, ".format(seconds) +
                     "budget ${costText(value, metric)})" +
                     if (result.unapplied() > 0 && !spec.freezeAtFloor) "; freezeAtFloor (--freeze-at-floor) leaves layers at the floor out" else "")
                 unreached += UnreachedBudget(budget, "search", spec.metric, result.cost(), seconds, result.steps(), spec.batchSize,
-                    spec.startBits, result.down(), result.up(), result.unapplied(), spec.freezeAtFloor, spec.score)
+                    spec.startBits, result.down(), result.up(), result.unapplied(), spec.freezeAtFloor, spec.fillBudget, spec.score)
                 write()
                 continue
             }
@@ -292,7 +298,8 @@ object SupernetSearch {
 
     /**
      * `kqat eval RUN_DIR --config search.json#N`: configuration [n] of [file] from [runDir]'s supernet,
-     * BN-calibrated (§2.8) and evaluated on the experiment's test data, without retraining.
+     * BN-calibrated (§2.8) and evaluated on the experiment's test data, without retraining. Its cost
+     * figures come from the model too: a hand-written file's may be anything.
      */
     fun evaluate(runDir: Path, file: SearchFile, n: Int): FoundConfiguration {
         val e = ExperimentRunner.storedExperiment(runDir)
@@ -307,7 +314,9 @@ object SupernetSearch {
                     require(layer in runner.candidates()) { "search.json#$n: '$layer' is not a searchable layer of $runDir's model" }
                 }
                 val m = runner.evaluate(config, train, test, e.data.batchSize, file.bnCalibrationBatches)
-                found.copy(testTop1 = m.top1(), testLoss = m.loss())
+                val cost = runner.cost(config)
+                found.copy(testTop1 = m.top1(), testLoss = m.loss(), bitops = cost.bitOps(), sizeMb = cost.megabytes(),
+                    meanBits = meanBits(cost, config))
             }
         } finally {
             (train as? AutoCloseable)?.close()

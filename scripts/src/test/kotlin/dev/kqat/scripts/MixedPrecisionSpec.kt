@@ -85,11 +85,15 @@ class MixedPrecisionSpec : FunSpec({
         found.layers.values.all { it.w in 2..6 && it.a in 2..6 } shouldBe true
         Files.isRegularFile(run.resolve("plots").resolve("search-pareto.png")) shouldBe true
 
-        // kqat eval --config: the same figure from the supernet's checkpoint, BN calibration included.
-        val again = cli("eval", run.toString(), "--config", "search.json#0", "--json")
+        // kqat eval --config: the same figures from the supernet's checkpoint, BN calibration included; the
+        // costs from the model, not the file (a copy with them blanked, named relative to the run directory).
+        val blanked = search.copy(configurations = search.configurations.map { it.copy(bitops = 0.0, sizeMb = 0.0, meanBits = 0.0) })
+        Files.writeString(run.resolve("blanked.json"), ExperimentJson.encodeToString(SearchFile.serializer(), blanked))
+        val again = cli("eval", run.toString(), "--config", "blanked.json#0", "--json")
         withClue(again.stderr) { again.statusCode shouldBe 0 }
-        ExperimentJson.decodeFromString(FoundConfiguration.serializer(), again.stdout.trim()).testTop1 shouldBe
-            (found.testTop1 plusOrMinus 1e-9)
+        val evaluated = ExperimentJson.decodeFromString(FoundConfiguration.serializer(), again.stdout.trim())
+        evaluated.testTop1 shouldBe (found.testTop1 plusOrMinus 1e-9)
+        listOf(evaluated.bitops, evaluated.sizeMb, evaluated.meanBits) shouldBe listOf(found.bitops, found.sizeMb, found.meanBits)
         val outOfRange = cli("eval", run.toString(), "--config", "search.json#9")
         outOfRange.statusCode shouldBe 2
         outOfRange.stderr shouldContain "configurations 0..3, not #9"
@@ -142,6 +146,21 @@ class MixedPrecisionSpec : FunSpec({
         fittest.bitops shouldBeLessThan w4a4.bitops * (1 + 1e-9)
         fittest.bitops shouldBeGreaterThan w4a4.bitops * (1 - 0.0179)
         fittest.layers.values.all { it.w >= 3 && it.a >= 3 } shouldBe true // the reference leaves 2 bits out
+
+        // --fill-budget: past the budget the greedy search raises one layer's weights or inputs per step while
+        // one fits, so every layer's bits are the start's (5) with each step's move: down, up or filled.
+        val fill = cli("search", run.toString(), "--bitops", "uniform:4", "--fill-budget", "--batch", "32")
+        withClue(fill.stderr) { fill.statusCode shouldBe 0 }
+        val filled = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+            .configurations.drop(6).single()
+        println("greedy at uniform:4 with --fill-budget: ${filled.testTop1} at ${filled.bitops / 1e6} MBitOPs " +
+            "(${filled.movesDown} down, ${filled.movesUp} up, ${filled.movesFilled} filled); uniform W4A4 ${w4a4.testTop1}")
+        fill.stderr shouldContain "${filled.movesFilled} filling the budget"
+        filled.fillBudget shouldBe true
+        listOf(filled.movesDown!!, filled.movesUp!!, filled.movesUnapplied!!, filled.movesFilled!!).sum() shouldBe filled.greedySteps
+        filled.layers.values.sumOf { it.w + it.a } shouldBe
+            2 * 5 * filled.layers.size - filled.movesDown!! + filled.movesUp!! + filled.movesFilled!!
+        filled.bitops shouldBeLessThan w4a4.bitops
 
         // A search.json of another checkpoint (e.g. a supernet trained again) is kept aside, not appended to or lost.
         val other = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))

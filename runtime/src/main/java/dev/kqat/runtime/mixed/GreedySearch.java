@@ -27,6 +27,11 @@ import java.util.Map;
  * layer is above it: when that up move wins, the step changes nothing, and where it keeps winning on
  * fresh batches the search stalls (counted in {@link Result#unapplied}). {@link Settings#freezeAtFloor}
  * leaves such layers out of the step instead (not the reference's).
+ *
+ * <p>The reference stops at the first configuration under the budget, leaving what the last move freed
+ * unused. {@link Settings#fillBudget} (not the reference's) goes on raising: each further step, on its own
+ * batch, scores every layer's weight and input up moves that keep the cost under the budget and applies
+ * the one of least error (the cheaper on ties), until no up move fits (counted in {@link Result#filled}).
  */
 public final class GreedySearch {
   /**
@@ -51,11 +56,18 @@ public final class GreedySearch {
    * @param maxSteps steps after which the search gives up
    * @param freezeAtFloor a layer at the floor gets no moves (false: the reference's, which scores its up
    *     move and applies nothing when that wins)
+   * @param fillBudget once under the budget, raise layers while an up move still fits (false: the
+   *     reference's, which stops there)
    */
-  public record Settings(int startBits, int weightTargetBits, int floor, int maxSteps, boolean freezeAtFloor) {
-    /** The reference's rule at the floor. */
+  public record Settings(int startBits, int weightTargetBits, int floor, int maxSteps, boolean freezeAtFloor, boolean fillBudget) {
+    /** The reference's rule at the floor and its stop at the budget. */
     public Settings(int startBits, int weightTargetBits, int floor, int maxSteps) {
-      this(startBits, weightTargetBits, floor, maxSteps, false);
+      this(startBits, weightTargetBits, floor, maxSteps, false, false);
+    }
+
+    /** The reference's stop at the budget. */
+    public Settings(int startBits, int weightTargetBits, int floor, int maxSteps, boolean freezeAtFloor) {
+      this(startBits, weightTargetBits, floor, maxSteps, freezeAtFloor, false);
     }
   }
 
@@ -67,10 +79,15 @@ public final class GreedySearch {
    * @param up steps that raised a layer's bits
    * @param down steps that lowered a layer's bits
    * @param unapplied steps whose best move was a layer's at the floor, so nothing changed
+   * @param filled steps after the budget was reached that raised a layer within it ({@link Settings#fillBudget})
    */
-  public record Result(BitConfiguration config, double cost, int steps, int evaluations, int up, int down, int unapplied) {}
+  public record Result(BitConfiguration config, double cost, int steps, int evaluations, int up, int down, int unapplied,
+      int filled) {}
 
   private record Move(String layer, int direction, double error, double cost) {}
+
+  /** A fill step's candidate: one bit more for a layer's weights (side 0) or inputs (side 1). */
+  private record UpMove(String layer, int side, double error, double cost) {}
 
   private GreedySearch() {}
 
@@ -113,7 +130,10 @@ public final class GreedySearch {
       // Under the budget in either phase, as the reference's code records it (algorithms.md's outline
       // checks only in the inputs phase; with a weight target under the budget that phase never ends).
       if (now < budget) {
-        return new Result(config(bits), now, step, evaluations, up, down, unapplied);
+        if (!s.fillBudget()) {
+          return new Result(config(bits), now, step, evaluations, up, down, unapplied, 0);
+        }
+        return fill(bits, candidates, budget, s, step, evaluations, up, down, unapplied, scorer, cost);
       }
       List<Move> tried = new ArrayList<>();
       BitConfiguration current = config(bits);
@@ -158,7 +178,47 @@ public final class GreedySearch {
         unapplied++;
       }
     }
-    return new Result(null, cost.of(config(bits)), s.maxSteps(), evaluations, up, down, unapplied);
+    return new Result(null, cost.of(config(bits)), s.maxSteps(), evaluations, up, down, unapplied, 0);
+  }
+
+  /**
+   * {@link Settings#fillBudget}'s steps from {@code bits}, already under the budget at step {@code step}:
+   * the up move (weights or inputs, any layer) of least error on the step's batch whose cost stays under
+   * the budget, the cheaper on equal errors, until none fits or the steps run out.
+   */
+  private static Result fill(Map<String, int[]> bits, Map<String, BitRange> candidates, double budget, Settings s,
+      int step, int evaluations, int up, int down, int unapplied, Scorer scorer, Cost cost) {
+    int filled = 0;
+    for (; step < s.maxSteps(); step++) {
+      BitConfiguration current = config(bits);
+      UpMove best = null;
+      for (Map.Entry<String, int[]> e : bits.entrySet()) {
+        for (int side = 0; side < 2; side++) {
+          int layerBits = e.getValue()[side];
+          if (layerBits >= candidates.get(e.getKey()).highest()) {
+            continue;
+          }
+          e.getValue()[side] = layerBits + 1;
+          BitConfiguration candidate = config(bits);
+          e.getValue()[side] = layerBits;
+          double c = cost.of(candidate);
+          if (c >= budget) {
+            continue;
+          }
+          UpMove m = new UpMove(e.getKey(), side, scorer.error(current, candidate, step), c);
+          evaluations++;
+          if (best == null || m.error() < best.error() || (m.error() == best.error() && m.cost() < best.cost())) {
+            best = m;
+          }
+        }
+      }
+      if (best == null) {
+        break;
+      }
+      bits.get(best.layer())[best.side()]++;
+      filled++;
+    }
+    return new Result(config(bits), cost.of(config(bits)), step, evaluations, up, down, unapplied, filled);
   }
 
   /**

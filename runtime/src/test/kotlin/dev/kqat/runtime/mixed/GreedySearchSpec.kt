@@ -2,6 +2,7 @@ package dev.kqat.runtime.mixed
 
 import dev.kqat.runtime.quant.BitConfiguration
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.ints.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 
@@ -94,5 +95,23 @@ class GreedySearchSpec : FunSpec({
         // The least sensitive layer's weights went down; every input stayed.
         result.config()!!.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(2, 3),
             BitConfiguration.LayerBits(3, 3), BitConfiguration.LayerBits(3, 3))
+    }
+
+    test("fillBudget: once under the budget, up moves that still fit are applied, least error first, the cheaper on ties") {
+        // A small layer c (10 MACs) beside a and b (100 each); c gains 0.05 per weight or input bit above 3, up to 4.
+        val small = GreedySearch.Cost { cfg -> cfg.layers().entries.sumOf { (l, b) -> (if (l == "c") 10.0 else 100.0) * b.weight() * b.input() } }
+        fun error(cfg: BitConfiguration) = errorBelow3(cfg) -
+            cfg.layers().getValue("c").let { b -> 0.05 * (minOf(4, b.weight()) - 3 + minOf(4, b.input()) - 3).coerceAtLeast(0) }
+        // From W3A3 (1,890) a's weights go to 2 (1,590), under the budget of 1,800: the reference stops there.
+        val stopped = GreedySearch.search(layers, 1800.0, GreedySearch.Settings(3, 2, 2, 20), { _, cfg, _ -> error(cfg) }, small)
+        stopped.config()!!.layers().getValue("a") shouldBe BitConfiguration.LayerBits(2, 3)
+        listOf(stopped.steps(), stopped.filled(), stopped.cost()) shouldBe listOf(1, 0, 1590.0)
+        // Filling: c's weights (equal error to its inputs, first), c's inputs (less error than its weights to 5),
+        // c's weights to 5 (a tie at equal cost), to 6 (cheaper than c's inputs to 5); then nothing fits under 1,800.
+        val filled = GreedySearch.search(layers, 1800.0, GreedySearch.Settings(3, 2, 2, 20, false, true), { _, cfg, _ -> error(cfg) }, small)
+        filled.config()!!.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(2, 3),
+            BitConfiguration.LayerBits(3, 3), BitConfiguration.LayerBits(6, 4))
+        listOf(filled.steps(), filled.down(), filled.up(), filled.filled(), filled.cost()) shouldBe listOf(5, 1, 0, 4, 1740.0)
+        error(filled.config()) shouldBeLessThan error(stopped.config())
     }
 })
