@@ -7,7 +7,9 @@ package dev.kqat.dsl
 
 /**
  * RFQuant on the ImageNet folder of `KQAT_IMAGENET` (random resized crop 224 + flip; resize 256 +
- * centre crop 224), from the kqat FP32 checkpoint of `KQAT_FP32_CHECKPOINT`: 150 epochs of max + 3
+ * centre crop 224), from the FP32 weights of `KQAT_FP32_WEIGHTS`: for ResNet18 a kqat checkpoint folder
+ * (ImageNet mean/std inputs); for MobileNetV2 Keras' ImageNet weights (`.h5`) or a kqat checkpoint trained
+ * alike (inputs scaled to [-1, 1], BN epsilon 1e-3, as [paperMobileNetV2]). 150 epochs of max + 3
  * random subnets at batch 512 (the reference's 4 GPUs × 128), SGD Nesterov 0.9, lr 0.04 after 5 warm-up
  * epochs, cosine to 1e-5, decay 2.5e-5 on convolution kernels; step sizes by Adam 1e-5 cosine to 0; IDM
  * 0.01, the bit-width scheduler, EMA 0.9997, 55 BN-calibration batches; candidates 6..2 (depth-wise
@@ -15,12 +17,18 @@ package dev.kqat.dsl
  * Then the greedy search at the reference's BitOPs budget ([gBitOps]: 5.58 MobileNetV2, 33.9 ResNet18).
  */
 fun ExperimentBuilder.rfquantImageNet(resnet18: Boolean, gBitOps: Double) {
+    val images = PaperRecipes.input("imagenet", "the ImageNet folder with train/ and val/")
     data {
-        imageFolder(PaperRecipes.input("imagenet", "the ImageNet folder with train/ and val/"), imageSize = 224, resizeSize = 256)
+        if (resnet18) {
+            imageFolder(images, imageSize = 224, resizeSize = 256)
+        } else {
+            imageFolder(images, imageSize = 224, resizeSize = 256, mean = PaperRecipes.KERAS_MEAN, std = PaperRecipes.KERAS_STD)
+        }
         batchSize = 512
     }
-    model { if (resnet18) resnet18() else mobilenetV2() }
-    initFrom = PaperRecipes.input("fp32_checkpoint", "a kqat FP32 checkpoint folder of the same architecture")
+    model { if (resnet18) resnet18() else mobilenetV2(bnEpsilon = 1e-3) }
+    initFrom = PaperRecipes.input("fp32_weights",
+        if (resnet18) "FP32 ResNet18 weights (kqat checkpoint folder)" else "FP32 MobileNetV2 weights (Keras .h5 or kqat checkpoint folder)")
     mixedPrecision {
         epochs = 150
         optimizer = sgd(lr = warmup(5.0 / 150, cosine(0.04, 1e-5)), momentum = 0.9, weightDecay = 2.5e-5, nesterov = true)

@@ -4,6 +4,8 @@ import dev.kqat.dsl.DatasetSpec
 import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.LayerBitsJson
+import dev.kqat.dsl.ModelSpec
+import dev.kqat.dsl.PaperRecipes
 import dev.kqat.dsl.SearchFile
 import dev.kqat.dsl.architecture
 import dev.kqat.dsl.adam
@@ -28,7 +30,7 @@ class RfquantRecipesSpec : FunSpec({
         for (split in listOf("train", "val")) for (c in listOf("a", "b")) Files.createDirectories(images.resolve(split).resolve(c))
         val fp32 = Files.createTempDirectory("kqat-rfq-fp32")
         System.setProperty("kqat.imagenet", images.toString())
-        System.setProperty("kqat.fp32_checkpoint", fp32.toString())
+        System.setProperty("kqat.fp32_weights", fp32.toString())
         try {
             for ((script, arch, budget, smoothing, searchBatch) in listOf(
                 listOf("resnet18-imagenet", "resnet18", "33.9", 0.0, 256),
@@ -38,7 +40,15 @@ class RfquantRecipesSpec : FunSpec({
                 e.model.architecture shouldBe arch
                 e.initFrom shouldBe fp32.toString()
                 e.data.batchSize shouldBe 512
-                (e.data.dataset as DatasetSpec.ImageFolder).resizeSize shouldBe 256
+                val folder = e.data.dataset as DatasetSpec.ImageFolder
+                folder.resizeSize shouldBe 256
+                // MobileNetV2 starts from Keras' weights: [-1, 1] inputs and Keras' BN epsilon; ResNet18 as torchvision.
+                if (arch == "resnet18") {
+                    listOf(folder.mean, folder.std) shouldBe listOf(DatasetSpec.ImageFolder.IMAGENET_MEAN, DatasetSpec.ImageFolder.IMAGENET_STD)
+                } else {
+                    listOf(folder.mean, folder.std) shouldBe listOf(PaperRecipes.KERAS_MEAN, PaperRecipes.KERAS_STD)
+                    (e.model as ModelSpec.MobileNetV2Spec).bnEpsilon shouldBe 1e-3
+                }
                 e.quantization shouldBe null
                 val s = e.mixedPrecision!!
                 s.epochs shouldBe 150
@@ -61,7 +71,7 @@ class RfquantRecipesSpec : FunSpec({
             }
         } finally {
             System.clearProperty("kqat.imagenet")
-            System.clearProperty("kqat.fp32_checkpoint")
+            System.clearProperty("kqat.fp32_weights")
         }
     }
 
