@@ -130,6 +130,8 @@ data class SearchFile(
  */
 object SupernetSearch {
     const val FILE = "search.json"
+    private const val PROGRESS_STEPS = 10
+    private const val PROGRESS_SECONDS = 30L
 
     /** Searches the finished supernet of [runDir] ([e] its experiment) under [spec]'s budgets. */
     fun run(runDir: Path, e: Experiment, spec: SearchSpec, train: Dataset, test: Dataset, listener: RunListener,
@@ -214,7 +216,7 @@ object SupernetSearch {
             }
             val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
             val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), score, train, spec.batchSize,
-                e.seed + found.size)
+                e.seed + found.size, greedyProgress(budget, value, metric, spec.maxSteps, log))
             val seconds = (System.nanoTime() - start) / 1e9
             val moves = "${result.down()} down, ${result.up()} up, ${result.unapplied()} changing nothing" +
                 if (spec.fillBudget) ", ${result.filled()} filling the budget" else ""
@@ -241,6 +243,24 @@ object SupernetSearch {
         val file = write()
         if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
         return file
+    }
+
+    /**
+     * A console line every [PROGRESS_STEPS] greedy steps, or sooner once [PROGRESS_SECONDS] have passed
+     * since the last (a step scores 2 moves per layer: minutes per step on ImageNet).
+     */
+    private fun greedyProgress(budget: String, value: Double, metric: SupernetRunner.Metric, maxSteps: Int,
+                               log: (String) -> Unit): java.util.function.Consumer<GreedySearch.Progress> {
+        var last = System.nanoTime()
+        return java.util.function.Consumer { p ->
+            val step = p.step() + 1
+            if (step % PROGRESS_STEPS == 0 || System.nanoTime() - last >= PROGRESS_SECONDS * 1_000_000_000L) {
+                last = System.nanoTime()
+                val phase = if (p.filling()) "filling the budget" else if (p.inputsPhase()) "inputs" else "weights"
+                log("budget $budget: greedy step $step/$maxSteps ($phase) at ${costText(p.cost(), metric)} (budget ${costText(value, metric)}); " +
+                    "${p.down()} down, ${p.up()} up, ${p.unapplied()} changing nothing" + if (p.filling()) ", ${p.filled()} filled" else "")
+            }
+        }
     }
 
     /** A cost in [metric]'s unit (BitOPs per image or bits) as the console prints it. */

@@ -156,6 +156,9 @@ class MixedPrecisionSpec : FunSpec({
         println("greedy at uniform:4 with --fill-budget: ${filled.testTop1} at ${filled.bitops / 1e6} MBitOPs " +
             "(${filled.movesDown} down, ${filled.movesUp} up, ${filled.movesFilled} filled); uniform W4A4 ${w4a4.testTop1}")
         fill.stderr shouldContain "${filled.movesFilled} filling the budget"
+        // Progress every 10 greedy steps: the step, its phase, the cost against the budget, the moves so far.
+        fill.stderr shouldContain Regex("budget uniform:4: greedy step 10/200 \\((weights|inputs)\\) at \\d+\\.\\d\\d MBitOPs " +
+            "\\(budget ${"%.2f".format(w4a4.bitops / 1e6)} MBitOPs\\); \\d+ down, \\d+ up, \\d+ changing nothing\n")
         filled.fillBudget shouldBe true
         listOf(filled.movesDown!!, filled.movesUp!!, filled.movesUnapplied!!, filled.movesFilled!!).sum() shouldBe filled.greedySteps
         filled.layers.values.sumOf { it.w + it.a } shouldBe

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * RFQuant's retraining-free greedy bidirectional search (algorithms.md §2.10): from every layer at
@@ -84,6 +85,13 @@ public final class GreedySearch {
   public record Result(BitConfiguration config, double cost, int steps, int evaluations, int up, int down, int unapplied,
       int filled) {}
 
+  /**
+   * Where a search stands after greedy step {@code step} (counted from 0): its cost, whether the weights
+   * are done ({@code inputsPhase}) or the budget is being filled, and the moves so far.
+   */
+  public record Progress(int step, double cost, boolean inputsPhase, boolean filling, int down, int up, int unapplied,
+      int filled) {}
+
   private record Move(String layer, int direction, double error, double cost) {}
 
   /** A fill step's candidate: one bit more for a layer's weights (side 0) or inputs (side 1). */
@@ -109,6 +117,12 @@ public final class GreedySearch {
   }
 
   public static Result search(Map<String, BitRange> candidates, double budget, Settings s, Scorer scorer, Cost cost) {
+    return search(candidates, budget, s, scorer, cost, p -> {});
+  }
+
+  /** As {@link #search(Map, double, Settings, Scorer, Cost)}, telling {@code progress} after every step. */
+  public static Result search(Map<String, BitRange> candidates, double budget, Settings s, Scorer scorer, Cost cost,
+      Consumer<Progress> progress) {
     Map<String, int[]> bits = new LinkedHashMap<>(); // layer -> {weight, input}
     candidates.forEach((layer, r) -> {
       int b = clamp(s.startBits(), r);
@@ -133,7 +147,7 @@ public final class GreedySearch {
         if (!s.fillBudget()) {
           return new Result(config(bits), now, step, evaluations, up, down, unapplied, 0);
         }
-        return fill(bits, candidates, budget, s, step, evaluations, up, down, unapplied, scorer, cost);
+        return fill(bits, candidates, budget, s, step, evaluations, up, down, unapplied, scorer, cost, progress);
       }
       List<Move> tried = new ArrayList<>();
       BitConfiguration current = config(bits);
@@ -177,6 +191,7 @@ public final class GreedySearch {
       } else {
         unapplied++;
       }
+      progress.accept(new Progress(step, cost.of(config(bits)), side == 1, false, down, up, unapplied, 0));
     }
     return new Result(null, cost.of(config(bits)), s.maxSteps(), evaluations, up, down, unapplied, 0);
   }
@@ -187,7 +202,7 @@ public final class GreedySearch {
    * the budget, the cheaper on equal errors, until none fits or the steps run out.
    */
   private static Result fill(Map<String, int[]> bits, Map<String, BitRange> candidates, double budget, Settings s,
-      int step, int evaluations, int up, int down, int unapplied, Scorer scorer, Cost cost) {
+      int step, int evaluations, int up, int down, int unapplied, Scorer scorer, Cost cost, Consumer<Progress> progress) {
     int filled = 0;
     for (; step < s.maxSteps(); step++) {
       BitConfiguration current = config(bits);
@@ -217,6 +232,7 @@ public final class GreedySearch {
       }
       bits.get(best.layer())[best.side()]++;
       filled++;
+      progress.accept(new Progress(step, cost.of(config(bits)), true, true, down, up, unapplied, filled));
     }
     return new Result(config(bits), cost.of(config(bits)), step, evaluations, up, down, unapplied, filled);
   }

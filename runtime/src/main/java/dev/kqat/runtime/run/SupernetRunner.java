@@ -103,16 +103,16 @@ public final class SupernetRunner implements AutoCloseable {
   /**
    * The greedy search (§2.10) under {@code budget} ({@code metric}'s unit: BitOPs per image or bits):
    * each greedy step scores its moves by {@code score} on one fresh training batch of {@code batchSize},
-   * every BN normalising with that batch's statistics.
+   * every BN normalising with that batch's statistics; {@code progress} hears of every step.
    */
   public GreedySearch.Result search(double budget, Metric metric, GreedySearch.Settings settings, Score score,
-      Dataset train, int batchSize, long seed) {
+      Dataset train, int batchSize, long seed, java.util.function.Consumer<GreedySearch.Progress> progress) {
     try (StepBatches batches = new StepBatches(train, batchSize, seed)) {
       GreedySearch.Scorer scorer = (current, move, step) -> {
         StepBatch b = batches.forStep(step, current);
         return score.of(b.scores().score(move), b.batch().size());
       };
-      return GreedySearch.search(graph.candidates(), budget, settings, scorer, c -> cost(c, metric));
+      return GreedySearch.search(graph.candidates(), budget, settings, scorer, c -> cost(c, metric), progress);
     }
   }
 

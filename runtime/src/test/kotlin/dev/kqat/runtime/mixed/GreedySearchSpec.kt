@@ -108,7 +108,13 @@ class GreedySearchSpec : FunSpec({
         listOf(stopped.steps(), stopped.filled(), stopped.cost()) shouldBe listOf(1, 0, 1590.0)
         // Filling: c's weights (equal error to its inputs, first), c's inputs (less error than its weights to 5),
         // c's weights to 5 (a tie at equal cost), to 6 (cheaper than c's inputs to 5); then nothing fits under 1,800.
-        val filled = GreedySearch.search(layers, 1800.0, GreedySearch.Settings(3, 2, 2, 20, false, true), { _, cfg, _ -> error(cfg) }, small)
+        val progress = mutableListOf<GreedySearch.Progress>()
+        val filled = GreedySearch.search(layers, 1800.0, GreedySearch.Settings(3, 2, 2, 20, false, true), { _, cfg, _ -> error(cfg) }, small,
+            { progress += it })
+        // Progress after every step: the weight move, then the four fills, each with the cost it left.
+        progress.map { Triple(it.step(), it.filling(), it.cost()) } shouldBe listOf(Triple(0, false, 1590.0), Triple(1, true, 1620.0),
+            Triple(2, true, 1660.0), Triple(3, true, 1700.0), Triple(4, true, 1740.0))
+        progress.last().filled() shouldBe 4
         filled.config()!!.layers().values.toList() shouldBe listOf(BitConfiguration.LayerBits(2, 3),
             BitConfiguration.LayerBits(3, 3), BitConfiguration.LayerBits(6, 4))
         listOf(filled.steps(), filled.down(), filled.up(), filled.filled(), filled.cost()) shouldBe listOf(5, 1, 0, 4, 1740.0)
