@@ -107,6 +107,11 @@ data class SearchSpec(
      * batch while one still fits. Off (the reference's), the search stops at the first configuration under it.
      */
     val fillBudget: Boolean = false,
+    /**
+     * Greedy search: each budget's search starts with every layer at that budget's uniform level (the
+     * uniform bit-width whose cost is closest to it) instead of [startBits]; not the reference's.
+     */
+    val startAtLevel: Boolean = false,
     /** What configurations are scored by on a batch: `top1` (the reference's error) or `loss` (mean cross-entropy). */
     val score: String = "top1",
     val evolution: EvolutionSpec = EvolutionSpec(),
@@ -231,6 +236,12 @@ class SearchBuilder internal constructor(start: SearchSpec) {
      */
     var fillBudget: Boolean = start.fillBudget
     /**
+     * Greedy search: start each budget's search at its uniform level (the uniform bit-width whose cost is
+     * closest to the budget: 3 for `uniform(3)`) instead of [startBits], so that it searches around the
+     * uniform subnet of that cost. Off, as the reference: every budget starts at [startBits].
+     */
+    var startAtLevel: Boolean = start.startAtLevel
+    /**
      * What a configuration is scored by on the search's batch: `"top1"` (the reference's top-1 error) or
      * `"loss"` (mean cross-entropy: finer-grained than top-1 on a small batch; not the reference's).
      */
@@ -280,7 +291,7 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     /** The cost of the uniform [bits]-bit subnet (first and last layers at their fixed bits). */
     fun uniform(bits: Int) = Budget("uniform:$bits")
 
-    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, fillBudget, score, evolution)
+    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, fillBudget, startAtLevel, score, evolution)
 }
 
 /** A search budget as `search.json` and the command line write it: `uniform:4` or a number. */
@@ -375,5 +386,6 @@ internal object MixedPrecisionChecks {
 
     /** Settings of the greedy search at a budget whose uniform level is [level]. */
     fun settings(s: SearchSpec, level: Int) =
-        GreedySearch.Settings(s.startBits, level, GreedySearch.floorFor(level), s.maxSteps, s.freezeAtFloor, s.fillBudget)
+        GreedySearch.Settings(if (s.startAtLevel) level else s.startBits, level, GreedySearch.floorFor(level), s.maxSteps,
+            s.freezeAtFloor, s.fillBudget)
 }

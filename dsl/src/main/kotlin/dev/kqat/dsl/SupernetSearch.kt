@@ -160,13 +160,14 @@ object SupernetSearch {
             .map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }.toMutableList()
         val unreached = earlier?.unreached.orEmpty().toMutableList()
         val candidates = runner.candidates()
-        fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, greedy: GreedySearch.Result?): FoundConfiguration {
+        fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, greedy: GreedySearch.Result?,
+                  startBits: Int? = null): FoundConfiguration {
             val m = runner.evaluate(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
             val cost = runner.cost(config)
             return FoundConfiguration(
                 found.size, kind, budget, budget?.let { spec.metric }, cost.bitOps(), cost.megabytes(),
                 meanBits(cost, config), m.top1(), m.loss(), seconds, greedy?.steps(),
-                budget?.let { spec.batchSize }, greedy?.let { spec.startBits },
+                budget?.let { spec.batchSize }, startBits,
                 greedy?.down(), greedy?.up(), greedy?.unapplied(), greedy?.let { spec.freezeAtFloor }, greedy?.let { spec.fillBudget },
                 greedy?.filled(), budget?.let { spec.score },
                 config.layers().mapValues { (_, b) -> LayerBitsJson(b.weight(), b.input()) },
@@ -215,7 +216,8 @@ object SupernetSearch {
                 continue
             }
             val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
-            val result = runner.search(value, metric, MixedPrecisionChecks.settings(spec, level), score, train, spec.batchSize,
+            val settings = MixedPrecisionChecks.settings(spec, level)
+            val result = runner.search(value, metric, settings, score, train, spec.batchSize,
                 e.seed + found.size, greedyProgress(budget, value, metric, spec.maxSteps, log))
             val seconds = (System.nanoTime() - start) / 1e9
             val moves = "${result.down()} down, ${result.up()} up, ${result.unapplied()} changing nothing" +
@@ -225,11 +227,11 @@ object SupernetSearch {
                     "budget ${costText(value, metric)})" +
                     if (result.unapplied() > 0 && !spec.freezeAtFloor) "; freezeAtFloor (--freeze-at-floor) leaves layers at the floor out" else "")
                 unreached += UnreachedBudget(budget, "search", spec.metric, result.cost(), seconds, result.steps(), spec.batchSize,
-                    spec.startBits, result.down(), result.up(), result.unapplied(), spec.freezeAtFloor, spec.fillBudget, spec.score)
+                    settings.startBits(), result.down(), result.up(), result.unapplied(), spec.freezeAtFloor, spec.fillBudget, spec.score)
                 write()
                 continue
             }
-            found += entry("search", budget, result.config(), seconds, result)
+            found += entry("search", budget, result.config(), seconds, result, settings.startBits())
             write()
             log("budget $budget: ${result.steps()} greedy steps ($moves) in %.1f s, top-1 %.4f".format(seconds, found.last().testTop1))
         }

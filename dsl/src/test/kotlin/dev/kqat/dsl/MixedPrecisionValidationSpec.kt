@@ -94,6 +94,14 @@ class MixedPrecisionValidationSpec : FunSpec({
         back.search!!.metric shouldBe "size"
         back.search!!.method shouldBe "random"
         back.search!!.keep shouldBe 3
+        // startAtLevel: each budget's greedy search starts at its uniform level, not at startBits.
+        val levelled = experiment("rfq") {
+            data { fashionMnist() }; pretrain { epochs = 1 }; mixedPrecision { }
+            search { bitops(uniform(3)); startBits = 5; startAtLevel = true }
+        }.search!!
+        experimentFromJson(e.copy(search = levelled).toJson()).search!!.startAtLevel shouldBe true
+        MixedPrecisionChecks.settings(levelled, 3).startBits() shouldBe 3
+        MixedPrecisionChecks.settings(levelled.copy(startAtLevel = false), 3).startBits() shouldBe 5
         // The graph's adaptive-region multiplier is that decay minus the optimizer's (default 2.5e-5).
         back.mixedPrecision!!.graphSpec().regionDecay() shouldBe (1e-5 - 2.5e-5 plusOrMinus 1e-12)
         experiment("reference") { data { fashionMnist() }; pretrain { epochs = 1 }; mixedPrecision { } }

@@ -165,6 +165,12 @@ class MixedPrecisionSpec : FunSpec({
             2 * 5 * filled.layers.size - filled.movesDown!! + filled.movesUp!! + filled.movesFilled!!
         filled.bitops shouldBeLessThan w4a4.bitops
 
+        // --start-at-level: the W4A4 budget's search starts with every layer at 4 bits, as search.json records it.
+        val levelled = cli("search", run.toString(), "--bitops", "uniform:4", "--start-at-level", "--batch", "32", "--max-steps", "5")
+        withClue(levelled.stderr) { levelled.statusCode shouldBe 0 }
+        val afterLevelled = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+        (afterLevelled.configurations.drop(7).map { it.startBits } + afterLevelled.unreached.map { it.startBits }) shouldBe listOf(4)
+
         // A search.json of another checkpoint (e.g. a supernet trained again) is kept aside, not appended to or lost.
         val other = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
             .copy(checkpoint = run.resolve("checkpoints/supernet/epoch-0009").toString())
