@@ -220,8 +220,7 @@ object SupernetSearch {
             val result = runner.search(value, metric, settings, score, train, spec.batchSize,
                 e.seed + found.size, greedyProgress(budget, value, metric, spec.maxSteps, log))
             val seconds = (System.nanoTime() - start) / 1e9
-            val moves = "${result.down()} down, ${result.up()} up, ${result.unapplied()} changing nothing" +
-                if (spec.fillBudget) ", ${result.filled()} filling the budget" else ""
+            val moves = movesText(result.down(), result.up(), result.unapplied(), result.filled().takeIf { spec.fillBudget })
             if (result.config() == null) {
                 log("budget $budget: not reached in ${spec.maxSteps} greedy steps, %.1f s ($moves; at ${costText(result.cost(), metric)}, ".format(seconds) +
                     "budget ${costText(value, metric)})" +
@@ -260,10 +259,14 @@ object SupernetSearch {
                 last = System.nanoTime()
                 val phase = if (p.filling()) "filling the budget" else if (p.inputsPhase()) "inputs" else "weights"
                 log("budget $budget: greedy step $step/$maxSteps ($phase) at ${costText(p.cost(), metric)} (budget ${costText(value, metric)}); " +
-                    "${p.down()} down, ${p.up()} up, ${p.unapplied()} changing nothing" + if (p.filling()) ", ${p.filled()} filled" else "")
+                    movesText(p.down(), p.up(), p.unapplied(), p.filled().takeIf { p.filling() }))
             }
         }
     }
+
+    /** A greedy search's moves so far as the console prints them; [filled] null when it is not filling the budget. */
+    private fun movesText(down: Int, up: Int, unapplied: Int, filled: Int?) =
+        "$down down, $up up, $unapplied changing nothing" + (filled?.let { ", $it filling the budget" } ?: "")
 
     /** A cost in [metric]'s unit (BitOPs per image or bits) as the console prints it. */
     private fun costText(cost: Double, metric: SupernetRunner.Metric) =
