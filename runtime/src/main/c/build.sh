@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Compiles the fused fake-quant kernels against TensorFlow's framework library (the runtime
-# module's build calls this): build.sh SOURCE TENSORFLOW_NATIVE_DIR OUTPUT
+# Compiles kqat's CPU kernels (every .c file of SOURCE_DIR) into one library against TensorFlow's
+# framework library (the runtime module's build calls this): build.sh SOURCE_DIR TENSORFLOW_NATIVE_DIR OUTPUT
 set -euo pipefail
-source_file=$1 natives=$2 output=$3
+source_dir=$1 natives=$2 output=$3
+sources=("$source_dir"/*.c)
 
 compiler=${CC:-}
 if [[ -z $compiler ]]; then
@@ -11,7 +12,7 @@ if [[ -z $compiler ]]; then
   done
 fi
 if [[ -z $compiler ]] || ! command -v "$compiler" >/dev/null; then
-  echo "kqat: the runtime's fused fake-quant kernel ($source_file) needs a C compiler." >&2
+  echo "kqat: the runtime's CPU kernels ($source_dir/*.c) need a C compiler." >&2
   echo "      Install one (Debian: apt-get install -y gcc) or name it in CC." >&2
   exit 1
 fi
@@ -22,5 +23,5 @@ if [[ -z $framework ]]; then
 fi
 mkdir -p "$(dirname "$output")"
 # -O3 vectorises the element loops (SSE2 baseline, so the library runs on any x86-64).
-"$compiler" -O3 -std=c11 -Wall -Wextra -fPIC -shared -pthread -o "$output" "$source_file" \
+"$compiler" -O3 -std=c11 -Wall -Wextra -fPIC -shared -pthread -o "$output" "${sources[@]}" \
   -L"$(dirname "$framework")" -l:libtensorflow_framework.so.2 -lm

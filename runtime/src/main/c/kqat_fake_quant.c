@@ -1,6 +1,6 @@
 /*
- * Fused fake-quantization kernels for TensorFlow's CPU device, loaded by
- * dev.kqat.runtime.tf.FusedFakeQuant through TF_LoadLibrary.
+ * Fused fake-quantization kernels for TensorFlow's CPU device, part of the library
+ * dev.kqat.runtime.tf.KqatNativeOps loads through TF_LoadLibrary.
  *
  * KqatFakeQuant(x, s, n, p) -> q          q = s * round(clamp(x / s, n, p))       (one pass)
  * KqatFakeQuantGrad(g, x, s, n, p, lo, hi) -> (dx, ds)                          (one pass)
@@ -10,9 +10,6 @@
  * forward and five backward passes over the tensor. s is a scalar or spans the trailing axes of
  * x (per-channel); n, p, lo, hi are scalars. Rounding is half to even, the division is the IEEE
  * one, so q matches TensorFlow's Div/Round/Mul bit for bit. Large tensors are split over two threads.
- *
- * The TensorFlow Java native jar ships no C headers; the few declarations used are copied from
- * tensorflow/c/{c_api.h,tf_tensor.h,tf_status.h,kernels.h,ops.h} (stable C API).
  */
 #include <math.h>
 #include <stddef.h>
@@ -20,43 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-typedef struct TF_Status TF_Status;
-typedef struct TF_Tensor TF_Tensor;
-typedef struct TF_KernelBuilder TF_KernelBuilder;
-typedef struct TF_OpKernelConstruction TF_OpKernelConstruction;
-typedef struct TF_OpKernelContext TF_OpKernelContext;
-typedef struct TF_OpDefinitionBuilder TF_OpDefinitionBuilder;
-typedef struct TF_ShapeInferenceContext TF_ShapeInferenceContext;
-typedef struct TF_ShapeHandle TF_ShapeHandle;
-typedef enum { TF_FLOAT = 1 } TF_DataType;
-typedef enum { TF_OK = 0, TF_INVALID_ARGUMENT = 3, TF_RESOURCE_EXHAUSTED = 8 } TF_Code;
-
-extern TF_Status* TF_NewStatus(void);
-extern void TF_DeleteStatus(TF_Status*);
-extern void TF_SetStatus(TF_Status*, TF_Code, const char*);
-extern TF_Code TF_GetCode(const TF_Status*);
-extern int TF_NumDims(const TF_Tensor*);
-extern int64_t TF_Dim(const TF_Tensor*, int);
-extern int64_t TF_TensorElementCount(const TF_Tensor*);
-extern void* TF_TensorData(const TF_Tensor*);
-extern void TF_DeleteTensor(TF_Tensor*);
-extern TF_KernelBuilder* TF_NewKernelBuilder(const char*, const char*,
-    void* (*)(TF_OpKernelConstruction*), void (*)(void*, TF_OpKernelContext*), void (*)(void*));
-extern void TF_RegisterKernelBuilder(const char*, TF_KernelBuilder*, TF_Status*);
-extern void TF_GetInput(TF_OpKernelContext*, int, TF_Tensor**, TF_Status*);
-extern TF_Tensor* TF_AllocateOutput(TF_OpKernelContext*, int, TF_DataType, const int64_t*, int, size_t,
-    TF_Status*);
-extern void TF_OpKernelContext_Failure(TF_OpKernelContext*, TF_Status*);
-extern TF_OpDefinitionBuilder* TF_NewOpDefinitionBuilder(const char*);
-extern void TF_OpDefinitionBuilderAddInput(TF_OpDefinitionBuilder*, const char*);
-extern void TF_OpDefinitionBuilderAddOutput(TF_OpDefinitionBuilder*, const char*);
-extern void TF_OpDefinitionBuilderSetShapeInferenceFunction(TF_OpDefinitionBuilder*,
-    void (*)(TF_ShapeInferenceContext*, TF_Status*));
-extern void TF_RegisterOpDefinition(TF_OpDefinitionBuilder*, TF_Status*);
-extern TF_ShapeHandle* TF_NewShapeHandle(void);
-extern void TF_DeleteShapeHandle(TF_ShapeHandle*);
-extern void TF_ShapeInferenceContextGetInput(TF_ShapeInferenceContext*, int, TF_ShapeHandle*, TF_Status*);
-extern void TF_ShapeInferenceContextSetOutput(TF_ShapeInferenceContext*, int, TF_ShapeHandle*, TF_Status*);
+#include "kqat_tf_c_api.h"
 
 #define MAX_RANK 8
 
@@ -68,14 +29,6 @@ typedef struct {
   int64_t count;    /* elements of x */
   int64_t channels; /* elements of s: x is [count / channels][channels] */
 } Args;
-
-static void release(TF_Tensor** tensors, int k) {
-  for (int i = 0; i < k; i++) {
-    if (tensors[i] != NULL) TF_DeleteTensor(tensors[i]);
-  }
-}
-
-static float scalar(TF_Tensor* t) { return *(const float*)TF_TensorData(t); }
 
 /* Reads x, s, n, p[, lo, hi] starting at input `first`; checks that s spans x's trailing axes. */
 static int read_args(TF_OpKernelContext* ctx, int first, int bounds, TF_Tensor** held, Args* a,
@@ -96,7 +49,7 @@ static int read_args(TF_OpKernelContext* ctx, int first, int bounds, TF_Tensor**
     return 0;
   }
   float* b[4] = {&a->n, &a->p, &a->lo, &a->hi};
-  for (int i = 0; i < bounds; i++) *b[i] = scalar(held[2 + i]);
+  for (int i = 0; i < bounds; i++) *b[i] = kqat_scalar(held[2 + i]);
   a->count = TF_TensorElementCount(a->x);
   a->channels = TF_TensorElementCount(a->s);
   return 1;
@@ -281,7 +234,7 @@ static void forward(void* kernel, TF_OpKernelContext* ctx) {
   }
   if (TF_GetCode(st) != TF_OK) TF_OpKernelContext_Failure(ctx, st);
   if (q != NULL) TF_DeleteTensor(q);
-  release(held, 4);
+  kqat_release(held, 4);
   TF_DeleteStatus(st);
 }
 
@@ -313,16 +266,10 @@ static void backward(void* kernel, TF_OpKernelContext* ctx) {
   if (dx != NULL) TF_DeleteTensor(dx);
   if (ds != NULL) TF_DeleteTensor(ds);
   if (g != NULL) TF_DeleteTensor(g);
-  release(held, 6);
+  kqat_release(held, 6);
   TF_DeleteStatus(st);
 }
 
-static void* create(TF_OpKernelConstruction* ctx) {
-  (void)ctx;
-  return NULL;
-}
-
-static void destroy(void* kernel) { (void)kernel; }
 
 /* Output i has the shape of input j. */
 static void same_shapes(TF_ShapeInferenceContext* ctx, TF_Status* st, const int* from, int outputs) {
@@ -344,19 +291,6 @@ static void backward_shapes(TF_ShapeInferenceContext* ctx, TF_Status* st) {
   same_shapes(ctx, st, from, 2);
 }
 
-static void define(const char* name, const char** inputs, const char** outputs,
-                   void (*shapes)(TF_ShapeInferenceContext*, TF_Status*),
-                   void (*compute)(void*, TF_OpKernelContext*), TF_Status* st) {
-  TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder(name);
-  for (; *inputs != NULL; inputs++) TF_OpDefinitionBuilderAddInput(op, *inputs);
-  for (; *outputs != NULL; outputs++) TF_OpDefinitionBuilderAddOutput(op, *outputs);
-  TF_OpDefinitionBuilderSetShapeInferenceFunction(op, shapes);
-  TF_RegisterOpDefinition(op, st);
-  if (TF_GetCode(st) != TF_OK) return;
-  TF_KernelBuilder* kernel = TF_NewKernelBuilder(name, "CPU", create, compute, destroy);
-  TF_RegisterKernelBuilder(name, kernel, st);
-}
-
 /* TF_LoadLibrary runs this on dlopen; the ops it registers are what it reports back. */
 __attribute__((constructor)) static void register_ops(void) {
   static const char* fwd_in[] = {"x: float", "s: float", "n: float", "p: float", NULL};
@@ -365,7 +299,7 @@ __attribute__((constructor)) static void register_ops(void) {
                                  "lo: float", "hi: float", NULL};
   static const char* bwd_out[] = {"dx: float", "ds: float", NULL};
   TF_Status* st = TF_NewStatus();
-  define("KqatFakeQuant", fwd_in, fwd_out, forward_shapes, forward, st);
-  if (TF_GetCode(st) == TF_OK) define("KqatFakeQuantGrad", bwd_in, bwd_out, backward_shapes, backward, st);
+  kqat_define_op("KqatFakeQuant", fwd_in, fwd_out, forward_shapes, forward, st);
+  if (TF_GetCode(st) == TF_OK) kqat_define_op("KqatFakeQuantGrad", bwd_in, bwd_out, backward_shapes, backward, st);
   TF_DeleteStatus(st);
 }

@@ -19,7 +19,8 @@ import dev.kqat.runtime.train.TrainingSetup
  * QAT runs with the preferred fake-quant kernel; again with oscillation tracking, dampening and
  * freezing all on (algorithms.md §1.4–1.7, schedules at mid-training); and, where the kernel is the
  * fused one, with plain TF ops as the baseline it replaces; with `--supernet` (tiny-MBV2) also an RFQuant
- * supernet step (max + 3 random subnets, algorithms.md §2.5, reference settings) against the plain QAT step. Prints medians and step-time ratios.
+ * supernet step (max + 3 random subnets, algorithms.md §2.5, reference settings) against the plain QAT step,
+ * and where the kernels are fused, again of plain TF ops (fake quantization and IDM). Prints medians and step-time ratios.
  */
 object Bench {
     data class Result(
@@ -35,9 +36,13 @@ object Bench {
         val imagesPerMeasurement: Long,
         /** tiny-MBV2 only: an RFQuant supernet step (max + 3 random subnets, the reference's settings). */
         val supernet: Double? = null,
+        /** The supernet step of plain TF ops, when [kernel] is the fused one. */
+        val supernetTfOps: Double? = null,
     ) {
         /** Supernet step time divided by the plain W4A4 QAT step time. */
         val supernetRatio get() = supernet?.let { qat / it }
+        /** The TF-op supernet step's time divided by the fused one's. */
+        val supernetTfOpsRatio get() = supernetTfOps?.let { t -> supernet?.let { it / t } }
         /** QAT step time divided by FP32 step time. */
         val stepTimeRatio get() = fp32 / qat
         val tfOpsStepTimeRatio get() = qatTfOps?.let { fp32 / it }
@@ -74,15 +79,20 @@ object Bench {
         val withControl = RuntimeMapping.setup(e, e.qat!!, e.quantization).withKernel(kernel)
         val plain = withControl.withOscillations(OscillationSpec.NONE)
         fun bench(setup: TrainingSetup) = StepBenchmark(setup, train, batchSize)
+        val supernetSpec = SupernetSpec()
+        val qatTfOps = "W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}"
+        val supernetName = "RFQuant supernet (max + ${supernetSpec.randomSubnets})"
+        val supernetTfOps = "$supernetName ${FakeQuantKernel.TF_OPS.label()}"
+        fun supernetBench(k: FakeQuantKernel) = StepBenchmark.supernet(
+            RuntimeMapping.supernetSetup(e, supernetSpec).withKernel(k), supernetSpec.graphSpec(), train, batchSize)
         val setups = buildList {
             add("FP32" to bench(RuntimeMapping.setup(e, e.qat!!, null).withKernel(kernel)))
             add("W4A4 QAT ${kernel.label()}" to bench(plain))
             add("+ oscillation control" to bench(withControl))
-            if (kernel == FakeQuantKernel.FUSED) add("W4A4 QAT ${FakeQuantKernel.TF_OPS.label()}" to bench(plain.withKernel(FakeQuantKernel.TF_OPS)))
+            if (kernel == FakeQuantKernel.FUSED) add(qatTfOps to bench(plain.withKernel(FakeQuantKernel.TF_OPS)))
             if (supernet) {
-                val supernet = SupernetSpec()
-                add("RFQuant supernet (max + ${supernet.randomSubnets})" to StepBenchmark.supernet(
-                    RuntimeMapping.supernetSetup(e, supernet).withKernel(kernel), supernet.graphSpec(), train, batchSize))
+                add(supernetName to supernetBench(kernel))
+                if (kernel == FakeQuantKernel.FUSED) add(supernetTfOps to supernetBench(FakeQuantKernel.TF_OPS))
             }
         }
         val rates = setups.map { mutableListOf<Double>() }
@@ -95,9 +105,9 @@ object Bench {
         } finally {
             setups.forEach { (_, b) -> b.close() }
         }
-        val tfOps = if (kernel == FakeQuantKernel.FUSED) rates[3].median() else null
-        return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), tfOps, peakRssMb(),
-            setups.minOf { (_, b) -> b.fewestImagesMeasured() }, if (supernet) rates.last().median() else null)
+        fun median(name: String) = setups.indexOfFirst { it.first == name }.takeIf { it >= 0 }?.let { rates[it].median() }
+        return Result(kernel, rates[0].median(), rates[1].median(), rates[2].median(), median(qatTfOps), peakRssMb(),
+            setups.minOf { (_, b) -> b.fewestImagesMeasured() }, median(supernetName), median(supernetTfOps))
     }
 
     private fun FakeQuantKernel.label() = if (this == FakeQuantKernel.FUSED) "fused kernel" else "TF ops"

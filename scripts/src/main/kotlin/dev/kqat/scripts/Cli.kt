@@ -78,7 +78,7 @@ class BenchCommand : CliktCommand(name = "bench") {
     private val rounds by option("--rounds", help = "alternating measurement rounds (median reported)").int().default(5)
     private val batch by option("--batch", help = "batch size").int().default(128)
     private val model by option("--model", help = "reference model to measure").choice(*Bench.models.toTypedArray()).default("tiny-mbv2")
-    private val supernet by option("--supernet", help = "also an RFQuant supernet step (max + 3 random subnets; tiny-mbv2)").flag()
+    private val supernet by option("--supernet", help = "also an RFQuant supernet step (max + 3 random subnets; tiny-mbv2), fused and of TF ops").flag()
 
     override fun run() = Launch.exitingOnFailure(this) {
         val r = Bench.run(steps, rounds, batch, model, supernet) { echo(it, err = true) }
@@ -93,6 +93,8 @@ class BenchCommand : CliktCommand(name = "bench") {
         r.tfOpsStepTimeRatio?.let { echo("qat_tf_ops_over_fp32_step_time %.3f".format(it)) }
         r.supernet?.let { echo("rfquant_supernet_images_per_sec %.1f".format(it)) }
         r.supernetRatio?.let { echo("supernet_over_qat_step_time %.3f".format(it)) }
+        r.supernetTfOps?.let { echo("rfquant_supernet_tf_ops_images_per_sec %.1f".format(it)) }
+        r.supernetTfOpsRatio?.let { echo("supernet_tf_ops_over_fused_step_time %.3f".format(it)) }
         echo("peak_rss_mb %.0f".format(r.peakRssMb))
         echo("images_per_measurement ${r.imagesPerMeasurement}")
     }

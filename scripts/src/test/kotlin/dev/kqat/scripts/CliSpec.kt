@@ -11,6 +11,7 @@ import dev.kqat.dsl.ExperimentJson
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.io.File
@@ -65,7 +66,7 @@ class CliSpec : FunSpec({
         shouldThrow<ProgramResult> { cli("run", f.path, "--out", out.toString()) }.statusCode shouldBe 2
     }
 
-    test("kqat bench measures FP32, fused-kernel QAT with and without oscillation control, TF-op QAT and a supernet step, in one process") {
+    test("kqat bench measures FP32, fused-kernel QAT with and without oscillation control, TF-op QAT and supernet steps fused and of TF ops, in one process") {
         val result = Kqat().subcommands(RunCommand(), BenchCommand()).test("bench --steps 2 --rounds 1 --batch 32 --supernet")
         result.statusCode shouldBe 0
         val figures = result.stdout.lines().mapNotNull { line ->
@@ -77,9 +78,13 @@ class CliSpec : FunSpec({
         figures.keys shouldBe setOf("fake_quant_kernel", "fp32_images_per_sec", "qat_w4a4_images_per_sec",
             "qat_over_fp32_step_time", "qat_oscillation_control_images_per_sec", "oscillation_control_over_qat_step_time",
             "qat_w4a4_tf_ops_images_per_sec", "qat_tf_ops_over_fp32_step_time", "rfquant_supernet_images_per_sec",
-            "supernet_over_qat_step_time", "peak_rss_mb", "images_per_measurement")
+            "supernet_over_qat_step_time", "rfquant_supernet_tf_ops_images_per_sec", "supernet_tf_ops_over_fused_step_time",
+            "peak_rss_mb", "images_per_measurement")
         // Four passes (max + 3 random subnets) and their gradients: slower than one QAT step.
         figures.getValue("supernet_over_qat_step_time").toDouble() shouldBeGreaterThan 1.5
+        val fused = figures.getValue("rfquant_supernet_images_per_sec").toDouble()
+        val tfOps = figures.getValue("rfquant_supernet_tf_ops_images_per_sec").toDouble()
+        figures.getValue("supernet_tf_ops_over_fused_step_time").toDouble() shouldBe (fused / tfOps plusOrMinus 5e-3 * fused / tfOps)
     }
 
     test("kqat bench --model tiny-vit measures the tiny ViT the same way; an unknown model is refused by name") {

@@ -222,8 +222,7 @@ public final class Layers {
       ctx.addUpdate(tf.assignSub(vars, tf.math.mul(tf.math.sub(vars, bn.batchVariance()), m)));
       y = bn.y();
     }
-    ctx.recordSwitchedFeature(bits.layer(), y);
-    return y;
+    return ctx.switchedFeature(bits.layer(), y);
   }
 
   /** Row {@code rowMask} (one-hot, {@code [rows, 1]}) of a {@code [rows, C]} table, as {@code [C]}. */

@@ -45,6 +45,19 @@ public final class NetContext {
   /** The bit-width inputs of the last weight layer entered, if it switches (its BN follows it). */
   private PassBits.LayerBits lastLayerBits;
   private final Map<String, Operand<TFloat32>> switchedFeatures = new LinkedHashMap<>();
+  private final FeatureTap featureTap;
+
+  /**
+   * What a pass does with each switching layer's BN output (its {@link #switchedFeatures}) before the
+   * layers after it read it: RFQuant's IDM loss attaches there (§2.5).
+   */
+  @FunctionalInterface
+  public interface FeatureTap {
+    /** The tensor the layers after {@code layer} read in place of {@code feature}: the same values. */
+    Operand<TFloat32> tap(String layer, Operand<TFloat32> feature);
+
+    FeatureTap NONE = (layer, feature) -> feature;
+  }
 
   /**
    * One BN layer's statistics of the current batch, with the running statistics they re-estimate.
@@ -66,10 +79,16 @@ public final class NetContext {
    * @param bits the pass's bit-width inputs of a supernet (RFQuant); null: every layer at its fixed bits
    */
   public NetContext(ModelState state, PassMode mode, Operand<TInt64> stepKey, PassBits bits) {
+    this(state, mode, stepKey, bits, FeatureTap.NONE);
+  }
+
+  /** @param featureTap what the pass does with each switching layer's BN output */
+  public NetContext(ModelState state, PassMode mode, Operand<TInt64> stepKey, PassBits bits, FeatureTap featureTap) {
     this.state = state;
     this.mode = mode;
     this.stepKey = stepKey;
     this.bits = bits;
+    this.featureTap = featureTap;
   }
 
   /**
@@ -80,8 +99,10 @@ public final class NetContext {
     return lastLayerBits;
   }
 
-  void recordSwitchedFeature(String layer, Operand<TFloat32> bnOutput) {
+  /** Records a switching layer's BN output and returns what the layers after it read ({@link FeatureTap}). */
+  Operand<TFloat32> switchedFeature(String layer, Operand<TFloat32> bnOutput) {
     switchedFeatures.put(layer, bnOutput);
+    return featureTap.tap(layer, bnOutput);
   }
 
   /**

@@ -1,12 +1,15 @@
 package dev.kqat.runtime.quant;
 
 import dev.kqat.runtime.tf.DeviceSetting;
-import dev.kqat.runtime.tf.FusedFakeQuant;
+import dev.kqat.runtime.tf.KqatNativeOps;
 import java.util.Locale;
 
-/** How fake quantization is computed; both give the same values and straight-through gradients. */
+/**
+ * How fake quantization (and RFQuant's IDM loss, {@link dev.kqat.runtime.tf.FeatureMse}) is computed; both
+ * give the same values and gradients.
+ */
 public enum FakeQuantKernel {
-  /** One pass over the tensor each way, in kqat's C kernels (CPU builds). */
+  /** One pass over the tensor each way, in kqat's C kernels (CPU builds); IDM skips the layers it does not weigh. */
   FUSED,
   /** Plain TensorFlow ops, on any device: four passes forward, five backward. */
   TF_OPS;
@@ -27,7 +30,7 @@ public enum FakeQuantKernel {
   public static FakeQuantKernel preferred() {
     String chosen = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
     return switch (chosen) {
-      case "" -> FusedFakeQuant.isBuilt() ? FUSED : TF_OPS;
+      case "" -> KqatNativeOps.isBuilt() ? FUSED : TF_OPS;
       case "fused" -> FUSED;
       case "ops" -> TF_OPS;
       default -> throw new IllegalArgumentException(

@@ -6,15 +6,13 @@ import java.util.List;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
-import org.tensorflow.TensorFlow;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.IdentityN;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * The straight-through fake-quantization gradient, registered once per process on TensorFlow's
- * {@code IdentityN} op: the mechanism Python's {@code tf.custom_gradient} uses in graph mode.
+ * The straight-through fake-quantization gradient, one of {@link IdentityNGradients}.
  *
  * <p>The forward value {@code s * xi} is computed by plain ops; {@link #attach} then routes it
  * through an {@code IdentityN} that also takes what the backward pass needs. Its gradient is, for
@@ -29,11 +27,6 @@ import org.tensorflow.types.TInt32;
  * through {@code div}, {@code round} and {@code clip} takes about fifteen. {@link #attachFused}
  * builds the same gradient from {@link FusedFakeQuant}'s one-pass kernel instead (docs/benchmarks.md
  * has the step-time figures of both).
- *
- * <p>Only op types without a C++ gradient can be given one from Java (IdentityN has none),
- * registration cannot be undone, and TF Java has reports of crashes after many registrations
- * (tensorflow/java #512, #632): exactly one op type is registered, exactly once. An
- * {@code IdentityN} not built by {@link #attach} keeps its natural pass-through gradient.
  */
 public final class StraightThroughGradient {
   /** Op name that marks an IdentityN as a fake quantizer built of plain ops ({@code _N} appended when taken). */
@@ -44,21 +37,12 @@ public final class StraightThroughGradient {
   private static final int INPUTS = 8;
   private static final int FUSED_INPUTS = 7;
 
-  private static volatile boolean registered;
-
   private StraightThroughGradient() {}
 
   /** Registers the gradient; safe to call many times. */
-  public static synchronized void ensureRegistered() {
-    if (registered) {
-      return;
-    }
-    boolean ok = TensorFlow.registerCustomGradient(IdentityN.OP_NAME, StraightThroughGradient::gradient);
-    if (!ok) {
-      throw new IllegalStateException(
-          "TensorFlow already has a gradient for IdentityN; the straight-through estimator cannot be registered");
-    }
-    registered = true;
+  public static void ensureRegistered() {
+    IdentityNGradients.register(MARKER, INPUTS, StraightThroughGradient::plainGradient);
+    IdentityNGradients.register(FUSED_MARKER, FUSED_INPUTS, StraightThroughGradient::fusedGradient);
   }
 
   /**
@@ -120,23 +104,7 @@ public final class StraightThroughGradient {
    * input 2 the step size the forward pass used (ONNX export reads them).
    */
   public static boolean isFakeQuantizer(GraphOperation op) {
-    if (!op.type().equals(IdentityN.OP_NAME)) {
-      return false;
-    }
-    String marker = markerOf(op);
-    return marker.equals(MARKER) && op.numInputs() == INPUTS
-        || marker.equals(FUSED_MARKER) && op.numInputs() == FUSED_INPUTS;
-  }
-
-  private static List<Operand<?>> gradient(Ops tf, GraphOperation op, List<Output<?>> grads) {
-    String marker = markerOf(op);
-    if (marker.equals(MARKER) && op.numInputs() == INPUTS) {
-      return plainGradient(tf, op, grads);
-    }
-    if (marker.equals(FUSED_MARKER) && op.numInputs() == FUSED_INPUTS) {
-      return fusedGradient(tf, op, grads);
-    }
-    return new ArrayList<>(grads);
+    return IdentityNGradients.isMarked(op, MARKER, INPUTS) || IdentityNGradients.isMarked(op, FUSED_MARKER, FUSED_INPUTS);
   }
 
   @SuppressWarnings("unchecked")
@@ -170,11 +138,5 @@ public final class StraightThroughGradient {
       out.add(i == 1 ? dx : i == 2 ? ds : op.input(i));
     }
     return out;
-  }
-
-  /** The innermost scope of the op's name without the {@code _N} TF adds to make it unique. */
-  private static String markerOf(GraphOperation op) {
-    String name = op.name();
-    return name.substring(name.lastIndexOf('/') + 1).replaceFirst("_[0-9]+$", "");
   }
 }

@@ -13,12 +13,14 @@ import dev.kqat.runtime.nn.QuantHooks;
 import dev.kqat.runtime.quant.BitConfiguration;
 import dev.kqat.runtime.quant.BitRange;
 import dev.kqat.runtime.quant.Calibration;
+import dev.kqat.runtime.quant.FakeQuantKernel;
 import dev.kqat.runtime.quant.LayerInfo;
 import dev.kqat.runtime.quant.Quantizer;
 import dev.kqat.runtime.tf.Param;
 import dev.kqat.runtime.tf.ParamRole;
 import dev.kqat.runtime.tf.CheckpointVariables;
 import dev.kqat.runtime.tf.DeviceSetting;
+import dev.kqat.runtime.tf.FeatureMse;
 import dev.kqat.runtime.tf.ParamStore;
 import java.util.ArrayList;
 import java.nio.file.Path;
@@ -228,26 +230,33 @@ public final class SupernetGraph implements AutoCloseable {
       PassBits bits = new PassBits("subnet" + k);
       // Each pass draws dropout masks of its own.
       Operand<TInt64> key = tf.math.add(stepKey, tf.constant(new long[] {0L, 7919L * k}));
-      NetContext pass = new NetContext(state, PassMode.TRAIN, key, bits);
+      Map<String, Operand<TFloat32>> masks = new LinkedHashMap<>();
+      List<Operand<TFloat32>> idmTerms = new ArrayList<>();
+      NetContext.FeatureTap idmTap = NetContext.FeatureTap.NONE;
+      if (spec.idmWeight() > 0) {
+        // Attached to each switched feature as the pass is built, so that the fused kernels can hand the
+        // feature's gradient on untouched where the mask is 0 (most layers of most steps).
+        Ops maskScope = tf.withSubScope("idm_subnet" + k);
+        idmTap = (layer, feature) -> {
+          Operand<TFloat32> mask = maskScope.withName(layer.replace('/', '.'))
+              .placeholderWithDefault(tf.constant(0f), Shape.scalar());
+          masks.put(layer, mask);
+          Operand<TFloat32> reference = max.switchedFeatures().get(layer);
+          FeatureMse.Tapped idm = setup.kernel() == FakeQuantKernel.FUSED
+              ? FeatureMse.fused(tf, feature, reference, mask) : FeatureMse.plain(tf, feature, reference, mask);
+          idmTerms.add(idm.loss());
+          return idm.feature();
+        };
+      }
+      NetContext pass = new NetContext(state, PassMode.TRAIN, key, bits, idmTap);
       Operand<TFloat32> logits = setup.model().forward(pass, images);
       Operand<TFloat32> ce = tf.math.mean(Losses.crossEntropy(tf, logits, labels, classes, setup.labelSmoothing()),
           tf.constant(0));
       Operand<TFloat32> kl = tf.math.mean(tf.reduceSum(tf.math.mul(teacher, tf.math.sub(teacherLog, tf.nn.logSoftmax(logits))),
           tf.constant(1)), tf.constant(0));
       Operand<TFloat32> loss = tf.math.add(tf.math.mul(tf.constant(0.5f), ce), tf.math.mul(tf.constant(0.5f), kl));
-      Map<String, Operand<TFloat32>> masks = new LinkedHashMap<>();
-      if (spec.idmWeight() > 0) {
-        Operand<TFloat32> idm = tf.constant(0f);
-        Ops maskScope = tf.withSubScope("idm_subnet" + k);
-        for (Map.Entry<String, Operand<TFloat32>> f : pass.switchedFeatures().entrySet()) {
-          Operand<TFloat32> mask = maskScope.withName(f.getKey().replace('/', '.'))
-              .placeholderWithDefault(tf.constant(0f), Shape.scalar());
-          masks.put(f.getKey(), mask);
-          Operand<TFloat32> reference = tf.stopGradient(max.switchedFeatures().get(f.getKey()));
-          Operand<TFloat32> mse = tf.math.mean(tf.math.square(tf.math.sub(f.getValue(), reference)), allAxes(f.getValue()));
-          idm = tf.math.add(idm, tf.math.mul(mask, mse));
-        }
-        loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.idmWeight()), idm));
+      if (!idmTerms.isEmpty()) {
+        loss = tf.math.add(loss, tf.math.mul(tf.constant((float) spec.idmWeight()), tf.math.addN(idmTerms)));
       }
       if (spec.qeWeight() > 0 || spec.regionDecay() != 0) {
         // Both terms sum over the pass's convolution kernels (§2.5).
@@ -345,10 +354,6 @@ public final class SupernetGraph implements AutoCloseable {
 
   private static OptimizerConfig withoutDecay(OptimizerConfig c) {
     return new OptimizerConfig(c.kind(), c.learningRate(), c.momentum(), c.nesterov(), 0.0, c.beta1(), c.beta2(), c.epsilon());
-  }
-
-  private Operand<TInt32> allAxes(Operand<TFloat32> x) {
-    return tf.range(tf.constant(0), tf.rank(x), tf.constant(1));
   }
 
   public Graph graph() {
