@@ -191,15 +191,18 @@ object SupernetSearch {
                 found += entry(kind, budget, config, seconds, null)
                 write()
                 log("budget $budget: $kind #${found.last().index} top-1 %.4f (one batch: %s)".format(found.last().testTop1,
-                    if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(batchScore) else "top-1 %.4f".format(1 - batchScore)))
+                    batchScoreText(batchScore, score)))
             }
         }
         for (budget in spec.budgets) {
             val value = budgetValue(budget, metric, runner, candidates)
             val start = System.nanoTime()
             if (spec.method == "random") {
-                val result = runner.randomSearch(value, metric, MixedPrecisionChecks.randomSettings(spec), score, train, spec.batchSize,
-                    e.seed + found.size)
+                val settings = MixedPrecisionChecks.randomSettings(spec)
+                val result = runner.randomSearch(value, metric, settings, score, train, spec.batchSize, e.seed + found.size,
+                    throttled(maxOf(1, settings.samples() / 10), log, { it.scored() }) { p ->
+                        "budget $budget: ${p.scored()}/${settings.samples()} random configurations scored (${p.drawn()} drawn)"
+                    })
                 val seconds = (System.nanoTime() - start) / 1e9
                 log("budget $budget: ${result.scored()} random configurations within ±%.1f %% scored in %.1f s (%d drawn)"
                     .format(100 * spec.tolerance, seconds, result.drawn()))
@@ -207,8 +210,12 @@ object SupernetSearch {
                 continue
             }
             if (spec.method == "evolution") {
-                val result = runner.evolutionSearch(value, metric, MixedPrecisionChecks.evolutionSettings(spec), score, train,
-                    spec.batchSize, e.seed + found.size)
+                val settings = MixedPrecisionChecks.evolutionSettings(spec)
+                val result = runner.evolutionSearch(value, metric, settings, score, train, spec.batchSize, e.seed + found.size,
+                    throttled(1, log, { it.generation() }) { p ->
+                        "budget $budget: generation ${p.generation()}/${settings.generations()}, ${p.scored()} configurations scored; best " +
+                            "on the batch ${batchScoreText(-p.best().fitness(), score)} at ${costText(p.best().cost(), metric)}"
+                    })
                 val seconds = (System.nanoTime() - start) / 1e9
                 log("budget $budget: ${result.scored()} configurations scored over ${result.generations()} generations in %.1f s"
                     .format(seconds))
@@ -246,23 +253,31 @@ object SupernetSearch {
         return file
     }
 
-    /**
-     * A console line every [PROGRESS_STEPS] greedy steps, or sooner once [PROGRESS_SECONDS] have passed
-     * since the last (a step scores 2 moves per layer: minutes per step on ImageNet).
-     */
+    /** A greedy search's console line every [PROGRESS_STEPS] steps (a step scores 2 moves per layer: minutes per step on ImageNet). */
     private fun greedyProgress(budget: String, value: Double, metric: SupernetRunner.Metric, maxSteps: Int,
-                               log: (String) -> Unit): java.util.function.Consumer<GreedySearch.Progress> {
+                               log: (String) -> Unit) = throttled<GreedySearch.Progress>(PROGRESS_STEPS, log, { it.step() + 1 }) { p ->
+        val phase = if (p.filling()) "filling the budget" else if (p.inputsPhase()) "inputs" else "weights"
+        "budget $budget: greedy step ${p.step() + 1}/$maxSteps ($phase) at ${costText(p.cost(), metric)} (budget ${costText(value, metric)}); " +
+            movesText(p.down(), p.up(), p.unapplied(), p.filled().takeIf { p.filling() })
+    }
+
+    /**
+     * A search's progress reports as console lines: the report whose [count] is a multiple of [every], or
+     * sooner once [PROGRESS_SECONDS] have passed since the last line.
+     */
+    private fun <T> throttled(every: Int, log: (String) -> Unit, count: (T) -> Int, line: (T) -> String): java.util.function.Consumer<T> {
         var last = System.nanoTime()
         return java.util.function.Consumer { p ->
-            val step = p.step() + 1
-            if (step % PROGRESS_STEPS == 0 || System.nanoTime() - last >= PROGRESS_SECONDS * 1_000_000_000L) {
+            if (count(p) % every == 0 || System.nanoTime() - last >= PROGRESS_SECONDS * 1_000_000_000L) {
                 last = System.nanoTime()
-                val phase = if (p.filling()) "filling the budget" else if (p.inputsPhase()) "inputs" else "weights"
-                log("budget $budget: greedy step $step/$maxSteps ($phase) at ${costText(p.cost(), metric)} (budget ${costText(value, metric)}); " +
-                    movesText(p.down(), p.up(), p.unapplied(), p.filled().takeIf { p.filling() }))
+                log(line(p))
             }
         }
     }
+
+    /** A configuration's score on a search batch ([score]: its error or loss) as the console prints it. */
+    private fun batchScoreText(batchScore: Double, score: SupernetRunner.Score) =
+        if (score == SupernetRunner.Score.LOSS) "loss %.4f".format(batchScore) else "top-1 %.4f".format(1 - batchScore)
 
     /** A greedy search's moves so far as the console prints them; [filled] null when it is not filling the budget. */
     private fun movesText(down: Int, up: Int, unapplied: Int, filled: Int?) =

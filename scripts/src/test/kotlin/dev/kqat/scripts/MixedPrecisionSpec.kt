@@ -118,6 +118,9 @@ class MixedPrecisionSpec : FunSpec({
             "--bitops", "uniform:4", "--batch", "32", "--score", "loss")
         withClue(random.stderr) { random.statusCode shouldBe 0 }
         random.stderr shouldContain "30 random configurations within ±1.8 % scored"
+        // Progress at every tenth of the samples: 3, 6, …, 30 scored, with the draws so far.
+        Regex("budget uniform:4: (\\d+)/30 random configurations scored \\((\\d+) drawn\\)").findAll(random.stderr)
+            .map { it.groupValues[1].toInt() }.toList() shouldBe (3..30 step 3).toList()
         random.stderr shouldNotContain "uniform W2A2: top-1"
         random.stderr shouldContain Regex("random #4 top-1 0\\.\\d+ \\(one batch: loss \\d+\\.\\d+\\)")
         val appended = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
@@ -139,6 +142,9 @@ class MixedPrecisionSpec : FunSpec({
             "--keep", "1", "--bitops", "uniform:4", "--batch", "32")
         withClue(evolved.stderr) { evolved.statusCode shouldBe 0 }
         evolved.stderr shouldContain Regex("budget uniform:4: \\d+ configurations scored over 2 generations")
+        // Progress after every generation: the configurations scored so far and the fittest on the batch.
+        Regex("budget uniform:4: generation (\\d)/2, \\d+ configurations scored; best on the batch top-1 [01]\\.\\d{4} " +
+            "at \\d+\\.\\d\\d MBitOPs").findAll(evolved.stderr).map { it.groupValues[1].toInt() }.toList() shouldBe listOf(1, 2)
         val fittest = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
             .configurations.drop(5).single()
         println("evolution at uniform:4: ${fittest.testTop1} at ${fittest.bitops / 1e6} MBitOPs; uniform W4A4 ${w4a4.testTop1}")

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * RFQuant's evolutionary search (algorithms.md §2.10, an alternative in the reference's code): a
@@ -51,10 +52,25 @@ public final class EvolutionSearch {
    */
   public record Result(List<Scored> best, int scored, int generations) {}
 
+  /**
+   * Where the search stands after a generation is ranked.
+   *
+   * @param generation generations ranked so far (1 after the first)
+   * @param scored configurations scored so far
+   * @param best the fittest so far, null while no feasible configuration was found
+   */
+  public record Progress(int generation, int scored, Scored best) {}
+
   private EvolutionSearch() {}
 
   public static Result search(Map<String, BitRange> candidates, double budget, Settings s, long seed, Fitness fitness,
       GreedySearch.Cost cost) {
+    return search(candidates, budget, s, seed, fitness, cost, p -> {});
+  }
+
+  /** As {@link #search(Map, double, Settings, long, Fitness, GreedySearch.Cost)}, telling {@code progress} after every generation. */
+  public static Result search(Map<String, BitRange> candidates, double budget, Settings s, long seed, Fitness fitness,
+      GreedySearch.Cost cost, Consumer<Progress> progress) {
     Map<String, BitRange> allowed = new LinkedHashMap<>();
     candidates.forEach((layer, r) -> allowed.put(layer, new BitRange(Math.min(r.highest(), Math.max(r.lowest(), s.floor())), r.highest())));
     Population p = new Population(allowed, budget, s, new SplittableRandom(seed), fitness, cost);
@@ -66,6 +82,7 @@ public final class EvolutionSearch {
       best.sort(Comparator.comparingDouble(Scored::fitness).reversed()); // stable: earlier first among equals
       best = new ArrayList<>(best.subList(0, Math.min(s.parents(), best.size())));
       ranked++;
+      progress.accept(new Progress(ranked, p.scored, best.get(0)));
       if (ranked == s.generations()) {
         break;
       }

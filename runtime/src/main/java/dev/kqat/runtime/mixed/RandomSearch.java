@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * RFQuant's random search (algorithms.md §2.10, the reference's alternative to the greedy search):
@@ -42,10 +43,19 @@ public final class RandomSearch {
    */
   public record Result(List<Scored> kept, int scored, long drawn) {}
 
+  /** Where the search stands after a configuration is scored: configurations scored and drawn so far. */
+  public record Progress(int scored, long drawn) {}
+
   private RandomSearch() {}
 
   public static Result search(Map<String, BitRange> candidates, double budget, Settings s, long seed, Scorer scorer,
       GreedySearch.Cost cost) {
+    return search(candidates, budget, s, seed, scorer, cost, p -> {});
+  }
+
+  /** As {@link #search(Map, double, Settings, long, Scorer, GreedySearch.Cost)}, telling {@code progress} after every configuration scored. */
+  public static Result search(Map<String, BitRange> candidates, double budget, Settings s, long seed, Scorer scorer,
+      GreedySearch.Cost cost, Consumer<Progress> progress) {
     SplittableRandom random = new SplittableRandom(seed);
     List<Scored> scored = new ArrayList<>();
     long drawn = 0;
@@ -58,6 +68,7 @@ public final class RandomSearch {
       double c = cost.of(config);
       if (Math.abs(c - budget) <= s.tolerance() * budget) {
         scored.add(new Scored(config, c, scorer.error(config)));
+        progress.accept(new Progress(scored.size(), drawn));
       }
     }
     List<Scored> kept = new ArrayList<>(scored);

@@ -121,10 +121,10 @@ public final class SupernetRunner implements AutoCloseable {
    * tolerance scored by {@code score} on the same training batch of {@code batchSize}, batch-statistics BN.
    */
   public RandomSearch.Result randomSearch(double budget, Metric metric, RandomSearch.Settings settings, Score score,
-      Dataset train, int batchSize, long seed) {
+      Dataset train, int batchSize, long seed, java.util.function.Consumer<RandomSearch.Progress> progress) {
     try (Batch batch = train.batches(batchSize, true, seed, true).next()) {
       return RandomSearch.search(graph.candidates(), budget, settings, seed,
-          c -> score.of(graph.batchStatisticsScore(session, batch, c), batch.size()), c -> cost(c, metric));
+          c -> score.of(graph.batchStatisticsScore(session, batch, c), batch.size()), c -> cost(c, metric), progress);
     }
   }
 
@@ -134,10 +134,10 @@ public final class SupernetRunner implements AutoCloseable {
    * validation accuracy per candidate, takes ~12 s each on 2 cores: hours for its 1,000 candidates).
    */
   public EvolutionSearch.Result evolutionSearch(double budget, Metric metric, EvolutionSearch.Settings settings, Score score,
-      Dataset train, int batchSize, long seed) {
+      Dataset train, int batchSize, long seed, java.util.function.Consumer<EvolutionSearch.Progress> progress) {
     try (Batch batch = train.batches(batchSize, true, seed, true).next()) {
       return EvolutionSearch.search(graph.candidates(), budget, settings, seed,
-          c -> -score.of(graph.batchStatisticsScore(session, batch, c), batch.size()), c -> cost(c, metric));
+          c -> -score.of(graph.batchStatisticsScore(session, batch, c), batch.size()), c -> cost(c, metric), progress);
     }
   }
 

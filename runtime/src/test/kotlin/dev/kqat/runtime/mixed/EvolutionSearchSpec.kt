@@ -32,8 +32,17 @@ class EvolutionSearchSpec : FunSpec({
         scored.forEach { (cost.of(it) in budget * 0.5..budget) shouldBe true }
         scored.size shouldBeLessThanOrEqual 20 * 10
         println("evolution: ${scored.size} of ${feasible.size} feasible configurations scored")
-        // The same seed gives the same search.
-        EvolutionSearch.search(layers, budget, settings, 11, { cfg -> accuracy(cfg) }, cost) shouldBe result
+        // The same seed gives the same search, and its progress after each generation: the scored count and
+        // the fittest so far, ending at the result's.
+        val reports = mutableListOf<EvolutionSearch.Progress>()
+        EvolutionSearch.search(layers, budget, settings, 11, { cfg -> accuracy(cfg) }, cost) { reports += it } shouldBe result
+        reports.map { it.generation() } shouldBe (1..10).toList()
+        reports.zipWithNext().forEach { (x, y) ->
+            (y.scored() >= x.scored()) shouldBe true
+            y.best().fitness() shouldBeGreaterThan x.best().fitness() - 1e-12
+        }
+        reports.last().scored() shouldBe result.scored()
+        reports.last().best() shouldBe result.best().first()
     }
 
     test("as the reference, candidates under the floor are left out: at floor 3 no layer is drawn at 2 bits") {

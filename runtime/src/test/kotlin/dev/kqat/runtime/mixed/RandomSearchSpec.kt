@@ -29,8 +29,12 @@ class RandomSearchSpec : FunSpec({
         scored.any { (cfg, _) -> cfg.layers().values.any { it.weight() != it.input() } } shouldBe true
         result.kept().map { it.error() } shouldBe scored.map { it.second }.sorted().take(10)
         result.kept().forEach { it.cost() shouldBe cost.of(it.config()) }
-        // The same seed draws the same configurations.
-        RandomSearch.search(layers, budget, settings, 11, { error(it) }, cost) shouldBe result
+        // The same seed draws the same configurations; progress comes after each one scored, with the draws so far.
+        val reports = mutableListOf<RandomSearch.Progress>()
+        RandomSearch.search(layers, budget, settings, 11, { error(it) }, cost) { reports += it } shouldBe result
+        reports.map { it.scored() } shouldBe (1..200).toList()
+        reports.zipWithNext().forEach { (x, y) -> (y.drawn() > x.drawn()) shouldBe true }
+        reports.last().drawn() shouldBe result.drawn()
     }
 
     test("a budget no configuration meets ends after maxDraws with nothing kept") {
