@@ -79,9 +79,11 @@ class RfquantRecipesSpec : FunSpec({
         val e = host.evaluate(File(root, "examples/rfquant/tiny-mbv2-supernet.qat.kts"))
         e.model.architecture shouldBe "tiny-mbv2"
         e.pretrain!!.epochs shouldBe 8
-        e.mixedPrecision!!.epochs shouldBe 2
+        e.mixedPrecision!!.epochs shouldBe 3
         e.mixedPrecision!!.evaluateUniform shouldBe listOf(2, 3, 4, 5, 6)
         e.search!!.budgets shouldBe listOf("uniform:3", "uniform:4", "uniform:5")
+        e.search!!.batchSize shouldBe 1024
+        e.search!!.startAtLevel shouldBe true
 
         val missing = shouldThrow<dev.kqat.scripts.ScriptException> { host.evaluate(File(root, "examples/rfquant/tiny-mbv2-finetune.qat.kts")) }
         missing.message!! shouldContain "KQAT_SEARCH"
