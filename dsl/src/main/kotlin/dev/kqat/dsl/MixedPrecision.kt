@@ -109,7 +109,7 @@ data class SearchSpec(
     val fillBudget: Boolean = false,
     /**
      * Greedy search: each budget's search starts with every layer at that budget's uniform level (the
-     * uniform bit-width whose cost is closest to it) instead of [startBits]; not the reference's.
+     * lowest uniform bit-width whose cost reaches it) instead of [startBits]; not the reference's.
      */
     val startAtLevel: Boolean = false,
     /** What configurations are scored by on a batch: `top1` (the reference's error) or `loss` (mean cross-entropy). */
@@ -236,9 +236,10 @@ class SearchBuilder internal constructor(start: SearchSpec) {
      */
     var fillBudget: Boolean = start.fillBudget
     /**
-     * Greedy search: start each budget's search at its uniform level (the uniform bit-width whose cost is
-     * closest to the budget: 3 for `uniform(3)`) instead of [startBits], so that it searches around the
-     * uniform subnet of that cost. Off, as the reference: every budget starts at [startBits].
+     * Greedy search: start each budget's search at its uniform level (the lowest uniform bit-width whose cost
+     * reaches the budget: 3 for `uniform(3)`, 4 for a budget between the 3- and 4-bit subnets' costs) instead
+     * of [startBits], so that it descends from the uniform subnet at or just above the budget. Off, as the
+     * reference: every budget starts at [startBits].
      */
     var startAtLevel: Boolean = start.startAtLevel
     /**
@@ -384,8 +385,11 @@ internal object MixedPrecisionChecks {
             s.tolerance, v.floor, 10_000L * v.population)
     }
 
-    /** Settings of the greedy search at a budget whose uniform level is [level]. */
-    fun settings(s: SearchSpec, level: Int) =
-        GreedySearch.Settings(if (s.startAtLevel) level else s.startBits, level, GreedySearch.floorFor(level), s.maxSteps,
+    /**
+     * Settings of the greedy search at a budget whose uniform level is [level] (closest cost) and whose
+     * cost the uniform [reaching]-bit subnet reaches ([GreedySearch.levelReaching]: the start of [SearchSpec.startAtLevel]).
+     */
+    fun settings(s: SearchSpec, level: Int, reaching: Int) =
+        GreedySearch.Settings(if (s.startAtLevel) reaching else s.startBits, level, GreedySearch.floorFor(level), s.maxSteps,
             s.freezeAtFloor, s.fillBudget)
 }

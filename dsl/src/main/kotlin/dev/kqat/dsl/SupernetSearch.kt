@@ -223,7 +223,7 @@ object SupernetSearch {
                 continue
             }
             val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
-            val settings = MixedPrecisionChecks.settings(spec, level)
+            val settings = MixedPrecisionChecks.settings(spec, level, GreedySearch.levelReaching(candidates, value) { runner.cost(it, metric) })
             val result = runner.search(value, metric, settings, score, train, spec.batchSize,
                 e.seed + found.size, greedyProgress(budget, value, metric, spec.maxSteps, log))
             val seconds = (System.nanoTime() - start) / 1e9

@@ -100,8 +100,10 @@ class MixedPrecisionValidationSpec : FunSpec({
             search { bitops(uniform(3)); startBits = 5; startAtLevel = true }
         }.search!!
         experimentFromJson(e.copy(search = levelled).toJson()).search!!.startAtLevel shouldBe true
-        MixedPrecisionChecks.settings(levelled, 3).startBits() shouldBe 3
-        MixedPrecisionChecks.settings(levelled.copy(startAtLevel = false), 3).startBits() shouldBe 5
+        MixedPrecisionChecks.settings(levelled, 3, 3).startBits() shouldBe 3
+        // A budget between levels: the start is the level that reaches it, the weight target the closest.
+        MixedPrecisionChecks.settings(levelled, 3, 4).let { it.startBits() to it.weightTargetBits() } shouldBe (4 to 3)
+        MixedPrecisionChecks.settings(levelled.copy(startAtLevel = false), 3, 3).startBits() shouldBe 5
         // The graph's adaptive-region multiplier is that decay minus the optimizer's (default 2.5e-5).
         back.mixedPrecision!!.graphSpec().regionDecay() shouldBe (1e-5 - 2.5e-5 plusOrMinus 1e-12)
         experiment("reference") { data { fashionMnist() }; pretrain { epochs = 1 }; mixedPrecision { } }

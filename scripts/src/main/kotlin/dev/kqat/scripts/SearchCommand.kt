@@ -36,7 +36,7 @@ class SearchCommand : CliktCommand(name = "search") {
     private val tolerance by option("--tolerance", help = "random search: accepted cost distance from the budget, a share of it (default 0.0179, the reference's 0.1 G at 5.58 G)").double()
     private val freezeAtFloor by option("--freeze-at-floor", help = "greedy: layers at the floor get no moves (not the reference's, whose search can stall on their up moves at low budgets)").flag()
     private val fillBudget by option("--fill-budget", help = "greedy: once under the budget, go on raising the layer whose up move errs least while one still fits (not the reference's, which stops there)").flag()
-    private val startAtLevel by option("--start-at-level", help = "greedy: start each budget's search at its uniform level (the uniform bits whose cost is closest to it) instead of --start-bits (not the reference's)").flag()
+    private val startAtLevel by option("--start-at-level", help = "greedy: start each budget's search at its uniform level (the lowest uniform bits whose cost reaches it) instead of --start-bits (not the reference's)").flag()
     private val score by option("--score", help = "what configurations are scored by on a batch: top1 (the reference's error, default) or loss (mean cross-entropy, finer on small batches)").choice("top1", "loss")
     private val startBits by option("--start-bits", help = "every layer's bits where the search starts (default: the script's search { }, else 5, as the reference; budgets above the uniform 5-bit subnet need 6)").int()
 

@@ -111,6 +111,20 @@ public final class GreedySearch {
     return best;
   }
 
+  /**
+   * The lowest uniform bit-width (2..8, each layer clamped to its candidates) whose cost reaches {@code budget},
+   * the highest when none does: a search that starts there descends to the budget (uniform:3 → 3; a budget
+   * between the 3- and 4-bit subnets' costs → 4).
+   */
+  public static int levelReaching(Map<String, BitRange> candidates, double budget, Cost cost) {
+    for (int b = 2; b < 8; b++) {
+      if (cost.of(BitConfiguration.uniform(candidates, b)) >= budget) {
+        return b;
+      }
+    }
+    return 8;
+  }
+
   /** No layer goes below 3 bits when the budget is at the 4-bit level or above (the reference: 5 G on MobileNetV2). */
   public static int floorFor(int uniformLevel) {
     return uniformLevel >= 4 ? 3 : 2;

@@ -49,6 +49,12 @@ class GreedySearchSpec : FunSpec({
 
     test("the budget's uniform level sets the weight target and the floor; a budget the floor cannot meet ends without a configuration") {
         GreedySearch.uniformLevel(layers, budget, cost) shouldBe 4 // uniform W4A4 costs 4800, W3A3 2700
+        // The level whose cost reaches a budget: exactly uniform W3A3's → 3; just above it → 4; under W2A2's
+        // (1200) → 2; above W6A6's (10800, the highest every layer takes) → 8.
+        GreedySearch.levelReaching(layers, 2700.0, cost) shouldBe 3
+        GreedySearch.levelReaching(layers, 2701.0, cost) shouldBe 4
+        GreedySearch.levelReaching(layers, 1000.0, cost) shouldBe 2
+        GreedySearch.levelReaching(layers, 1e9, cost) shouldBe 8
         GreedySearch.floorFor(4) shouldBe 3
         GreedySearch.floorFor(3) shouldBe 2
         GreedySearch.search(layers, 1000.0, GreedySearch.Settings(5, 2, 3, 20), { _, cfg, _ -> error(cfg) }, cost).config() shouldBe null
