@@ -50,6 +50,7 @@ class SearchCommand : CliktCommand(name = "search") {
 
     override fun run() = Launch.exitingOnFailure(this) { echo ->
         require(bitops.isEmpty() || size.isEmpty()) { "give --bitops or --size budgets, not both" }
+        require(startBits == null || !startAtLevel) { "give --start-bits or --start-at-level, not both" }
         for ((flag, budgets) in listOf("--bitops" to bitops, "--size" to size)) {
             budgets.forEach { b -> Budget.problem(b)?.let { throw IllegalArgumentException("$flag: $it") } }
         }
@@ -68,7 +69,8 @@ class SearchCommand : CliktCommand(name = "search") {
             tolerance = tolerance ?: declared.tolerance,
             freezeAtFloor = freezeAtFloor || declared.freezeAtFloor,
             fillBudget = fillBudget || declared.fillBudget,
-            startAtLevel = startAtLevel || declared.startAtLevel,
+            // --start-bits names the start: the script's startAtLevel gives way to it.
+            startAtLevel = startAtLevel || declared.startAtLevel && startBits == null,
             score = score ?: declared.score,
             evolution = declared.evolution.copy(
                 generations = generations ?: declared.evolution.generations,

@@ -109,6 +109,9 @@ class MixedPrecisionSpec : FunSpec({
         val both = cli("search", run.toString(), "--bitops", "uniform:4", "--size", "uniform:4")
         both.statusCode shouldBe 2
         both.stderr shouldContain "give --bitops or --size budgets, not both"
+        val twoStarts = cli("search", run.toString(), "--start-bits", "4", "--start-at-level")
+        twoStarts.statusCode shouldBe 2
+        twoStarts.stderr shouldContain "give --start-bits or --start-at-level, not both"
         val badKeep = cli("search", run.toString(), "--method", "random", "--samples", "5", "--keep", "6")
         badKeep.statusCode shouldBe 2
         badKeep.stderr shouldContain "--keep: must lie in 1..samples (5), got 6"
