@@ -14,12 +14,10 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "kqat_tf_c_api.h"
 
-#define MAX_RANK 8
 
 /* Inputs of both ops, after the leading g of the gradient. */
 typedef struct {
@@ -40,7 +38,7 @@ static int read_args(TF_OpKernelContext* ctx, int first, int bounds, TF_Tensor**
   a->x = held[0];
   a->s = held[1];
   int xr = TF_NumDims(a->x), sr = TF_NumDims(a->s);
-  int ok = sr <= xr && xr <= MAX_RANK;
+  int ok = sr <= xr && xr <= KQAT_MAX_RANK;
   for (int d = 0; ok && d < sr; d++) ok = TF_Dim(a->s, d) == TF_Dim(a->x, xr - sr + d);
   for (int i = 2; ok && i < 2 + bounds; i++) ok = TF_NumDims(held[i]) == 0;
   if (!ok) {
@@ -53,11 +51,6 @@ static int read_args(TF_OpKernelContext* ctx, int first, int bounds, TF_Tensor**
   a->count = TF_TensorElementCount(a->x);
   a->channels = TF_TensorElementCount(a->s);
   return 1;
-}
-
-static int64_t* dims_of(TF_Tensor* t, int64_t* dims) {
-  for (int d = 0; d < TF_NumDims(t); d++) dims[d] = TF_Dim(t, d);
-  return dims;
 }
 
 static inline float clamp(float u, float n, float p) {
@@ -80,8 +73,6 @@ static inline float round_even(float v) {
 #define ROW_BLOCK 64
 /* A scalar step size is spread over this many columns so that loops vectorise as per-channel. */
 #define LANES 16
-/* Tensors with fewer elements are not worth a second thread. */
-#define PARALLEL_MIN (1 << 16)
 
 /* One op's work on x laid out as [rows][c], step size s[k] per column; rows [r0, r1) of it. */
 typedef struct {
@@ -146,23 +137,18 @@ static void* run_job(void* job) {
  * into second_sums with second_block as scratch, then into job->sums.
  */
 static void run_split(Job* job, double* second_sums, float* second_block) {
-  pthread_t helper;
-  Job second = *job;
-  int threaded = 0;
-  if ((job->r1 - job->r0) * job->c >= PARALLEL_MIN) {
-    second.r0 = job->r0 + (job->r1 - job->r0) / 2;
-    second.sums = second_sums;
-    second.block = second_block;
-    job->r1 = second.r0;
-    threaded = pthread_create(&helper, NULL, run_job, &second) == 0;
-    if (!threaded) job->r1 = second.r1;
+  if ((job->r1 - job->r0) * job->c < KQAT_PARALLEL_MIN) {
+    run_job(job);
+    return;
   }
-  run_job(job);
-  if (threaded) {
-    pthread_join(helper, NULL);
-    if (job->sums != NULL) {
-      for (int64_t k = 0; k < job->c; k++) job->sums[k] += second_sums[k];
-    }
+  Job second = *job;
+  second.r0 = job->r0 + (job->r1 - job->r0) / 2;
+  second.sums = second_sums;
+  second.block = second_block;
+  job->r1 = second.r0;
+  kqat_run_pair(run_job, job, &second);
+  if (job->sums != NULL) {
+    for (int64_t k = 0; k < job->c; k++) job->sums[k] += second_sums[k];
   }
 }
 
@@ -225,8 +211,8 @@ static void forward(void* kernel, TF_OpKernelContext* ctx) {
   TF_Tensor* q = NULL;
   Args a = {0};
   if (read_args(ctx, 0, 2, held, &a, st)) {
-    int64_t dims[MAX_RANK];
-    q = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims_of(a.x, dims), TF_NumDims(a.x),
+    int64_t dims[KQAT_MAX_RANK];
+    q = TF_AllocateOutput(ctx, 0, TF_FLOAT, kqat_dims(a.x, dims), TF_NumDims(a.x),
                           (size_t)a.count * sizeof(float), st);
   }
   if (TF_GetCode(st) == TF_OK && !compute(&a, NULL, TF_TensorData(q), NULL)) {
@@ -248,11 +234,11 @@ static void backward(void* kernel, TF_OpKernelContext* ctx) {
   Args a = {0};
   TF_GetInput(ctx, 0, &g, st);
   if (TF_GetCode(st) == TF_OK && read_args(ctx, 1, 4, held, &a, st)) {
-    int64_t dims[MAX_RANK];
-    dx = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims_of(a.x, dims), TF_NumDims(a.x),
+    int64_t dims[KQAT_MAX_RANK];
+    dx = TF_AllocateOutput(ctx, 0, TF_FLOAT, kqat_dims(a.x, dims), TF_NumDims(a.x),
                            (size_t)a.count * sizeof(float), st);
     if (TF_GetCode(st) == TF_OK) {
-      ds = TF_AllocateOutput(ctx, 1, TF_FLOAT, dims_of(a.s, dims), TF_NumDims(a.s),
+      ds = TF_AllocateOutput(ctx, 1, TF_FLOAT, kqat_dims(a.s, dims), TF_NumDims(a.s),
                              (size_t)a.channels * sizeof(float), st);
     }
   }

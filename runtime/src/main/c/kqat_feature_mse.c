@@ -11,7 +11,6 @@
  * about eight passes over the feature map (sub, square, mean forward; tile, div, two products and a
  * sum into the feature's gradient backward) whatever the mask. Sums are kept in double per block.
  */
-#include <pthread.h>
 #include <stdint.h>
 
 #include "kqat_tf_c_api.h"
@@ -19,8 +18,6 @@
 /* Elements summed in float lanes before the lanes go into the double sum. */
 #define BLOCK 1024
 #define LANES 16
-/* Tensors with fewer elements are not worth a second thread. */
-#define PARALLEL_MIN (1 << 16)
 
 /* One half of an op's elements [i0, i1). */
 typedef struct {
@@ -71,20 +68,15 @@ static void* run_span(void* span) {
 
 /* Runs the span, its second half on a thread of its own when large; the forward sums add up. */
 static void run_split(Span* s) {
-  pthread_t helper;
+  if (s->i1 - s->i0 < KQAT_PARALLEL_MIN) {
+    run_span(s);
+    return;
+  }
   Span second = *s;
-  int threaded = 0;
-  if (s->i1 - s->i0 >= PARALLEL_MIN) {
-    second.i0 = s->i0 + (s->i1 - s->i0) / 2;
-    s->i1 = second.i0;
-    threaded = pthread_create(&helper, NULL, run_span, &second) == 0;
-    if (!threaded) s->i1 = second.i1;
-  }
-  run_span(s);
-  if (threaded) {
-    pthread_join(helper, NULL);
-    s->sum += second.sum;
-  }
+  second.i0 = s->i0 + (s->i1 - s->i0) / 2;
+  s->i1 = second.i0;
+  kqat_run_pair(run_span, s, &second);
+  s->sum += second.sum;
 }
 
 /* Reads inputs first.. as f, ref, mask; checks f and ref hold as many elements and mask is a scalar. */
@@ -146,13 +138,13 @@ static void backward(void* kernel, TF_OpKernelContext* ctx) {
       /* The feature's gradient is g itself: handed on without a copy. */
       TF_SetOutput(ctx, 0, g, st);
     } else {
-      int64_t dims[8];
-      const int rank = TF_NumDims(g);
-      for (int d = 0; d < rank && d < 8; d++) dims[d] = TF_Dim(g, d);
+      int64_t dims[KQAT_MAX_RANK];
       static const int candidates[] = {0};
-      dx = rank > 8 ? NULL
-                    : TF_ForwardInputOrAllocateOutput(ctx, candidates, 1, 0, dims, rank, NULL, st);
-      if (rank > 8) TF_SetStatus(st, TF_INVALID_ARGUMENT, "KqatMaskedMseGrad: more than 8 axes");
+      if (TF_NumDims(g) > KQAT_MAX_RANK) {
+        TF_SetStatus(st, TF_INVALID_ARGUMENT, "KqatMaskedMseGrad: more than 8 axes");
+      } else {
+        dx = TF_ForwardInputOrAllocateOutput(ctx, candidates, 1, 0, kqat_dims(g, dims), TF_NumDims(g), NULL, st);
+      }
       if (TF_GetCode(st) == TF_OK) {
         Span s = {TF_TensorData(held[0]), TF_TensorData(held[1]), TF_TensorData(g), TF_TensorData(dx), k, 0, count, 0};
         run_split(&s);

@@ -6,6 +6,7 @@
 #ifndef KQAT_TF_C_API_H
 #define KQAT_TF_C_API_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,32 @@ extern void TF_SetOutput(TF_OpKernelContext*, int, const TF_Tensor*, TF_Status*)
 extern TF_Tensor* TF_ForwardInputOrAllocateOutput(TF_OpKernelContext*, const int*, int, int, const int64_t*, int,
     int*, TF_Status*);
 extern TF_ShapeHandle* TF_ShapeInferenceContextScalar(TF_ShapeInferenceContext*);
+
+/* Most axes a kernel's tensors may have. */
+#define KQAT_MAX_RANK 8
+/* Tensors with fewer elements are not worth a second thread. */
+#define KQAT_PARALLEL_MIN (1 << 16)
+
+/* t's dimensions written into dims (room for KQAT_MAX_RANK), which is returned. */
+static inline int64_t* kqat_dims(const TF_Tensor* t, int64_t* dims) {
+  for (int d = 0; d < TF_NumDims(t); d++) dims[d] = TF_Dim(t, d);
+  return dims;
+}
+
+/*
+ * run(first) on this thread and run(second) on a thread of its own, both finished on return; second runs
+ * here after first when no thread can be made.
+ */
+static inline void kqat_run_pair(void* (*run)(void*), void* first, void* second) {
+  pthread_t helper;
+  const int threaded = pthread_create(&helper, NULL, run, second) == 0;
+  run(first);
+  if (threaded) {
+    pthread_join(helper, NULL);
+  } else {
+    run(second);
+  }
+}
 
 /* The value of a scalar float tensor. */
 static inline float kqat_scalar(TF_Tensor* t) { return *(const float*)TF_TensorData(t); }

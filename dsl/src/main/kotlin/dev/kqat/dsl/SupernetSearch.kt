@@ -222,8 +222,9 @@ object SupernetSearch {
                 keep("evolution", budget, seconds, result.best().take(spec.keep).map { it.config() to -it.fitness() })
                 continue
             }
-            val level = GreedySearch.uniformLevel(candidates, value) { runner.cost(it, metric) }
-            val settings = MixedPrecisionChecks.settings(spec, level, GreedySearch.levelReaching(candidates, value) { runner.cost(it, metric) })
+            val costOf = GreedySearch.Cost { runner.cost(it, metric) }
+            val settings = MixedPrecisionChecks.settings(spec, GreedySearch.uniformLevel(candidates, value, costOf),
+                GreedySearch.levelReaching(candidates, value, costOf))
             val result = runner.search(value, metric, settings, score, train, spec.batchSize,
                 e.seed + found.size, greedyProgress(budget, value, metric, spec.maxSteps, log))
             val seconds = (System.nanoTime() - start) / 1e9

@@ -57,7 +57,7 @@ public final class EvolutionSearch {
    *
    * @param generation generations ranked so far (1 after the first)
    * @param scored configurations scored so far
-   * @param best the fittest so far, null while no feasible configuration was found
+   * @param best the fittest so far (a generation is ranked only when it holds a feasible configuration)
    */
   public record Progress(int generation, int scored, Scored best) {}
 
