@@ -204,7 +204,8 @@ class ExperimentRunner(
             runner.train(plan, store.latest().orElse(null), init, events).also {
                 // The trained graph searches at once (its EMA is in place), without building it again.
                 experiment.search?.let { search ->
-                    SupernetSearch.search(runner, runDir, store.latest().orElseThrow(), experiment, search, train, test, listener)
+                    SupernetSearch.search(runner, runDir, store.latest().orElseThrow(), experiment, search, train, test, listener,
+                        listener::searchReported)
                 }
             }
         }

@@ -71,6 +71,20 @@ data class FoundConfiguration(
     val score: String? = null,
     /** Every searchable layer's bits; the first and last layers run at [SearchFile.fixedBits]. */
     val layers: Map<String, LayerBitsJson>,
+    /**
+     * A searched entry against the best uniform subnet of the file within its budget (the question a
+     * mixed-precision search answers: does it beat uniform bits at this cost?); null for a uniform subnet,
+     * or when no uniform subnet of the file fits the budget. Written by `kqat search`, left out by `kqat eval`.
+     */
+    @SerialName("vs_uniform") val vsUniform: UniformComparison? = null,
+)
+
+/** A searched configuration's test top-1 minus that of uniform subnet [index] (all layers at [bits]). */
+@Serializable
+data class UniformComparison(
+    val index: Int,
+    val bits: Int,
+    @SerialName("top1_difference") val top1Difference: Double,
 )
 
 /** A budget a search did not meet, with what it tried: `search.json`'s `unreached`. */
@@ -159,6 +173,7 @@ object SupernetSearch {
         val found = earlier?.configurations.orEmpty()
             .map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }.toMutableList()
         val unreached = earlier?.unreached.orEmpty().toMutableList()
+        val before = found.size
         val candidates = runner.candidates()
         fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, greedy: GreedySearch.Result?,
                   startBits: Int? = null): FoundConfiguration {
@@ -176,7 +191,7 @@ object SupernetSearch {
         // Written after every entry, so a search stopped in a later budget keeps the earlier ones.
         fun write(): SearchFile {
             val file = SearchFile(e.name, checkpoint.toString(), spec.metric, supernet.fixedBits, supernet.bnCalibrationBatches,
-                found.toList(), unreached)
+                againstUniform(found, runner, candidates), unreached)
             AtomicFiles.write(runDir.resolve(FILE), ExperimentJson.encodeToString(SearchFile.serializer(), file))
             return file
         }
@@ -250,8 +265,39 @@ object SupernetSearch {
             log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
         val file = write()
+        for (c in file.configurations.drop(before)) {
+            val vs = c.vsUniform ?: continue
+            log("budget ${c.budget}: ${c.kind} #${c.index} top-1 %.4f, %s uniform W${vs.bits}A${vs.bits} (#${vs.index}), the best uniform subnet within the budget"
+                .format(c.testTop1, pointsText(vs.top1Difference)))
+        }
         if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
         return file
+    }
+
+    /**
+     * [entries] with each searched one compared to the best uniform subnet among them whose cost, in the
+     * search's metric, lies within its budget (`uniform:B`: uniform B itself and those below it).
+     */
+    private fun againstUniform(entries: List<FoundConfiguration>, runner: SupernetRunner,
+                               candidates: Map<String, dev.kqat.runtime.quant.BitRange>): List<FoundConfiguration> {
+        val uniform = entries.filter { it.kind == "uniform" }
+        return entries.map { entry ->
+            val budget = entry.budget ?: return@map entry
+            val metric = if (entry.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
+            val limit = budgetValue(budget, metric, runner, candidates)
+            val best = uniform.filter { runner.cost(configuration(it), metric) <= limit }.maxByOrNull { it.testTop1 }
+            entry.copy(vsUniform = best?.let { UniformComparison(it.index, it.layers.values.minOf { l -> l.w }, entry.testTop1 - it.testTop1) })
+        }
+    }
+
+    /** A top-1 difference as the console prints it: "0.25 points under", "0.10 points above", "level with". */
+    private fun pointsText(difference: Double): String {
+        val points = 100 * difference
+        return when {
+            Math.abs(points) < 0.005 -> "level with"
+            points < 0 -> "%.2f points under".format(-points)
+            else -> "%.2f points above".format(points)
+        }
     }
 
     /** A greedy search's console line every [PROGRESS_STEPS] steps (a step scores 2 moves per layer: minutes per step on ImageNet). */
@@ -357,7 +403,7 @@ object SupernetSearch {
                 val m = runner.evaluate(config, train, test, e.data.batchSize, file.bnCalibrationBatches)
                 val cost = runner.cost(config)
                 found.copy(testTop1 = m.top1(), testLoss = m.loss(), bitops = cost.bitOps(), sizeMb = cost.megabytes(),
-                    meanBits = meanBits(cost, config))
+                    meanBits = meanBits(cost, config), vsUniform = null)
             }
         } finally {
             (train as? AutoCloseable)?.close()

@@ -93,6 +93,11 @@ class ConsoleProgress(
         out.println("[$phase] checkpoint $dir")
     }
 
+    override fun searchReported(line: String) {
+        closeBar()
+        out.println("[search] $line")
+    }
+
     override fun phaseEnded(phase: String) = closeBar()
 
     private fun closeBar() {

@@ -90,8 +90,9 @@ class SearchCommand : CliktCommand(name = "search") {
             (test as? AutoCloseable)?.close()
         }
         for (c in file.configurations) {
-            echo("#${c.index} ${c.kind}${c.budget?.let { " $it" } ?: ""}: test_top1 %.4f  MBitOPs %.3f  size_mb %.4f  mean_bits %.2f%s".format(
-                c.testTop1, c.bitops / 1e6, c.sizeMb, c.meanBits, c.searchSeconds?.let { "  search_seconds %.1f".format(it) } ?: ""), false)
+            echo("#${c.index} ${c.kind}${c.budget?.let { " $it" } ?: ""}: test_top1 %.4f  MBitOPs %.3f  size_mb %.4f  mean_bits %.2f%s%s".format(
+                c.testTop1, c.bitops / 1e6, c.sizeMb, c.meanBits, c.searchSeconds?.let { "  search_seconds %.1f".format(it) } ?: "",
+                c.vsUniform?.let { "  vs_uniform_W${it.bits}A${it.bits} %+.4f".format(it.top1Difference) } ?: ""), false)
         }
         echo("wrote ${runDir.resolve(SupernetSearch.FILE)}", false)
     }

@@ -6,6 +6,7 @@ import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.Report
 import dev.kqat.dsl.SearchFile
+import dev.kqat.dsl.UniformComparison
 import dev.kqat.dsl.UnreachedBudget
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -48,8 +49,12 @@ class MixedPrecisionSpec : FunSpec({
                 search { bitops(uniform(5)); batchSize = 64 }
             }
         """.trimIndent())
-        val r = cli("run", script.toString(), "--out", run.toString())
-        withClue(r.stderr) { r.statusCode shouldBe 0 }
+        // The run's console (ConsoleProgress writes to System.err as the run starts it).
+        val saved = System.err
+        val console = java.io.ByteArrayOutputStream()
+        System.setErr(java.io.PrintStream(console, true))
+        val r = try { cli("run", script.toString(), "--out", run.toString()) } finally { System.setErr(saved) }
+        withClue(r.stderr + console) { r.statusCode shouldBe 0 }
         val report = ExperimentJson.decodeFromString(Report.serializer(), Files.readString(run.resolve("report.json")))
         val fp32 = report.phases.first { it.phase == "pretrain" }.testTop1
         val uniform = report.phases.first { it.phase == "supernet" }.uniformTop1!!
@@ -84,6 +89,15 @@ class MixedPrecisionSpec : FunSpec({
         found.layers.values.any { it.w != 5 || it.a != 5 } shouldBe true
         found.layers.values.all { it.w in 2..6 && it.a in 2..6 } shouldBe true
         Files.isRegularFile(run.resolve("plots").resolve("search-pareto.png")) shouldBe true
+        // Against the best uniform subnet within the budget uniform:5 (W2A2, W4A4 and W5A5 all fit), by top-1.
+        val bestUniform = search.configurations.drop(1).maxBy { it.testTop1 }
+        found.vsUniform shouldBe UniformComparison(bestUniform.index, listOf(2, 4, 5)[bestUniform.index - 1],
+            found.testTop1 - bestUniform.testTop1)
+        search.configurations.drop(1).map { it.vsUniform } shouldBe listOf(null, null, null)
+        // The script's search reports on the console as kqat search does.
+        console.toString() shouldContain Regex("\\[search] budget uniform:5: \\d+ greedy steps \\(\\d+ down, \\d+ up, \\d+ changing nothing\\) in ")
+        console.toString() shouldContain Regex("\\[search] budget uniform:5: search #0 top-1 0\\.\\d{4}, (\\d+\\.\\d\\d points (under|above)|level with) " +
+            "uniform W${found.vsUniform!!.bits}A${found.vsUniform!!.bits} \\(#${bestUniform.index}\\), the best uniform subnet within the budget")
 
         // kqat eval --config: the same figures from the supernet's checkpoint, BN calibration included; the
         // costs from the model, not the file (a copy with them blanked, named relative to the run directory).
@@ -126,6 +140,8 @@ class MixedPrecisionSpec : FunSpec({
             .map { it.groupValues[1].toInt() }.toList() shouldBe (3..30 step 3).toList()
         random.stderr shouldNotContain "uniform W2A2: top-1"
         random.stderr shouldContain Regex("random #4 top-1 0\\.\\d+ \\(one batch: loss \\d+\\.\\d+\\)")
+        random.stderr shouldContain Regex("budget uniform:4: random #4 top-1 0\\.\\d{4}, (\\d+\\.\\d\\d points (under|above)|level with) " +
+            "uniform W4A4 \\(#2\\), the best uniform subnet within the budget")
         val appended = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
         appended.configurations.take(4) shouldBe search.configurations
         val picked = appended.configurations.drop(4).single()
@@ -136,6 +152,10 @@ class MixedPrecisionSpec : FunSpec({
         picked.index shouldBe 4
         Math.abs(picked.bitops - w4a4.bitops) shouldBeLessThan 0.0179 * w4a4.bitops
         picked.layers.values.any { it.w != it.a } shouldBe true // weights and inputs drawn independently
+        // Uniform W2A2 and W4A4 lie within its budget; W4A4 is the better (0.68 against 0.42 measured).
+        picked.vsUniform shouldBe UniformComparison(2, 4, picked.testTop1 - w4a4.testTop1)
+        random.stdout shouldContain "#4 random uniform:4: test_top1 %.4f".format(picked.testTop1)
+        random.stdout shouldContain "vs_uniform_W4A4 %+.4f".format(picked.testTop1 - w4a4.testTop1)
 
         // The evolutionary search (§2.10's other alternative), small: 2 generations, feasible within 1.79 % under uniform W4A4.
         val tooFew = cli("search", run.toString(), "--method", "evolution", "--population", "6", "--bitops", "uniform:4")

@@ -57,6 +57,11 @@ final class CompositeListener implements RunListener {
   }
 
   @Override
+  public void searchReported(String line) {
+    listeners.forEach(l -> l.searchReported(line));
+  }
+
+  @Override
   public void phaseEnded(String phase) {
     listeners.forEach(l -> l.phaseEnded(phase));
   }

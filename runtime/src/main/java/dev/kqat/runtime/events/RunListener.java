@@ -40,6 +40,12 @@ public interface RunListener {
    */
   default void bitWidthsScheduled(String phase, long step, int referenceEpoch, java.util.List<String> dropped) {}
 
+  /**
+   * A supernet search's progress or result as a console line, the ones {@code kqat search} prints (greedy
+   * steps so far, a budget's configuration against the best uniform subnet within it).
+   */
+  default void searchReported(String line) {}
+
   default void phaseEnded(String phase) {}
 
   /** Fans one event stream out to several listeners. */

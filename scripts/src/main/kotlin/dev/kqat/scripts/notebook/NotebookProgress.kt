@@ -12,6 +12,7 @@ import dev.kqat.runtime.events.StepMetrics
 class NotebookProgress(private val runId: String, private val everySteps: Int = 20) : RunListener {
     private var epochs = 0
     private var line = ""
+    private var searchShown = false
 
     private fun id(phase: String) = "kqat-$runId-$phase"
 
@@ -40,6 +41,13 @@ class NotebookProgress(private val runId: String, private val everySteps: Int = 
         line = "epoch %d/%d: train loss %.4f top-1 %.4f | test loss %.4f top-1 %.4f".format(
             epoch.epoch(), epochs, epoch.trainLoss(), epoch.trainTop1(), epoch.test().loss(), epoch.test().top1())
         NotebookDisplay.update(NotebookHtml.progress(epoch.phase(), line), id(epoch.phase()))
+    }
+
+    /** A supernet search's lines replace one another in one live line of their own. */
+    override fun searchReported(line: String) {
+        if (!searchShown) NotebookDisplay.show(NotebookHtml.progress("search", line), id("search"))
+        else NotebookDisplay.update(NotebookHtml.progress("search", line), id("search"))
+        searchShown = true
     }
 
     override fun phaseEnded(phase: String) {
