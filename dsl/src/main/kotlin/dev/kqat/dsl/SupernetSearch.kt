@@ -79,14 +79,6 @@ data class FoundConfiguration(
     @SerialName("vs_uniform") val vsUniform: UniformComparison? = null,
 )
 
-/** A searched configuration's test top-1 minus that of uniform subnet [index] (all layers at [bits]). */
-@Serializable
-data class UniformComparison(
-    val index: Int,
-    val bits: Int,
-    @SerialName("top1_difference") val top1Difference: Double,
-)
-
 /** A budget a search did not meet, with what it tried: `search.json`'s `unreached`. */
 @Serializable
 data class UnreachedBudget(
@@ -174,10 +166,14 @@ object SupernetSearch {
             .map { it.copy(meanBits = configuration(it).let { c -> meanBits(runner.cost(c), c) }) }.toMutableList()
         val unreached = earlier?.unreached.orEmpty().toMutableList()
         val before = found.size
+        // Which test images each entry evaluated here classifies right, for the paired comparison with uniform.
+        val right = mutableMapOf<Int, java.util.BitSet>()
         val candidates = runner.candidates()
         fun entry(kind: String, budget: String?, config: BitConfiguration, seconds: Double?, greedy: GreedySearch.Result?,
                   startBits: Int? = null): FoundConfiguration {
-            val m = runner.evaluate(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
+            val evaluation = runner.evaluateByExample(config, train, test, e.data.batchSize, supernet.bnCalibrationBatches)
+            right[found.size] = evaluation.right()
+            val m = evaluation.metrics()
             val cost = runner.cost(config)
             return FoundConfiguration(
                 found.size, kind, budget, budget?.let { spec.metric }, cost.bitOps(), cost.megabytes(),
@@ -264,11 +260,20 @@ object SupernetSearch {
             write()
             log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
+        // Each new entry against its uniform subnet image by image (that subnet evaluated again if an earlier search did it).
+        for (c in write().configurations.drop(before)) {
+            val vs = c.vsUniform ?: continue
+            val uniformRight = right.getOrPut(vs.index) {
+                runner.evaluateByExample(configuration(found[vs.index]), train, test, e.data.batchSize, supernet.bnCalibrationBatches).right()
+            }
+            found[c.index] = found[c.index].copy(vsUniform = vs.paired(right.getValue(c.index), uniformRight))
+        }
         val file = write()
         for (c in file.configurations.drop(before)) {
             val vs = c.vsUniform ?: continue
-            log("budget ${c.budget}: ${c.kind} #${c.index} top-1 %.4f, %s uniform W${vs.bits}A${vs.bits} (#${vs.index}), the best uniform subnet within the budget"
-                .format(c.testTop1, pointsText(vs.top1Difference)))
+            log(("budget ${c.budget}: ${c.kind} #${c.index} top-1 %.4f, %s uniform W${vs.bits}A${vs.bits} (#${vs.index}), the best " +
+                "uniform subnet within the budget; test images right only here ${vs.onlySearchedRight}, only there " +
+                "${vs.onlyUniformRight} (McNemar p = %.3g)").format(c.testTop1, pointsText(vs.top1Difference), vs.pValue))
         }
         if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
         return file
@@ -286,7 +291,10 @@ object SupernetSearch {
             val metric = if (entry.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
             val limit = budgetValue(budget, metric, runner, candidates)
             val best = uniform.filter { runner.cost(configuration(it), metric) <= limit }.maxByOrNull { it.testTop1 }
-            entry.copy(vsUniform = best?.let { UniformComparison(it.index, it.layers.values.minOf { l -> l.w }, entry.testTop1 - it.testTop1) })
+                ?: return@map entry.copy(vsUniform = null)
+            // The image-by-image counts stay while the uniform subnet compared with is the same one.
+            entry.vsUniform?.takeIf { it.index == best.index }?.let { return@map entry }
+            entry.copy(vsUniform = UniformComparison(best.index, best.layers.values.minOf { it.w }, entry.testTop1 - best.testTop1))
         }
     }
 

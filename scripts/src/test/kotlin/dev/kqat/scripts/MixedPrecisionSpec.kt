@@ -91,13 +91,18 @@ class MixedPrecisionSpec : FunSpec({
         Files.isRegularFile(run.resolve("plots").resolve("search-pareto.png")) shouldBe true
         // Against the best uniform subnet within the budget uniform:5 (W2A2, W4A4 and W5A5 all fit), by top-1.
         val bestUniform = search.configurations.drop(1).maxBy { it.testTop1 }
-        found.vsUniform shouldBe UniformComparison(bestUniform.index, listOf(2, 4, 5)[bestUniform.index - 1],
-            found.testTop1 - bestUniform.testTop1)
+        val vs = found.vsUniform!!
+        listOf(vs.index, vs.bits) shouldBe listOf(bestUniform.index, listOf(2, 4, 5)[bestUniform.index - 1])
+        vs.top1Difference shouldBe (found.testTop1 - bestUniform.testTop1 plusOrMinus 1e-12)
+        // Image by image on the 500 test images: right only in one of the two, the difference of the counts is the top-1's.
+        vs.onlySearchedRight!! - vs.onlyUniformRight!! shouldBe Math.round(500 * vs.top1Difference).toInt()
+        vs.pValue shouldBe UniformComparison.mcNemar(vs.onlySearchedRight!!, vs.onlyUniformRight!!)
         search.configurations.drop(1).map { it.vsUniform } shouldBe listOf(null, null, null)
         // The script's search reports on the console as kqat search does.
         console.toString() shouldContain Regex("\\[search] budget uniform:5: \\d+ greedy steps \\(\\d+ down, \\d+ up, \\d+ changing nothing\\) in ")
         console.toString() shouldContain Regex("\\[search] budget uniform:5: search #0 top-1 0\\.\\d{4}, (\\d+\\.\\d\\d points (under|above)|level with) " +
-            "uniform W${found.vsUniform!!.bits}A${found.vsUniform!!.bits} \\(#${bestUniform.index}\\), the best uniform subnet within the budget")
+            "uniform W${vs.bits}A${vs.bits} \\(#${bestUniform.index}\\), the best uniform subnet within the budget; test images right " +
+            "only here ${vs.onlySearchedRight}, only there ${vs.onlyUniformRight} \\(McNemar p = ")
 
         // kqat eval --config: the same figures from the supernet's checkpoint, BN calibration included; the
         // costs from the model, not the file (a copy with them blanked, named relative to the run directory).
@@ -153,7 +158,9 @@ class MixedPrecisionSpec : FunSpec({
         Math.abs(picked.bitops - w4a4.bitops) shouldBeLessThan 0.0179 * w4a4.bitops
         picked.layers.values.any { it.w != it.a } shouldBe true // weights and inputs drawn independently
         // Uniform W2A2 and W4A4 lie within its budget; W4A4 is the better (0.68 against 0.42 measured).
-        picked.vsUniform shouldBe UniformComparison(2, 4, picked.testTop1 - w4a4.testTop1)
+        listOf(picked.vsUniform!!.index, picked.vsUniform!!.bits) shouldBe listOf(2, 4)
+        picked.vsUniform!!.onlySearchedRight!! - picked.vsUniform!!.onlyUniformRight!! shouldBe
+            Math.round(500 * (picked.testTop1 - w4a4.testTop1)).toInt()
         random.stdout shouldContain "#4 random uniform:4: test_top1 %.4f".format(picked.testTop1)
         random.stdout shouldContain "vs_uniform_W4A4 %+.4f".format(picked.testTop1 - w4a4.testTop1)
 

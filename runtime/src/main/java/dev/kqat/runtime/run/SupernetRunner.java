@@ -100,6 +100,12 @@ public final class SupernetRunner implements AutoCloseable {
     return trainer.calibratedEvaluation(config, train, test, batchSize, bnBatches);
   }
 
+  /** As {@link #evaluate}, with the test examples {@code config} classifies right (for paired comparisons). */
+  public SupernetTrainer.SubnetEvaluation evaluateByExample(BitConfiguration config, Dataset train, Dataset test,
+      int batchSize, int bnBatches) {
+    return trainer.calibratedEvaluationByExample(config, train, test, batchSize, bnBatches);
+  }
+
   /**
    * The greedy search (§2.10) under {@code budget} ({@code metric}'s unit: BitOPs per image or bits):
    * each greedy step scores its moves by {@code score} on one fresh training batch of {@code batchSize},

@@ -32,8 +32,12 @@ public final class Losses {
 
   /** Number of examples whose arg-max logit is the label. */
   public static Operand<TFloat32> correctCount(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels) {
+    return tf.reduceSum(hits(tf, logits, labels), tf.constant(0));
+  }
+
+  /** Per example: 1 where the top logit is the label, else 0. */
+  public static Operand<TFloat32> hits(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels) {
     Operand<TInt32> predicted = tf.math.argMax(logits, tf.constant(1), TInt32.class);
-    return tf.reduceSum(
-        tf.dtypes.cast(tf.math.equal(predicted, labels), TFloat32.class), tf.constant(0));
+    return tf.dtypes.cast(tf.math.equal(predicted, labels), TFloat32.class);
   }
 }

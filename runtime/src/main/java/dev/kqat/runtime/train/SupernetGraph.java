@@ -114,6 +114,7 @@ public final class SupernetGraph implements AutoCloseable {
   private final PassBits evalBits;
   private final Operand<TFloat32> evalLossSum;
   private final Operand<TFloat32> evalCorrect;
+  private final Operand<TFloat32> evalHits;
   private final PassBits searchBits;
   private final Operand<TFloat32> searchCorrect;
   private final Operand<TFloat32> searchLossSum;
@@ -198,7 +199,8 @@ public final class SupernetGraph implements AutoCloseable {
     NetContext eval = new NetContext(state, PassMode.EVAL, null, evalBits);
     Operand<TFloat32> evalLogits = setup.model().forward(eval, images);
     evalLossSum = tf.reduceSum(Losses.crossEntropy(tf, evalLogits, labels, classes, 0.0), tf.constant(0));
-    evalCorrect = Losses.correctCount(tf, evalLogits, labels);
+    evalHits = Losses.hits(tf, evalLogits, labels);
+    evalCorrect = tf.reduceSum(evalHits, tf.constant(0));
     quantizerInputs = eval.quantizerInputs();
     searchBits = new PassBits("search");
     NetContext search = new NetContext(state, PassMode.BN_STATISTICS, null, searchBits);
@@ -570,6 +572,21 @@ public final class SupernetGraph implements AutoCloseable {
         out -> new TrainingGraph.EvalOutcome(out.get(0), out.get(1)));
   }
 
+  /** Loss sum of {@code config} on {@code batch} and whether each example's top-1 is right, with running BN statistics. */
+  public ExampleOutcome evaluateExamples(Session session, Batch batch, BitConfiguration config) {
+    return run(session, batch, evalBits, config, List.of(evalLossSum, evalHits), out -> {
+      TFloat32 hits = (TFloat32) out.get(1);
+      boolean[] right = new boolean[(int) hits.size()];
+      for (int i = 0; i < right.length; i++) {
+        right[i] = hits.getFloat(i) > 0.5f;
+      }
+      return new ExampleOutcome(((TFloat32) out.get(0)).getFloat(), right);
+    });
+  }
+
+  /** One batch's summed cross-entropy and, per example, whether the arg-max logit is the label. */
+  public record ExampleOutcome(float lossSum, boolean[] hits) {}
+
   /** Correct count of {@code config} on {@code batch}, every BN normalising with the batch's own statistics (§2.10). */
   public float batchStatisticsCorrect(Session session, Batch batch, BitConfiguration config) {
     return batchStatisticsScore(session, batch, config).correct();
@@ -660,17 +677,25 @@ public final class SupernetGraph implements AutoCloseable {
   /** Runs one pass of {@code config} on {@code batch} and reads the scalar {@code fetches}. */
   private <T> T fetch(Session session, Batch batch, PassBits bits, BitConfiguration config,
       List<Operand<TFloat32>> fetches, java.util.function.Function<List<Float>, T> read) {
+    return run(session, batch, bits, config, fetches, out -> {
+      List<Float> values = new ArrayList<>();
+      for (int i = 0; i < fetches.size(); i++) {
+        values.add(((TFloat32) out.get(i)).getFloat());
+      }
+      return read.apply(values);
+    });
+  }
+
+  /** Runs one pass of {@code config} on {@code batch} and reads {@code fetches} from the result while it is open. */
+  private <T> T run(Session session, Batch batch, PassBits bits, BitConfiguration config,
+      List<Operand<TFloat32>> fetches, java.util.function.Function<Result, T> read) {
     List<Tensor> fed = new ArrayList<>();
     try {
       Session.Runner r = session.runner().feed(images, batch.images()).feed(labels, batch.labels());
       feedBits(r, bits, config, fed);
       fetches.forEach(r::fetch);
       try (Result out = r.run()) {
-        List<Float> values = new ArrayList<>();
-        for (int i = 0; i < fetches.size(); i++) {
-          values.add(((TFloat32) out.get(i)).getFloat());
-        }
-        return read.apply(values);
+        return read.apply(out);
       }
     } finally {
       fed.forEach(Tensor::close);

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -219,12 +220,39 @@ public final class SupernetTrainer {
    * fixed seed, so the same configuration gives the same figure), evaluated on {@code test}.
    */
   public EvalMetrics calibratedEvaluation(BitConfiguration config, Dataset train, Dataset test, int batchSize, int bnBatches) {
+    return calibratedEvaluationByExample(config, train, test, batchSize, bnBatches).metrics();
+  }
+
+  /** As {@link #calibratedEvaluation}, with the test examples {@code config} classifies right. */
+  public SubnetEvaluation calibratedEvaluationByExample(BitConfiguration config, Dataset train, Dataset test, int batchSize,
+      int bnBatches) {
     Iterator<Batch> source = train.batches(batchSize, true, Trainer.epochSeed(graph.setup().seed(), 0) ^ 0x5eed, true);
     try (Prefetcher batches = new Prefetcher(source, 3)) {
       graph.calibrateBn(session, batches, bnBatches, config);
     }
-    return evaluate(config, test, batchSize);
+    double lossSum = 0;
+    BitSet right = new BitSet();
+    int count = 0;
+    try (Prefetcher batches = new Prefetcher(test.batches(batchSize, false, 0, false), 3)) {
+      while (batches.hasNext()) {
+        try (Batch b = batches.next()) {
+          SupernetGraph.ExampleOutcome out = graph.evaluateExamples(session, b, config);
+          lossSum += out.lossSum();
+          for (int i = 0; i < out.hits().length; i++) {
+            right.set(count + i, out.hits()[i]);
+          }
+          count += b.size();
+        }
+      }
+    }
+    return new SubnetEvaluation(new EvalMetrics(lossSum / count, (double) right.cardinality() / count, count), right);
   }
+
+  /**
+   * A subnet's evaluation and, by index in the test set's order, the examples it classifies right: two
+   * subnets' sets give a paired comparison on the same images.
+   */
+  public record SubnetEvaluation(EvalMetrics metrics, BitSet right) {}
 
   /** Top-1 and mean loss of {@code config} with the running BN statistics of its rows. */
   public EvalMetrics evaluate(BitConfiguration config, Dataset data, int batchSize) {

@@ -1,0 +1,39 @@
+package dev.kqat.dsl
+
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+import org.apache.commons.math3.distribution.BinomialDistribution
+import java.util.BitSet
+
+/**
+ * A searched configuration against uniform subnet [index] of the same `search.json` (all layers at [bits]),
+ * the best uniform subnet within its budget: the top-1 difference, and on the same test images how many
+ * only one of the two classifies right, with the exact two-sided McNemar test of those counts. Differences
+ * of a few tenths of a point on 10,000 images are often within what the images resolve: [pValue] says so.
+ */
+@Serializable
+data class UniformComparison(
+    val index: Int,
+    val bits: Int,
+    /** The searched configuration's test top-1 minus the uniform subnet's. */
+    @SerialName("top1_difference") val top1Difference: Double,
+    @SerialName("only_searched_right") val onlySearchedRight: Int? = null,
+    @SerialName("only_uniform_right") val onlyUniformRight: Int? = null,
+    /** How likely counts at least this uneven are when neither subnet is better (binomial, ½, both tails). */
+    @SerialName("p_value") val pValue: Double? = null,
+) {
+    /** With the counts of the test images only [searched] or only [uniform] holds (bit i: image i right). */
+    fun paired(searched: BitSet, uniform: BitSet): UniformComparison {
+        val onlySearched = (searched.clone() as BitSet).apply { andNot(uniform) }.cardinality()
+        val onlyUniform = (uniform.clone() as BitSet).apply { andNot(searched) }.cardinality()
+        return copy(onlySearchedRight = onlySearched, onlyUniformRight = onlyUniform, pValue = mcNemar(onlySearched, onlyUniform))
+    }
+
+    companion object {
+        /** Exact two-sided McNemar test: 2·P(X ≤ min(b, c)) for X ~ Binomial(b + c, ½), at most 1. */
+        fun mcNemar(b: Int, c: Int): Double {
+            if (b + c == 0) return 1.0
+            return minOf(1.0, 2 * BinomialDistribution(null, b + c, 0.5).cumulativeProbability(minOf(b, c)))
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.kqat.dsl
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.doubles.plusOrMinus
+import io.kotest.matchers.shouldBe
+import java.util.BitSet
+
+/** search.json's paired comparison of a searched subnet with uniform bits, against hand-computed binomial tails. */
+class UniformComparisonSpec : FunSpec({
+    fun bits(vararg right: Int) = BitSet().apply { right.forEach { set(it) } }
+
+    test("counts the images only one of the two classifies right, and the exact McNemar p of those counts") {
+        // Images 1 and 2 right in both; 0 only in the searched one; 3, 4, 5 only in the uniform one.
+        val vs = UniformComparison(4, 3, -0.2).paired(bits(0, 1, 2), bits(1, 2, 3, 4, 5))
+        listOf(vs.onlySearchedRight, vs.onlyUniformRight) shouldBe listOf(1, 3)
+        // b = 1, c = 3: 2 · P(X ≤ 1), X ~ Bin(4, ½) = 2 · (1 + 4) / 16.
+        vs.pValue!! shouldBe (10.0 / 16 plusOrMinus 1e-12)
+        listOf(vs.index, vs.bits, vs.top1Difference) shouldBe listOf(4, 3, -0.2)
+    }
+
+    test("binomial tails by hand; no discordant image is no evidence; both tails at most 1") {
+        UniformComparison.mcNemar(2, 8) shouldBe (2.0 * (1 + 10 + 45) / 1024 plusOrMinus 1e-12)
+        UniformComparison.mcNemar(8, 2) shouldBe (2.0 * (1 + 10 + 45) / 1024 plusOrMinus 1e-12)
+        UniformComparison.mcNemar(0, 0) shouldBe 1.0
+        UniformComparison.mcNemar(5, 5) shouldBe 1.0
+        UniformComparison.mcNemar(0, 10) shouldBe (2.0 / 1024 plusOrMinus 1e-15)
+    }
+})
