@@ -261,7 +261,7 @@ object SupernetSearch {
             log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
         // Each new entry against its uniform subnet image by image (that subnet evaluated again if an earlier search did it).
-        for (c in write().configurations.drop(before)) {
+        for (c in againstUniform(found, runner, candidates).drop(before)) {
             val vs = c.vsUniform ?: continue
             val uniformRight = right.getOrPut(vs.index) {
                 runner.evaluateByExample(configuration(found[vs.index]), train, test, e.data.batchSize, supernet.bnCalibrationBatches).right()

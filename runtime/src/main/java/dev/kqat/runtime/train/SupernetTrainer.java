@@ -230,22 +230,19 @@ public final class SupernetTrainer {
     try (Prefetcher batches = new Prefetcher(source, 3)) {
       graph.calibrateBn(session, batches, bnBatches, config);
     }
-    double lossSum = 0;
     BitSet right = new BitSet();
-    int count = 0;
-    try (Prefetcher batches = new Prefetcher(test.batches(batchSize, false, 0, false), 3)) {
-      while (batches.hasNext()) {
-        try (Batch b = batches.next()) {
-          SupernetGraph.ExampleOutcome out = graph.evaluateExamples(session, b, config);
-          lossSum += out.lossSum();
-          for (int i = 0; i < out.hits().length; i++) {
-            right.set(count + i, out.hits()[i]);
-          }
-          count += b.size();
-        }
+    int[] seen = {0}; // examples before the batch: Trainer.evaluate reads the test set in order
+    EvalMetrics metrics = Trainer.evaluate(test, batchSize, b -> {
+      SupernetGraph.ExampleOutcome out = graph.evaluateExamples(session, b, config);
+      int correct = 0;
+      for (int i = 0; i < out.hits().length; i++) {
+        right.set(seen[0] + i, out.hits()[i]);
+        correct += out.hits()[i] ? 1 : 0;
       }
-    }
-    return new SubnetEvaluation(new EvalMetrics(lossSum / count, (double) right.cardinality() / count, count), right);
+      seen[0] += out.hits().length;
+      return new TrainingGraph.EvalOutcome(out.lossSum(), correct);
+    });
+    return new SubnetEvaluation(metrics, right);
   }
 
   /**
