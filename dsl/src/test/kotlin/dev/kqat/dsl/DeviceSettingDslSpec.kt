@@ -4,14 +4,15 @@ import dev.kqat.runtime.tf.DeviceSetting
 import dev.kqat.runtime.tf.VisibleDevices
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldStartWith
+import java.nio.file.Files
 import kotlinx.serialization.SerializationException
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.jsonObject
-import java.nio.file.Files
 
 class DeviceSettingDslSpec : FunSpec({
     val noGpu = VisibleDevices.gpus().isEmpty()
@@ -62,7 +63,7 @@ class DeviceSettingDslSpec : FunSpec({
     }
 
     test("device = gpu(0) through ExperimentRunner fails with the clear message before the run directory is written").config(enabled = noGpu) {
-        val dir = Files.createTempDirectory("kqat-gpu").resolve("run")
+        val dir = tempdir("kqat-gpu").toPath().resolve("run")
         val error = shouldThrow<IllegalStateException> { ExperimentRunner(tiny("gpu") { device = gpu(0) }, dir).run() }
         error.message shouldStartWith "device: no GPU visible to TensorFlow for gpu(0): it lists /device:CPU:0"
         error.message shouldContain "CUDA 12 + cuDNN 9"
@@ -70,7 +71,7 @@ class DeviceSettingDslSpec : FunSpec({
     }
 
     test("device = auto() with one thread each trains on the CPU through ExperimentRunner").config(enabled = noGpu) {
-        val dir = Files.createTempDirectory("kqat-auto").resolve("run")
+        val dir = tempdir("kqat-auto").toPath().resolve("run")
         val report = ExperimentRunner(tiny("auto-run") { device = auto(); threads(intraOp = 1, interOp = 1) }, dir).run()
         report.trainImagesPerSec shouldBeGreaterThan 0.0
         readExperimentFile(dir.resolve("experiment.json")).device shouldBe DeviceSetting(DeviceSetting.Kind.AUTO, 0, 1, 1)

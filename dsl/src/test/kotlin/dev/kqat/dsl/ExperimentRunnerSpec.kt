@@ -4,12 +4,13 @@ import dev.kqat.runtime.distill.OnlineTeacher
 import dev.kqat.runtime.distill.SoftLabelGenerator
 import dev.kqat.runtime.distill.StoredSoftLabels
 import io.kotest.core.spec.style.FunSpec
-import io.kotest.matchers.string.shouldContain
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.doubles.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -23,8 +24,8 @@ class ExperimentRunnerSpec : FunSpec({
     }
 
     test("a run directory describes itself and the FP32 result is cached for the next run") {
-        val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
-        val dir = Files.createTempDirectory("kqat-run")
+        val cache = PretrainCache(tempdir("kqat-cache").toPath())
+        val dir = tempdir("kqat-run").toPath()
         val report = ExperimentRunner(small("cached"), dir, cache = cache).run()
         report.testTop1 shouldBeGreaterThan 0.5 // 4 classes: chance is 0.25
         report.phases.map { it.phase } shouldBe listOf("pretrain", "qat")
@@ -39,7 +40,7 @@ class ExperimentRunnerSpec : FunSpec({
         Files.isRegularFile(Path.of(cached.checkpoint, "variables.index")) shouldBe true
         // Second run: pre-training comes from the cache, so only QAT is logged, and QAT starts from the
         // same FP32 weights: its evaluation after calibration is the first run's, exactly.
-        val dir2 = Files.createTempDirectory("kqat-run2")
+        val dir2 = tempdir("kqat-run2").toPath()
         val report2 = ExperimentRunner(small("cached"), dir2, cache = cache).run()
         val events2 = MetricsEvents.read(dir2.resolve("metrics.jsonl"))
         events2.map { it.phase }.toSet() shouldBe setOf("qat")
@@ -50,7 +51,7 @@ class ExperimentRunnerSpec : FunSpec({
     }
 
     test("distill { teacher() }: QAT learns from the FP32 network it starts from; the teacher is that checkpoint and architecture") {
-        val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
+        val cache = PretrainCache(tempdir("kqat-cache").toPath())
         val e = experiment("kd") {
             data { synthetic(trainSize = 1024, testSize = 128, height = 12, width = 12, classes = 4, noise = 0.8); batchSize = 32 }
             model { tinyMbv2() }
@@ -60,7 +61,7 @@ class ExperimentRunnerSpec : FunSpec({
             distill { teacher() }
         }
         experimentFromJson(e.toJson()) shouldBe e
-        val dir = Files.createTempDirectory("kqat-run-kd")
+        val dir = tempdir("kqat-run-kd").toPath()
         val report = ExperimentRunner(e, dir, cache = cache).run()
         report.testTop1 shouldBeGreaterThan 0.5 // accuracy against the labels, which the loss never saw
         val fp32 = Path.of(cache.lookup(e)!!.checkpoint)
@@ -86,7 +87,7 @@ class ExperimentRunnerSpec : FunSpec({
         val stored = e.copy(name = "kd-stored", qat = e.qat!!.copy(epochs = 3),
             distillation = DistillationSpec(softLabels = file.toString(), crops = 2))
         experimentFromJson(stored.toJson()) shouldBe stored
-        val storedDir = Files.createTempDirectory("kqat-run-kd-stored")
+        val storedDir = tempdir("kqat-run-kd-stored").toPath()
         val storedReport = ExperimentRunner(stored, storedDir, cache = cache).run()
         storedReport.testTop1 shouldBeGreaterThan 0.5
         MetricsEvents.read(storedDir.resolve("metrics.jsonl")).filterIsInstance<MetricsEvent.Epoch>()
@@ -95,7 +96,7 @@ class ExperimentRunnerSpec : FunSpec({
     }
 
     test("oscillation tracking, dampening, freezing, the bin regulariser and BN re-estimation land in report.json, metrics.jsonl and TensorBoard") {
-        val cache = PretrainCache(Files.createTempDirectory("kqat-cache"))
+        val cache = PretrainCache(tempdir("kqat-cache").toPath())
         val e = experiment("oscillations") {
             data { synthetic(trainSize = 1024, testSize = 128, height = 12, width = 12, classes = 4, noise = 0.8); batchSize = 32 }
             model { tinyMbv2() }
@@ -111,7 +112,7 @@ class ExperimentRunnerSpec : FunSpec({
             }
             evaluate { bnReestimation(batches = 4) }
         }
-        val dir = Files.createTempDirectory("kqat-run-osc")
+        val dir = tempdir("kqat-run-osc").toPath()
         val report = ExperimentRunner(e, dir, cache = cache).run()
         report.testTop1 shouldBeGreaterThan 0.5
         // The run must have frozen something (momentum 0.2, threshold 0.05), or freezing went untested.

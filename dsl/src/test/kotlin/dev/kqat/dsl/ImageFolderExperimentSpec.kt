@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import java.nio.file.Files
@@ -9,7 +10,7 @@ import java.nio.file.Files
 class ImageFolderExperimentSpec : FunSpec({
     test("an image-folder experiment decodes, augments and learns: FP32, W4A4 QAT, and W4A4 QAT on stored soft labels of its files") {
         // Three classes told apart by their dominant colour channel, under pixel noise.
-        val root = Files.createTempDirectory("kqat-images")
+        val root = tempdir("kqat-images").toPath()
         val rnd = java.util.Random(5)
         for ((split, count) in listOf("train" to 64, "val" to 8)) for (k in 0 until 3) for (i in 0 until count) {
             val img = java.awt.image.BufferedImage(40, 36, java.awt.image.BufferedImage.TYPE_INT_RGB)
@@ -28,7 +29,7 @@ class ImageFolderExperimentSpec : FunSpec({
             quantize { weights { bits = 4 }; activations { bits = 4 } }
             qat { epochs = 1; optimizer = sgd(lr = cosine(0.005)) }
         }
-        val runDir = Files.createTempDirectory("kqat-folder-run")
+        val runDir = tempdir("kqat-folder-run").toPath()
         val report = ExperimentRunner(e, runDir).run()
         report.fp32TestTop1!! shouldBeGreaterThan 0.9
         report.testTop1 shouldBeGreaterThan 0.9
@@ -51,7 +52,7 @@ class ImageFolderExperimentSpec : FunSpec({
             qat { epochs = 2; optimizer = sgd(lr = cosine(0.005)) }
             distill { softLabels(labels.toString(), crops = 2) }
         }
-        val kd = ExperimentRunner(stored, Files.createTempDirectory("kqat-folder-kd-run")).run()
+        val kd = ExperimentRunner(stored, tempdir("kqat-folder-kd-run").toPath()).run()
         // One pass of 2 crops: 8 images × 2 crops per step.
         kd.phases.single { it.phase == "qat" }.steps shouldBe 192L / 8
         kd.testTop1 shouldBeGreaterThan 0.9

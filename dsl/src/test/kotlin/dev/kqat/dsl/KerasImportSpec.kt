@@ -5,26 +5,27 @@ import dev.kqat.runtime.io.WeightImport
 import dev.kqat.runtime.models.MobileNetV2
 import dev.kqat.runtime.nn.ModelState
 import dev.kqat.runtime.nn.NetContext
-import dev.kqat.runtime.tf.ParamStore
 import dev.kqat.runtime.nn.PassMode
 import dev.kqat.runtime.nn.QuantHooks
 import dev.kqat.runtime.quant.FakeQuantKernel
 import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.tf.ParamStore
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import java.nio.file.Files
+import java.nio.file.Path
 import org.tensorflow.Graph
 import org.tensorflow.Session
 import org.tensorflow.ndarray.Shape
 import org.tensorflow.op.Ops
 import org.tensorflow.op.core.Placeholder
 import org.tensorflow.types.TFloat32
-import java.nio.file.Files
-import java.nio.file.Path
 
 class KerasImportSpec : FunSpec({
-    val dir = Files.createTempDirectory("kqat-keras")
+    val dir = tempdir("kqat-keras").toPath()
 
     test("files written by h5py as Keras 2 writes them (byte-string attributes, nested names, model.save) are read exactly") {
         for (fixture in listOf("save-weights.h5", "model-save.h5")) {
@@ -86,7 +87,7 @@ class KerasImportSpec : FunSpec({
             quantize { weights { bits = 4 }; activations { bits = 4 } }
             qat { epochs = 1; optimizer = sgd(lr = cosine(0.01)) }
         }
-        val runDir = Files.createTempDirectory("kqat-run-keras")
+        val runDir = tempdir("kqat-run-keras").toPath()
         val report = ExperimentRunner(e, runDir).run()
         report.phases.single().steps shouldBe 4L // 128 images, batch 32, one epoch: the run trained
         val imported = MetricsEvents.read(runDir.resolve("metrics.jsonl")).filterIsInstance<MetricsEvent.WeightsImported>().single()
@@ -106,7 +107,7 @@ class KerasImportSpec : FunSpec({
             initFrom = file.toString()
             mixedPrecision { epochs = 1; ema(0.0); bnCalibrationBatches = 1; evaluateUniform = listOf(4) }
         }
-        val runDir = Files.createTempDirectory("kqat-run-keras-supernet")
+        val runDir = tempdir("kqat-run-keras-supernet").toPath()
         val report = ExperimentRunner(e, runDir).run()
         report.phases.map { it.phase to it.steps } shouldBe listOf("import" to 0L, "supernet" to 2L)
         report.fp32TestTop1 shouldBe report.phases[0].testTop1
@@ -128,7 +129,7 @@ class KerasImportSpec : FunSpec({
             quantize { weights { bits = 4 }; activations { bits = 4 } }
             qat { epochs = 1 }
         }
-        val wrong = shouldThrow<IllegalArgumentException> { ExperimentRunner(e, Files.createTempDirectory("kqat-wrong")).run() }
+        val wrong = shouldThrow<IllegalArgumentException> { ExperimentRunner(e, tempdir("kqat-wrong").toPath()).run() }
         wrong.message!! shouldContain "v2.h5: does not fit the model"
         wrong.message!! shouldContain "Keras layers with no counterpart in the model: [Conv1, bn_Conv1"
 

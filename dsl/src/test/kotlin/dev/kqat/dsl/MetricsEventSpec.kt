@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempfile
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldNotContain
 import java.nio.file.Files
@@ -33,7 +34,7 @@ class MetricsEventSpec : FunSpec({
     }
 
     test("a file with a torn last line (a killed run) reads up to it") {
-        val file = Files.createTempFile("metrics", ".jsonl")
+        val file = tempfile("metrics", ".jsonl").toPath()
         Files.writeString(file, every.joinToString("\n") { MetricsEvents.encode(it) } + "\n" + MetricsEvents.encode(every[3]).take(25))
         MetricsEvents.read(file) shouldBe every
     }

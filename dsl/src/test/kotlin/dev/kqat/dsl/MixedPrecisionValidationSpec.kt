@@ -2,6 +2,7 @@ package dev.kqat.dsl
 
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempfile
 import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe
@@ -109,7 +110,7 @@ class MixedPrecisionValidationSpec : FunSpec({
         experiment("reference") { data { fashionMnist() }; pretrain { epochs = 1 }; mixedPrecision { } }
             .mixedPrecision!!.graphSpec().regionDecay() shouldBe (-2.5e-5 plusOrMinus 1e-12)
 
-        val file = Files.createTempFile("search", ".json")
+        val file = tempfile("search", ".json").toPath()
         val found = SearchFile("rfq", "ckpt", "bitops", 8, 4, listOf(
             FoundConfiguration(0, "search", "uniform:4", "bitops", 1e6, 0.01, 4.0, 0.7, 0.9, 1.0, 3, layers =
                 mapOf("block1/dw" to LayerBitsJson(3, 4), "block1/project" to LayerBitsJson(5, 2)))))

@@ -1,18 +1,19 @@
 package dev.kqat.dsl
 
-import dev.kqat.runtime.quant.QuantMap
-import dev.kqat.runtime.quant.QuantizerSpec
-import dev.kqat.runtime.oscillation.OscillationSpec.Aggregation
-import dev.kqat.runtime.quant.BackwardConvention
-import dev.kqat.runtime.quant.RangeInit
-import io.kotest.assertions.throwables.shouldThrow
 import dev.kqat.runtime.distill.SoftLabelFile
 import dev.kqat.runtime.distill.StoredCrop
+import dev.kqat.runtime.oscillation.OscillationSpec.Aggregation
+import dev.kqat.runtime.quant.BackwardConvention
+import dev.kqat.runtime.quant.QuantMap
+import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.quant.RangeInit
+import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
-import java.nio.file.Files
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import java.nio.file.Files
 
 class ValidationSpec : FunSpec({
     test("every problem is reported at once, each naming its field") {
@@ -53,7 +54,7 @@ class ValidationSpec : FunSpec({
     }
 
     test("an image folder without its val split, or with a resize below the crop, is rejected") {
-        val root = java.nio.file.Files.createTempDirectory("kqat-nofolder")
+        val root = tempdir("kqat-nofolder").toPath()
         java.nio.file.Files.createDirectories(root.resolve("train/cat"))
         val e = shouldThrow<ExperimentValidationException> {
             experiment {
@@ -213,7 +214,7 @@ class ValidationSpec : FunSpec({
         }
         missing.problems.map { it.field } shouldBe listOf("distillation.crops", "distillation.softLabels")
         missing.message shouldContain "/nonexistent/labels.kqsl: no such soft-label file"
-        val dir = Files.createTempDirectory("kqat-kqsl-validation")
+        val dir = tempdir("kqat-kqsl-validation").toPath()
         val corrupt = dir.resolve("corrupt.kqsl").also { Files.writeString(it, "not soft labels") }
         val header = SoftLabelFile.Header(64, 2, 10, 5, intArrayOf(28, 28, 1), 0, "t", 0, 0.08, 1.0)
         val small = dir.resolve("small.kqsl")

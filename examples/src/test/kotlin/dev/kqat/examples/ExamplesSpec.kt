@@ -1,34 +1,34 @@
 package dev.kqat.examples
 
 import dev.kqat.dsl.DatasetSpec
-import dev.kqat.dsl.architecture
-import dev.kqat.runtime.train.OptimizerConfig
-import dev.kqat.runtime.quant.RangeInit
-import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.dsl.constant
-import dev.kqat.dsl.experiment
-import dev.kqat.dsl.perEpoch
-import dev.kqat.dsl.sgd
 import dev.kqat.dsl.ExperimentRunner
-import dev.kqat.dsl.cosine
 import dev.kqat.dsl.PretrainCache
 import dev.kqat.dsl.ToyRunner
 import dev.kqat.dsl.ToyStudy
+import dev.kqat.dsl.architecture
+import dev.kqat.dsl.constant
+import dev.kqat.dsl.cosine
+import dev.kqat.dsl.experiment
+import dev.kqat.dsl.perEpoch
+import dev.kqat.dsl.sgd
+import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.train.OptimizerConfig
 import dev.kqat.scripts.Overrides
 import dev.kqat.scripts.ScriptException
 import dev.kqat.scripts.ScriptHost
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.io.File
-import java.nio.file.Files
 
 /** The shipped scripts compile and declare what they say, and the toy study runs (paper recipes: PaperRecipesSpec; the quickstart: QuickstartSpec). */
 class ExamplesSpec : FunSpec({
     val root = generateSequence(File("").absoluteFile) { it.parentFile }.first { File(it, "examples/quickstart.qat.kts").isFile }
-    val host = ScriptHost(Files.createTempDirectory("kqat-examples-cache"))
+    val host = ScriptHost(tempdir("kqat-examples-cache").toPath())
 
     test("reference scripts declare benchmark.md's task") {
         val fp32 = host.evaluate(File(root, "examples/reference/fp32.qat.kts"))
@@ -70,7 +70,7 @@ class ExamplesSpec : FunSpec({
     test("the toy-regression script shows the oscillation under plain STE and its removal, in pictures") {
         val study = host.evaluateDeclaration(File(root, "examples/toy-regression.qat.kts")) as ToyStudy
         study.variants.keys shouldBe setOf("plain STE", "dampening", "freezing")
-        val dir = Files.createTempDirectory("kqat-toy")
+        val dir = tempdir("kqat-toy").toPath()
         val outcomes = ToyRunner.run(study, dir).associateBy { it.variant }
         outcomes.getValue("plain STE").flipsPerStep shouldBe (0.8 plusOrMinus 0.02)
         outcomes.getValue("plain STE").upperStateShare shouldBe (0.6 plusOrMinus 0.02)

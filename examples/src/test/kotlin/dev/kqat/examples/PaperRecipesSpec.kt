@@ -1,23 +1,24 @@
 package dev.kqat.examples
 
 import dev.kqat.dsl.DatasetSpec
-import dev.kqat.dsl.architecture
-import dev.kqat.runtime.train.OptimizerConfig
-import dev.kqat.runtime.quant.RangeInit
-import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.dsl.constant
-import dev.kqat.dsl.experiment
-import dev.kqat.dsl.perEpoch
-import dev.kqat.dsl.sgd
 import dev.kqat.dsl.ExperimentRunner
-import dev.kqat.dsl.cosine
 import dev.kqat.dsl.PretrainCache
 import dev.kqat.dsl.ToyRunner
 import dev.kqat.dsl.ToyStudy
+import dev.kqat.dsl.architecture
+import dev.kqat.dsl.constant
+import dev.kqat.dsl.cosine
+import dev.kqat.dsl.experiment
+import dev.kqat.dsl.perEpoch
+import dev.kqat.dsl.sgd
+import dev.kqat.runtime.oscillation.OscillationSpec
+import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.train.OptimizerConfig
 import dev.kqat.scripts.Overrides
 import dev.kqat.scripts.ScriptException
 import dev.kqat.scripts.ScriptHost
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
@@ -31,11 +32,11 @@ import java.nio.file.Files
  */
 class PaperRecipesSpec : FunSpec({
     val root = generateSequence(File("").absoluteFile) { it.parentFile }.first { File(it, "examples/quickstart.qat.kts").isFile }
-    val host = ScriptHost(Files.createTempDirectory("kqat-paper-cache"))
+    val host = ScriptHost(tempdir("kqat-paper-cache").toPath())
 
     test("paper recipes declare §1.11's hyper-parameters, and one trains from an FP32 checkpoint on an image folder") {
         // A two-class folder of coloured squares stands in for ImageNet.
-        val images = Files.createTempDirectory("kqat-paper-images")
+        val images = tempdir("kqat-paper-images").toPath()
         for (split in listOf("train", "val")) for ((c, colour) in listOf("red" to 0xC02020, "blue" to 0x2020C0)) {
             val folder = images.resolve(split).resolve(c).also { Files.createDirectories(it) }
             for (i in 0 until 16) {
@@ -50,8 +51,8 @@ class PaperRecipesSpec : FunSpec({
             model { efficientNetLite0() }
             pretrain { epochs = 1; optimizer = sgd(lr = constant(0.01)) }
         }
-        val fp32Dir = Files.createTempDirectory("kqat-lite0-fp32")
-        ExperimentRunner(fp32, fp32Dir, cache = PretrainCache(Files.createTempDirectory("kqat-pc"))).run()
+        val fp32Dir = tempdir("kqat-lite0-fp32").toPath()
+        ExperimentRunner(fp32, fp32Dir, cache = PretrainCache(tempdir("kqat-pc").toPath())).run()
         val checkpoint = fp32Dir.resolve("checkpoints/pretrain/epoch-0001")
         System.setProperty("kqat.imagenet", images.toString())
         System.setProperty("kqat.fp32_weights", checkpoint.toString())
@@ -92,7 +93,7 @@ class PaperRecipesSpec : FunSpec({
                 listOf("data.dataset.imageSize=32", "data.dataset.resizeSize=36", "data.batchSize=8", "qat.epochs=1",
                     "evaluation.bnReestimationBatches=2"),
             )
-            val runDir = Files.createTempDirectory("kqat-paper-run")
+            val runDir = tempdir("kqat-paper-run").toPath()
             val report = ExperimentRunner(e, runDir).run()
             // QAT only (started from the checkpoint), with tracking and freezing state in the report.
             report.phases.map { it.phase } shouldBe listOf("qat")

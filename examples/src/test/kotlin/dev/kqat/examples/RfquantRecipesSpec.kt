@@ -1,20 +1,22 @@
 package dev.kqat.examples
 
 import dev.kqat.dsl.DatasetSpec
-import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.LayerBitsJson
 import dev.kqat.dsl.ModelSpec
 import dev.kqat.dsl.PaperRecipes
 import dev.kqat.dsl.SearchFile
-import dev.kqat.dsl.architecture
 import dev.kqat.dsl.adam
+import dev.kqat.dsl.architecture
 import dev.kqat.dsl.cosine
 import dev.kqat.dsl.sgd
 import dev.kqat.dsl.warmup
 import dev.kqat.scripts.ScriptHost
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
+import io.kotest.engine.spec.tempfile
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.io.File
@@ -23,12 +25,12 @@ import java.nio.file.Files
 /** RFQuant's published configs (algorithms.md §2.7, §2.11) and the reference-task scripts of `examples/rfquant/`. */
 class RfquantRecipesSpec : FunSpec({
     val root = generateSequence(File("").absoluteFile) { it.parentFile }.first { File(it, "examples/quickstart.qat.kts").isFile }
-    val host = ScriptHost(Files.createTempDirectory("kqat-rfq-cache"))
+    val host = ScriptHost(tempdir("kqat-rfq-cache").toPath())
 
     test("ResNet18 and MobileNetV2 ImageNet scripts declare §2.11: 150 epochs, batch 512, SGD Nesterov 0.04 after 5 warm-up epochs, 6..2, K 3, IDM, scheduler, EMA 0.9997, search budget") {
-        val images = Files.createTempDirectory("kqat-rfq-images")
+        val images = tempdir("kqat-rfq-images").toPath()
         for (split in listOf("train", "val")) for (c in listOf("a", "b")) Files.createDirectories(images.resolve(split).resolve(c))
-        val fp32 = Files.createTempDirectory("kqat-rfq-fp32")
+        val fp32 = tempdir("kqat-rfq-fp32").toPath()
         System.setProperty("kqat.imagenet", images.toString())
         System.setProperty("kqat.fp32_weights", fp32.toString())
         try {
@@ -87,7 +89,7 @@ class RfquantRecipesSpec : FunSpec({
 
         val missing = shouldThrow<dev.kqat.scripts.ScriptException> { host.evaluate(File(root, "examples/rfquant/tiny-mbv2-finetune.qat.kts")) }
         missing.message!! shouldContain "KQAT_SEARCH"
-        val file = Files.createTempFile("search", ".json")
+        val file = tempfile("search", ".json").toPath()
         Files.writeString(file, ExperimentJson.encodeToString(SearchFile.serializer(), SearchFile("rfq", "ckpt", "bitops", 8, 55, listOf(
             FoundConfiguration(0, "uniform", null, null, 1.0, 0.1, 4.0, 0.9, 0.3, null, null, layers = mapOf("block2/expand" to LayerBitsJson(4, 4))),
             FoundConfiguration(1, "search", "uniform:4", "bitops", 1.0, 0.1, 4.0, 0.9, 0.3, 3.0, 10, layers =

@@ -14,7 +14,10 @@ import dev.kqat.runtime.oscillation.OscillationSpec
 import dev.kqat.runtime.quant.QuantMap
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.scripts.ScriptHost
+import io.kotest.core.TestConfiguration
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
+import io.kotest.engine.spec.tempfile
 import io.kotest.matchers.shouldBe
 import java.io.File
 import java.nio.file.Files
@@ -22,12 +25,12 @@ import java.nio.file.Files
 /** VVTQ's published ImageNet recipes (algorithms.md §3.5–3.6) as scripts: DeiT-T and Swin-T at W4A4, W3A3, W2A2. */
 class VvtqRecipesSpec : FunSpec({
     val root = generateSequence(File("").absoluteFile) { it.parentFile }.first { File(it, "examples/quickstart.qat.kts").isFile }
-    val host = ScriptHost(Files.createTempDirectory("kqat-vvtq-cache"))
+    val host = ScriptHost(tempdir("kqat-vvtq-cache").toPath())
 
     test("the six recipes declare §3.5–3.6: VVTQ map and bits, AdamW 5e-4 / 1e-4 cosine, 150 epochs, batch 512, drop-path 0.1, bin regulariser, distillation (stored crops when given)") {
-        val images = Files.createTempDirectory("kqat-vvtq-images")
+        val images = tempdir("kqat-vvtq-images").toPath()
         for (split in listOf("train", "val")) for (c in listOf("a", "b")) Files.createDirectories(images.resolve(split).resolve(c))
-        val weights = Files.writeString(Files.createTempFile("deit", ".safetensors"), "read only when a run starts")
+        val weights = Files.writeString(tempfile("deit", ".safetensors").toPath(), "read only when a run starts")
         System.setProperty("kqat.imagenet", images.toString())
         System.setProperty("kqat.fp32_weights", weights.toString())
         try {
@@ -104,8 +107,8 @@ class VvtqRecipesSpec : FunSpec({
 })
 
 /** A soft-label file of one image with 8 crops, enough for a script's validation to read its header. */
-private fun softLabelFile(classes: Int, imageShape: IntArray): java.nio.file.Path {
-    val file = Files.createTempDirectory("kqat-vvtq-kqsl").resolve("labels.kqsl")
+private fun TestConfiguration.softLabelFile(classes: Int, imageShape: IntArray): java.nio.file.Path {
+    val file = tempdir("kqat-vvtq-kqsl").toPath().resolve("labels.kqsl")
     SoftLabelFile.Writer(file, SoftLabelFile.Header(1, 8, classes, 5, imageShape, 0, "t", 0, 0.35, 1.0)).use { w ->
         w.append(List(8) { StoredCrop(0f, 0f, 1f, 1f, false, IntArray(5) { it }, FloatArray(5) { 0.1f }) })
         w.finish()

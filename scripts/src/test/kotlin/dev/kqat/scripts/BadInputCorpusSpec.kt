@@ -5,6 +5,7 @@ import com.github.ajalt.clikt.testing.CliktCommandTestResult
 import com.github.ajalt.clikt.testing.test
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -14,8 +15,8 @@ import java.nio.file.Path
 import java.security.MessageDigest
 import kotlin.io.path.isRegularFile
 import kotlin.io.path.name
-import kotlin.io.path.readLines
 import kotlin.io.path.readBytes
+import kotlin.io.path.readLines
 import kotlin.io.path.relativeTo
 
 /**
@@ -28,7 +29,7 @@ import kotlin.io.path.relativeTo
  */
 class BadInputCorpusSpec : FunSpec({
     val source = Path.of(BadInputCorpusSpec::class.java.getResource("/bad-input")!!.toURI())
-    val corpus = Files.createTempDirectory("kqat-bad-input").resolve("corpus")
+    val corpus = tempdir("kqat-bad-input").toPath().resolve("corpus")
     source.toFile().copyRecursively(corpus.toFile())
     val cases = Files.list(corpus.resolve("cases")).use { s -> s.filter { it.name.endsWith(".case") }.sorted().toList() }
 
@@ -50,8 +51,8 @@ class BadInputCorpusSpec : FunSpec({
         test("bad input ${case.name}") {
             val lines = case.readLines().filter { it.isNotBlank() && !it.startsWith("#") }
             fun values(key: String) = lines.filter { it.startsWith("$key:") }.map { it.substringAfter(":").trim() }
-            val out = Files.createTempDirectory("kqat-case").resolve("run")
-            val tmp = Files.createTempDirectory("kqat-case-tmp")
+            val out = tempdir("kqat-case").toPath().resolve("run")
+            val tmp = tempdir("kqat-case-tmp").toPath()
             fun argv(command: String) = command.split(Regex("\\s+")).filter { it.isNotEmpty() }.map {
                 it.replace("@CORPUS", corpus.toString()).replace("@OUT", out.toString()).replace("@TMP", tmp.toString())
             }

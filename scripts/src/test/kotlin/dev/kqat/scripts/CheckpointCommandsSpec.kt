@@ -1,29 +1,30 @@
 package dev.kqat.scripts
 
-import com.github.ajalt.clikt.core.subcommands
-import com.github.ajalt.clikt.testing.test
 import ai.onnx.proto.OnnxMl.ModelProto
 import ai.onnxruntime.OnnxTensor
 import ai.onnxruntime.OrtEnvironment
 import ai.onnxruntime.OrtSession
+import com.github.ajalt.clikt.core.subcommands
+import com.github.ajalt.clikt.testing.test
 import dev.kqat.dsl.CheckpointReport
-import dev.kqat.dsl.ExportedModel
-import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.ExportedModel
 import dev.kqat.dsl.Inspection
 import dev.kqat.dsl.Report
+import dev.kqat.runtime.data.FashionMnist
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
+import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
-import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
-import io.kotest.matchers.longs.shouldBeGreaterThan
-import org.tensorflow.ndarray.buffer.DataBuffers
 import java.nio.FloatBuffer
 import java.nio.file.Files
+import org.tensorflow.ndarray.buffer.DataBuffers
 
 /**
  * Post-training quantization as a phase of its own, `ptq_test_top1` in a QAT report, and
@@ -31,7 +32,7 @@ import java.nio.file.Files
  * through the CLI.
  */
 class CheckpointCommandsSpec : FunSpec({
-    val work = Files.createTempDirectory("kqat-ptq-eval")
+    val work = tempdir("kqat-ptq-eval").toPath()
     val run = work.resolve("run")
 
     fun cli(vararg args: String) =

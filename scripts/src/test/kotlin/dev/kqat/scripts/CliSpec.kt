@@ -4,24 +4,25 @@ import com.github.ajalt.clikt.core.ProgramResult
 import com.github.ajalt.clikt.core.parse
 import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
-import dev.kqat.runtime.tf.DeviceSetting
-import dev.kqat.dsl.experiment
-import dev.kqat.dsl.Report
 import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.Report
+import dev.kqat.dsl.experiment
+import dev.kqat.runtime.tf.DeviceSetting
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
+import io.kotest.engine.spec.tempfile
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
-import java.io.File
 import java.nio.file.Files
 
 class CliSpec : FunSpec({
     fun cli(vararg args: String) = Kqat().subcommands(RunCommand(), BenchCommand()).parse(args.toList())
 
     test("a script that does not compile exits with code 2") {
-        val f = Files.createTempFile("broken", ".qat.kts").toFile().apply { writeText("experiment { data { batchSize = } }") }
-        shouldThrow<ProgramResult> { cli("run", f.path, "--out", Files.createTempDirectory("o").toString()) }.statusCode shouldBe 2
+        val f = tempfile("broken", ".qat.kts").toPath().toFile().apply { writeText("experiment { data { batchSize = } }") }
+        shouldThrow<ProgramResult> { cli("run", f.path, "--out", tempdir("o").toPath().toString()) }.statusCode shouldBe 2
     }
 
     test("--set overrides any field and rejects unknown ones") {
@@ -44,7 +45,7 @@ class CliSpec : FunSpec({
     }
 
     test("kqat run trains a script into a run directory, replays its experiment.json, and refuses to overwrite it") {
-        val f = File.createTempFile("small", ".qat.kts").apply {
+        val f = tempfile("small", ".qat.kts").apply {
             writeText("""
                 experiment("cli-small") {
                     data { synthetic(trainSize = 256, testSize = 64, height = 12, width = 12, classes = 3, noise = 0.5); batchSize = 32 }
@@ -52,7 +53,7 @@ class CliSpec : FunSpec({
                 }
             """.trimIndent())
         }
-        val out = Files.createTempDirectory("kqat-cli").resolve("run")
+        val out = tempdir("kqat-cli").toPath().resolve("run")
         cli("run", f.path, "--out", out.toString())
         val report = ExperimentJson.decodeFromString(Report.serializer(), Files.readString(out.resolve("report.json")))
         report.phases.single().steps shouldBe 8L // 256 images, batch 32, one epoch

@@ -1,12 +1,13 @@
 package dev.kqat.scripts
 
-import com.github.ajalt.clikt.testing.CliktCommandTestResult
 import com.github.ajalt.clikt.core.subcommands
+import com.github.ajalt.clikt.testing.CliktCommandTestResult
 import com.github.ajalt.clikt.testing.test
 import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.Report
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
@@ -31,7 +32,7 @@ import kotlin.time.Duration.Companion.minutes
 class FailurePathsSpec : FunSpec({
     val resources = Path.of(FailurePathsSpec::class.java.getResource("/failure-paths")!!.toURI())
     val twoPhases = resources.resolve("two-phases.qat.kts").toString()
-    val work = Files.createTempDirectory("kqat-failure-paths")
+    val work = tempdir("kqat-failure-paths").toPath()
     val killPoints = System.getProperty("kqat.killPoints")?.toInt() ?: 2
 
     /** `kqat ARGS` in a child JVM with this test's class path, its output into [log]. */

@@ -4,6 +4,7 @@ import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.Report
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -20,7 +21,7 @@ import java.util.concurrent.TimeUnit
  * `target/kotlinc` by the build, run in a child JVM.
  */
 class KotlincScriptSpec : FunSpec({
-    val work = Files.createTempDirectory("kqat-kotlinc")
+    val work = tempdir("kqat-kotlinc").toPath()
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
     val compilerJars = File("target/kotlinc").listFiles { f -> f.name.endsWith(".jar") }.orEmpty()
         .joinToString(File.pathSeparator) { it.absolutePath }

@@ -10,6 +10,7 @@ import dev.kqat.dsl.UniformComparison
 import dev.kqat.dsl.UnreachedBudget
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
@@ -25,7 +26,7 @@ import java.nio.file.Files
  * retraining; `kqat search` checks budgets of its own (`quantize { fromSearch(...) }`: MixedPrecisionValidationSpec).
  */
 class MixedPrecisionSpec : FunSpec({
-    val work = Files.createTempDirectory("kqat-rfq")
+    val work = tempdir("kqat-rfq").toPath()
     val run = work.resolve("run")
 
     fun cli(vararg args: String) = Kqat().subcommands(RunCommand(), EvalCommand(), InspectCommand(), SearchCommand())

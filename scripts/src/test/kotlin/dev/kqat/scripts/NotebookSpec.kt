@@ -5,17 +5,18 @@ import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.Report
 import dev.kqat.scripts.notebook.FinishedRun
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldStartWith
 import io.kotest.matchers.types.shouldBeInstanceOf
+import java.nio.file.Files
+import java.nio.file.Path
 import kotlinx.serialization.json.jsonArray
 import kotlinx.serialization.json.jsonObject
 import kotlinx.serialization.json.jsonPrimitive
-import java.nio.file.Files
-import java.nio.file.Path
 
 /**
  * `examples/notebooks/quickstart.ipynb` run cell by cell in one REPL session with the `kqat.json`
@@ -25,7 +26,7 @@ class NotebookSpec : FunSpec({
     val folder = Path.of("../examples/notebooks")
     val descriptor = NotebookSession.readJson(folder.resolve("kqat.json"))
     val cells = NotebookSession.codeCells(NotebookSession.readJson(folder.resolve("quickstart.ipynb")))
-    val runDir = Files.createTempDirectory("kqat-notebook").resolve("run")
+    val runDir = tempdir("kqat-notebook").toPath().resolve("run")
 
     test("the descriptor depends on this build's kqat-scripts and imports what a script sees") {
         val version = descriptor.getValue("properties").jsonArray.map { it.jsonObject }

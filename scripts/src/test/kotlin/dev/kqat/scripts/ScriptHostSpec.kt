@@ -3,14 +3,14 @@ package dev.kqat.scripts
 import dev.kqat.dsl.DatasetSpec
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.io.File
-import java.nio.file.Files
 
 class ScriptHostSpec : FunSpec({
-    val dir = Files.createTempDirectory("kqat-scripts").toFile()
-    val host = ScriptHost(Files.createTempDirectory("kqat-script-cache"))
+    val dir = tempdir("kqat-scripts").toPath().toFile()
+    val host = ScriptHost(tempdir("kqat-script-cache").toPath())
 
     fun script(name: String, text: String) = File(dir, name).apply { writeText(text.trimIndent()) }
 

@@ -2,6 +2,7 @@ package dev.kqat.runtime.data
 
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.io.DataOutputStream
@@ -20,7 +21,7 @@ class IdxReaderSpec : FunSpec({
     }
 
     test("plain and gzip IDX files read the same") {
-        val dir = Files.createTempDirectory("idx")
+        val dir = tempdir("idx").toPath()
         val data = ByteArray(2 * 3 * 4) { it.toByte() }
         idx(dir.resolve("a.idx"), intArrayOf(2, 3, 4), data, false)
         idx(dir.resolve("a.idx.gz"), intArrayOf(2, 3, 4), data, true)
@@ -32,7 +33,7 @@ class IdxReaderSpec : FunSpec({
     }
 
     test("a truncated file, a wrong magic and a missing file are named in the error") {
-        val dir = Files.createTempDirectory("idx")
+        val dir = tempdir("idx").toPath()
         idx(dir.resolve("short.gz"), intArrayOf(10, 28, 28), ByteArray(100), true)
         shouldThrow<DatasetException> { IdxReader.read(dir.resolve("short.gz")) }.message shouldContain
             "short.gz: truncated: header promises 7840 bytes of data, file holds 100"

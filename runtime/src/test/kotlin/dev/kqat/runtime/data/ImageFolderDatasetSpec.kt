@@ -3,6 +3,7 @@ package dev.kqat.runtime.data
 import dev.kqat.runtime.toFloatArray
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.floats.plusOrMinus
 import io.kotest.matchers.shouldBe
@@ -35,7 +36,7 @@ class ImageFolderDatasetSpec : FunSpec({
         }
 
     test("classes are the sorted folder names; evaluation images are uniform colours normalised per channel") {
-        val root = Files.createTempDirectory("kqat-folder")
+        val root = tempdir("kqat-folder").toPath()
         writeImage(root.resolve("val/zebra/a.png"), 50, 40) { _, _ -> rgb(255, 0, 51) }
         writeImage(root.resolve("val/apple/b.jpg"), 40, 60, "jpg") { _, _ -> rgb(0, 128, 255) }
         writeImage(root.resolve("val/apple/c.png"), 33, 33) { _, _ -> rgb(10, 10, 10) }
@@ -60,7 +61,7 @@ class ImageFolderDatasetSpec : FunSpec({
     }
 
     test("evaluation resizes the shorter side and centre-crops like torchvision") {
-        val root = Files.createTempDirectory("kqat-crop")
+        val root = tempdir("kqat-crop").toPath()
         // 72 wide, 36 high: with resize 36 no resampling happens, so the crop is exact.
         writeImage(root.resolve("val/a/wide.png"), 72, 36) { x, y -> rgb(x * 3, y * 7, 0) }
         ImageFolderDataset.open(root.resolve("val"), listOf("a"), ImageFolderDataset.Transform.EVAL_CENTER_CROP,
@@ -76,7 +77,7 @@ class ImageFolderDatasetSpec : FunSpec({
     }
 
     test("training crops and flips are random, but the same for the same epoch seed") {
-        val root = Files.createTempDirectory("kqat-aug")
+        val root = tempdir("kqat-aug").toPath()
         for (i in 0 until 6) {
             writeImage(root.resolve("train/c${i % 2}/img$i.png"), 64, 48) { x, y -> rgb(x * 4, y * 5, 40 * i) }
         }
@@ -103,7 +104,7 @@ class ImageFolderDatasetSpec : FunSpec({
     }
 
     test("a corrupt image names its file; missing folders and unknown classes are clear errors") {
-        val root = Files.createTempDirectory("kqat-bad")
+        val root = tempdir("kqat-bad").toPath()
         writeImage(root.resolve("train/a/good.png"), 20, 20) { _, _ -> 0 }
         Files.write(root.resolve("train/a/broken.png"), byteArrayOf(1, 2, 3, 4, 5))
         ImageFolderDataset.open(root.resolve("train"), listOf("a"), ImageFolderDataset.Transform.EVAL_CENTER_CROP,

@@ -19,17 +19,17 @@ import dev.kqat.runtime.train.TrainingGraph
 import dev.kqat.runtime.train.TrainingSetup
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
-import io.kotest.matchers.string.shouldContain
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import kotlin.math.exp
+import kotlin.math.ln
 import org.tensorflow.Session
 import org.tensorflow.ndarray.Shape
 import org.tensorflow.types.TFloat32
-import java.nio.file.Files
-import kotlin.math.exp
-import kotlin.math.ln
 
 /** Distillation from an online teacher (algorithms.md §3.4): the soft cross-entropy, and students that learn only what the teacher says. */
 class DistillationSpec : FunSpec({
@@ -57,7 +57,7 @@ class DistillationSpec : FunSpec({
     }
     val sgd = OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5)
     val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
-    val dir = Files.createTempDirectory("kqat-kd")
+    val dir = tempdir("kqat-kd").toPath()
     val teacherModel = TinyMbv2()
     val checkpoint by lazy {
         val teacherTop1 = TrainingGraph(TrainingSetup(teacherModel, QuantPolicy.FLOAT, sgd, adam, 0.0, 0)).use { g ->

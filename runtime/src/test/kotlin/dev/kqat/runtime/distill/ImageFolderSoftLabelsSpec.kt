@@ -17,15 +17,15 @@ import dev.kqat.runtime.train.Trainer
 import dev.kqat.runtime.train.TrainingGraph
 import dev.kqat.runtime.train.TrainingSetup
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
-import org.tensorflow.Session
-import java.nio.file.Files
 import kotlin.math.abs
 import kotlin.math.roundToInt
+import org.tensorflow.Session
 
 /**
  * Stored soft labels on an image folder (algorithms.md §3.4, FKD): crops are drawn on each file's
@@ -39,7 +39,7 @@ class ImageFolderSoftLabelsSpec : FunSpec({
         StoredCrop(0.25f, 0.5f, 0.5f, 0.25f, true, IntArray(0), FloatArray(0)).pixels(40, 56) shouldBe PixelCrop(10, 28, 20, 14, true)
         StoredCrop(0.9f, 0f, 0.2f, 1f, false, IntArray(0), FloatArray(0)).pixels(10, 7) shouldBe PixelCrop(8, 0, 2, 7, false)
         // Left half red, right half blue, a green column at x = 5 to see the mirror.
-        val file = Files.createTempDirectory("kqat-crop").resolve("a/img.png")
+        val file = tempdir("kqat-crop").toPath().resolve("a/img.png")
         writeImage(file, 40, 30) { x, _ -> if (x == 5) 0x00FF00 else if (x < 20) 0xFF0000 else 0x0000FF }
         ImagePipeline(8, 8, mean, std).use { p ->
             p.decode(file.toString()).use { image ->
@@ -65,7 +65,7 @@ class ImageFolderSoftLabelsSpec : FunSpec({
 
     test("kqat writes crops of the full-size files and replays them exactly: the teacher on the replayed crops gives the stored top-k") {
         // Four classes by dominant colour, images of several sizes larger than the 16-pixel view.
-        val root = Files.createTempDirectory("kqat-folder-kd")
+        val root = tempdir("kqat-folder-kd").toPath()
         val rnd = java.util.Random(3)
         val sizes = listOf(48 to 36, 30 to 52, 40 to 40)
         for (k in 0 until 4) for (i in 0 until 6) for (split in listOf("train", "val")) {
@@ -78,7 +78,7 @@ class ImageFolderSoftLabelsSpec : FunSpec({
         val classes = ImageFolderDataset.classNames(root.resolve("train"))
         fun open(split: String, t: ImageFolderDataset.Transform) =
             ImageFolderDataset.open(root.resolve(split), classes, t, ImagePipeline(16, 18, mean, std))
-        val dir = Files.createTempDirectory("kqat-folder-kd-runs")
+        val dir = tempdir("kqat-folder-kd-runs").toPath()
         val sgd = OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5)
         val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
         val teacher = TinyMbv2(4, intArrayOf(16, 16, 3))

@@ -2,6 +2,7 @@ package dev.kqat.runtime.distill
 
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -11,7 +12,7 @@ import kotlin.random.Random
 
 /** The soft-label file format (a documented binary layout), its decoding and FKD's epoch accounting. */
 class SoftLabelFileSpec : FunSpec({
-    val dir = Files.createTempDirectory("kqat-kqsl")
+    val dir = tempdir("kqat-kqsl").toPath()
     val header = SoftLabelFile.Header(3, 4, 10, 5, intArrayOf(28, 28, 1), 0x1234ABCDL, "teacher/ckpt", 7L, 0.08, 1.0)
     fun crops(image: Int) = List(4) { r ->
         val rnd = Random(image * 31 + r)

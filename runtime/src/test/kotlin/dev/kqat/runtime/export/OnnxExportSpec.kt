@@ -1,17 +1,17 @@
 package dev.kqat.runtime.export
 
-import dev.kqat.runtime.quant.Signedness
 import ai.onnx.proto.OnnxMl.ModelProto
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.LayerOverride
 import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.quant.QuantizerTarget
 import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.train.CheckpointStore
@@ -21,6 +21,7 @@ import dev.kqat.runtime.train.TrainingSetup
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.shouldBe
@@ -45,7 +46,7 @@ class OnnxExportSpec : FunSpec({
     val parityImages = if (full) 10_000 else 1_000
     val sgd = OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5)
     val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
-    val dir = Files.createTempDirectory("kqat-onnx")
+    val dir = tempdir("kqat-onnx").toPath()
     val quiet = object : RunListener {}
 
     fun policy(bits: Int, perChannel: Boolean, init: RangeInit = RangeInit.MSE): QuantizationPolicy {

@@ -1,6 +1,5 @@
 package dev.kqat.runtime.export
 
-import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.EfficientNetLite0
@@ -12,6 +11,7 @@ import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.quant.QuantizerTarget
 import dev.kqat.runtime.quant.RangeInit
+import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.train.CheckpointStore
@@ -20,9 +20,9 @@ import dev.kqat.runtime.train.PhasePlan
 import dev.kqat.runtime.train.TrainingSetup
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.floats.shouldBeLessThan
 import io.kotest.matchers.shouldBe
-import java.nio.file.Files
 
 /**
  * ONNX export of every model of the zoo, W4A4 per-channel, against kqat's own evaluation run by
@@ -34,7 +34,7 @@ import java.nio.file.Files
 class OnnxZooExportSpec : FunSpec({
     val sgd = OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5)
     val adam = OptimizerConfig.adam(Schedule.Constant(1e-5), 0.0)
-    val dir = Files.createTempDirectory("kqat-onnx-zoo")
+    val dir = tempdir("kqat-onnx-zoo").toPath()
     val quiet = object : RunListener {}
     val w4a4 = QuantizerSpec.lsq(4).let {
         fun spec(channels: Boolean) = QuantizerSpec(4, channels, it.convention(), it.gradientScaling(), RangeInit.MIN_MAX, it.candidates(), true, Signedness.FROM_DATA, false, false)

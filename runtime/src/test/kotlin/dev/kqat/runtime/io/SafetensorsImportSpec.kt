@@ -13,19 +13,20 @@ import dev.kqat.runtime.tf.ParamStore
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import java.nio.ByteBuffer
+import java.nio.ByteOrder
+import java.nio.file.Files
+import java.nio.file.Path
+import kotlin.random.Random
 import org.tensorflow.Graph
 import org.tensorflow.Session
 import org.tensorflow.ndarray.Shape
 import org.tensorflow.op.Ops
 import org.tensorflow.op.core.Placeholder
 import org.tensorflow.types.TFloat32
-import java.nio.ByteBuffer
-import java.nio.ByteOrder
-import java.nio.file.Files
-import java.nio.file.Path
-import kotlin.random.Random
 
 /** `.safetensors` files written here, read back, and a timm DeiT layout (fused qkv) imported into a ViT. */
 class SafetensorsImportSpec : FunSpec({
@@ -55,7 +56,7 @@ class SafetensorsImportSpec : FunSpec({
         return file
     }
 
-    val dir = Files.createTempDirectory("kqat-safetensors")
+    val dir = tempdir("kqat-safetensors").toPath()
 
     test("F32 and BF16 tensors read back with their shapes; metadata is skipped; F16 converts exactly") {
         val file = write(dir.resolve("a.safetensors"), listOf(

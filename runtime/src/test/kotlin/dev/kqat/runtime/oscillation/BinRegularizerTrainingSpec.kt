@@ -5,8 +5,8 @@ import dev.kqat.runtime.events.BinRegularizerMetrics
 import dev.kqat.runtime.events.EpochMetrics
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
-import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.schedule.Schedule
@@ -16,11 +16,11 @@ import dev.kqat.runtime.train.PhasePlan
 import dev.kqat.runtime.train.TrainingSetup
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
-import io.kotest.matchers.shouldBe
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
-import java.nio.file.Files
+import io.kotest.matchers.shouldBe
 
 /**
  * The bin regulariser in training (algorithms.md §3.3): W3A3 QAT of tiny-MBV2 with and without it, from the same
@@ -54,7 +54,7 @@ class BinRegularizerTrainingSpec : FunSpec({
     }
 
     test("W3A3 QAT with the bin regulariser leaves the latent weights closer to their bin means than without; each epoch reports λ, R and the spread per layer") {
-        val dir = Files.createTempDirectory("kqat-bins")
+        val dir = tempdir("kqat-bins").toPath()
         val fp32 = PhaseRunner(TrainingSetup(TinyMbv2(), QuantPolicy.FLOAT, OptimizerConfig.sgd(Schedule.Cosine(0.05, 0.0), 0.9, 5e-5), adam, 0.0, 0)).use {
             it.train(PhasePlan("pretrain", 2, 64, train, test, CheckpointStore(dir.resolve("fp32"), 1), 1, false), null, null, quiet)
             CheckpointStore(dir.resolve("fp32"), 1).latest().get()

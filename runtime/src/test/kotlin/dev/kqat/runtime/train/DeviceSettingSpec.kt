@@ -13,6 +13,7 @@ import dev.kqat.runtime.tf.DeviceSetting
 import dev.kqat.runtime.tf.VisibleDevices
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.collections.shouldContain
 import io.kotest.matchers.ints.shouldBeGreaterThan
@@ -24,7 +25,6 @@ import org.tensorflow.GraphOperation
 import org.tensorflow.Operand
 import org.tensorflow.op.Ops
 import org.tensorflow.types.TFloat32
-import java.nio.file.Files
 
 /** Ops of [graph] whose device is not [device], as "name (device)". */
 private fun misplaced(graph: Graph, device: String): List<String> =
@@ -117,7 +117,7 @@ class DeviceSettingSpec : FunSpec({
             g.graph().opCount() shouldBeGreaterThan 1000
             misplaced(g.graph(), "/device:CPU:0").shouldBeEmpty()
             g.newSession().use { s ->
-                val store = CheckpointStore(Files.createTempDirectory("kqat-device"), 1)
+                val store = CheckpointStore(tempdir("kqat-device").toPath(), 1)
                 val result = Trainer(g, s, object : RunListener {}).run(PhasePlan("qat", 1, 32, data, data, store, 1, false), null, null)
                 result.steps() shouldBe 2L
                 store.latest().isPresent shouldBe true

@@ -1,17 +1,17 @@
 package dev.kqat.runtime.train
 
-import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.data.SyntheticDataset
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
 import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.toFloatArray
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import org.tensorflow.Session
-import java.nio.file.Files
 
 class DivergenceSpec : FunSpec({
     test("a NaN loss stops the run with its step and keeps the last good checkpoint") {
@@ -20,7 +20,7 @@ class DivergenceSpec : FunSpec({
         val lr = Schedule.Step(0.01, Double.POSITIVE_INFINITY, listOf(0.5))
         val setup = TrainingSetup(TinyMbv2(3, intArrayOf(8, 8, 1)), QuantPolicy.FLOAT,
             OptimizerConfig.sgd(lr, 0.9, 0.0), OptimizerConfig.adam(Schedule.Constant(0.0), 0.0), 0.0, 0)
-        val store = CheckpointStore(Files.createTempDirectory("kqat-nan"), 2)
+        val store = CheckpointStore(tempdir("kqat-nan").toPath(), 2)
         val e = shouldThrow<DivergenceException> {
             TrainingGraph(setup).use { g ->
                 Session(g.graph()).use { s ->

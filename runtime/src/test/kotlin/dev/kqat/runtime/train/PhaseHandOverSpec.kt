@@ -1,23 +1,23 @@
 package dev.kqat.runtime.train
 
-import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.TinyMbv2
-import dev.kqat.runtime.tf.ParamRole
 import dev.kqat.runtime.oscillation.OscillationSpec
-import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.schedule.Schedule
+import dev.kqat.runtime.tf.ParamRole
 import dev.kqat.runtime.toFloatArray
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
+import java.nio.file.Path
 import org.tensorflow.Session
 import org.tensorflow.types.TFloat32
-import java.nio.file.Files
-import java.nio.file.Path
 
 /**
  * A phase started from another phase's checkpoint takes the model (and trained quantizers), never
@@ -74,7 +74,7 @@ class PhaseHandOverSpec : FunSpec({
     fun Map<String, FloatArray>.nonZeroSlots() = filterValues { v -> v.any { it != 0f } }.keys
 
     test("FP32 -> QAT: weights and BN statistics cross, every optimizer slot starts at zero") {
-        val dir = Files.createTempDirectory("kqat-handover")
+        val dir = tempdir("kqat-handover").toPath()
         val fp32 = trainPhase(TrainingSetup(TinyMbv2(), QuantPolicy.FLOAT, sgd, adam, 0.0, 0), "pretrain",
             dir.resolve("pretrain"), null)
         // The FP32 run really left momentum behind (otherwise the check below proves nothing).
@@ -95,7 +95,7 @@ class PhaseHandOverSpec : FunSpec({
     }
 
     test("QAT -> QAT: trained step sizes and ranges cross without recalibration, trackers and slots do not") {
-        val dir = Files.createTempDirectory("kqat-handover-qat")
+        val dir = tempdir("kqat-handover-qat").toPath()
         val setup = TrainingSetup(TinyMbv2(), w4a4, sgd, adam, 0.0, 0).withOscillations(tracked)
         val first = trainPhase(setup, "qat", dir.resolve("qat"), null)
         first.filterKeys { it.contains("/tracker/") || it.contains("oscillation") }.values

@@ -10,16 +10,17 @@ import dev.kqat.runtime.quant.QuantPolicy
 import dev.kqat.runtime.schedule.Schedule
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldNotBeEmpty
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
+import java.nio.file.Files
 import org.tensorflow.Session
 import org.tensorflow.ndarray.buffer.DataBuffers
 import org.tensorflow.types.TFloat32
-import java.nio.file.Files
 
 /**
  * The supernet phase's loop (RFQuant, algorithms.md §2.5–2.8): scheduler events mapped onto the
@@ -102,7 +103,7 @@ class SupernetTrainerSpec : FunSpec({
 
     // One graph for the spec (building it takes ~25 s).
     val graph = lazy { SupernetGraph(setup, spec) }
-    val dir = Files.createTempDirectory("kqat-supernet-resume")
+    val dir = tempdir("kqat-supernet-resume").toPath()
     afterSpec { if (graph.isInitialized()) graph.value.close() }
 
     test("a run resumed from its checkpoint after epoch 1 draws the subnets and takes the scheduler events of the uninterrupted run") {

@@ -1,19 +1,19 @@
 package dev.kqat.runtime.train
 
-import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.ModelInspector
 import dev.kqat.runtime.models.TinyMbv2
-import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerSpec
+import dev.kqat.runtime.schedule.Schedule
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import org.tensorflow.Session
-import java.nio.file.Files
 
 class TrainerSpec : FunSpec({
     val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(3072)
@@ -30,7 +30,7 @@ class TrainerSpec : FunSpec({
     }
 
     test("FP32 training on a Fashion-MNIST subset learns, and W4A4 LSQ QAT from it stays close") {
-        val dir = Files.createTempDirectory("kqat-trainer")
+        val dir = tempdir("kqat-trainer").toPath()
         val fp = TrainingGraph(TrainingSetup(TinyMbv2(), QuantPolicy.FLOAT, sgd, adam, 0.0, 0))
         val fpResult = fp.use { g ->
             Session(g.graph()).use { s ->
@@ -66,8 +66,8 @@ class TrainerSpec : FunSpec({
                         .test().loss()
                 }
             }
-        val straight = runFor(2, CheckpointStore(Files.createTempDirectory("kqat-a"), 2), null)
-        val store = CheckpointStore(Files.createTempDirectory("kqat-b"), 2)
+        val straight = runFor(2, CheckpointStore(tempdir("kqat-a").toPath(), 2), null)
+        val store = CheckpointStore(tempdir("kqat-b").toPath(), 2)
         // Same 2-epoch plan, stopped after the first epoch's checkpoint by running 1 of 2 epochs:
         TrainingGraph(setup).use { g ->
             Session(g.graph()).use { s ->

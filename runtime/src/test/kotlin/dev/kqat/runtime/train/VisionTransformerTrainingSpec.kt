@@ -3,16 +3,16 @@ package dev.kqat.runtime.train
 import dev.kqat.runtime.data.FashionMnist
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.models.VisionTransformer
-import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantPolicy
+import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.schedule.Schedule
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
-import org.tensorflow.Session
-import java.nio.file.Files
 import java.nio.file.Path
+import org.tensorflow.Session
 
 /** The Fashion-MNIST tiny ViT trained for real: AdamW from scratch, LSQ QAT from it, and resume with stochastic depth. */
 class VisionTransformerTrainingSpec : FunSpec({
@@ -26,7 +26,7 @@ class VisionTransformerTrainingSpec : FunSpec({
         TrainingGraph(setup).use { g -> Session(g.graph()).use { s -> Trainer(g, s, listener).run(plan, resume, init) } }
 
     test("the tiny ViT learns Fashion-MNIST from scratch with AdamW, and W4A4 LSQ QAT from it stays close") {
-        val dir = Files.createTempDirectory("kqat-vit")
+        val dir = tempdir("kqat-vit").toPath()
         val fast = OptimizerConfig.adamW(Schedule.Warmup(0.1, Schedule.Cosine(2e-3, 0.0)), 0.05)
         val fp = train(TrainingSetup(vit(0.0), QuantPolicy.FLOAT, fast, quantizerAdam, 0.0, 0),
             PhasePlan("pretrain", 3, 64, train, test, CheckpointStore(dir.resolve("pretrain"), 1), 1, false))
@@ -48,8 +48,8 @@ class VisionTransformerTrainingSpec : FunSpec({
         val small = train.head(1024)
         val setup = TrainingSetup(vit(0.3), QuantPolicy.FLOAT, adamW, quantizerAdam, 0.0, 7)
         fun plan(store: CheckpointStore) = PhasePlan("pretrain", 2, 64, small, test, store, 1, false)
-        val straight = train(setup, plan(CheckpointStore(Files.createTempDirectory("kqat-vit-a"), 2))).test().loss()
-        val store = CheckpointStore(Files.createTempDirectory("kqat-vit-b"), 2)
+        val straight = train(setup, plan(CheckpointStore(tempdir("kqat-vit-a").toPath(), 2))).test().loss()
+        val store = CheckpointStore(tempdir("kqat-vit-b").toPath(), 2)
         try {
             train(setup, plan(store), listener = object : RunListener {
                 override fun checkpointSaved(phase: String, epoch: Int, dir: Path) {
@@ -64,7 +64,7 @@ class VisionTransformerTrainingSpec : FunSpec({
         Math.abs(resumed - straight) shouldBeLessThan 1e-4
         // Stochastic depth changes training: without it the same run ends elsewhere.
         val without = train(TrainingSetup(vit(0.0), QuantPolicy.FLOAT, adamW, quantizerAdam, 0.0, 7),
-            plan(CheckpointStore(Files.createTempDirectory("kqat-vit-c"), 2))).test().loss()
+            plan(CheckpointStore(tempdir("kqat-vit-c").toPath(), 2))).test().loss()
         Math.abs(without - straight) shouldBeGreaterThan 1e-3
     }
 })

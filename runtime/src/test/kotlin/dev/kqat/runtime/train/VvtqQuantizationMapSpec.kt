@@ -6,19 +6,19 @@ import dev.kqat.runtime.fetchFloats
 import dev.kqat.runtime.models.SwinTransformer
 import dev.kqat.runtime.models.VisionTransformer
 import dev.kqat.runtime.quant.LayerKind
-import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.quant.QuantizationPolicy
 import dev.kqat.runtime.quant.QuantizerTarget
+import dev.kqat.runtime.quant.Signedness
 import dev.kqat.runtime.run.PhaseRunner
 import dev.kqat.runtime.schedule.Schedule
 import dev.kqat.runtime.toFloatArray
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe
-import org.tensorflow.Session
-import java.nio.file.Files
 import kotlin.math.abs
 import kotlin.math.sqrt
+import org.tensorflow.Session
 
 /** VVTQ's module-dependent quantization map (algorithms.md §3.2) on a real ViT graph, its calibration and its bit slots. */
 class VvtqQuantizationMapSpec : FunSpec({
@@ -92,7 +92,7 @@ class VvtqQuantizationMapSpec : FunSpec({
     test("activations start at 2·mean|x|/sqrt(2^(b-1)-1) from one batch of 64 training images; a run restarted at other bits takes its slot without a new calibration") {
         val train = FashionMnist.load(FashionMnist.DEBIAN_DIR, true).head(512)
         val test = FashionMnist.load(FashionMnist.DEBIAN_DIR, false).head(128)
-        val dir = Files.createTempDirectory("kqat-vvtq-slots")
+        val dir = tempdir("kqat-vvtq-slots").toPath()
         val calibrated = mutableListOf<Int>()
         val listener = object : RunListener {
             override fun calibrated(phase: String, quantizers: Int, seconds: Double) {
