@@ -1,6 +1,7 @@
 package dev.kqat.dsl
 
 import dev.kqat.runtime.data.Dataset
+import dev.kqat.runtime.events.EvalMetrics
 import dev.kqat.runtime.events.RunListener
 import dev.kqat.runtime.mixed.GreedySearch
 import dev.kqat.runtime.quant.BitConfiguration
@@ -396,7 +397,25 @@ object SupernetSearch {
      * BN-calibrated (§2.8) and evaluated on the experiment's test data, without retraining. Its cost
      * figures come from the model too: a hand-written file's may be anything.
      */
-    fun evaluate(runDir: Path, file: SearchFile, n: Int): FoundConfiguration {
+    fun evaluate(runDir: Path, file: SearchFile, n: Int): FoundConfiguration =
+        withConfiguration(runDir, file, n) { found, config, evaluate -> costed(found, config, evaluate(file.bnCalibrationBatches, 0)) }
+
+    /**
+     * `kqat eval RUN_DIR --config search.json#N --bn-draws K`: as [evaluate], BN-calibrated [draws] times,
+     * each time on its own [bnBatches] training batches (default: the file's), each followed by the same
+     * test evaluation. Draw 0 is [evaluate]'s.
+     */
+    fun evaluateDraws(runDir: Path, file: SearchFile, n: Int, draws: Int, bnBatches: Int? = null): CalibrationDraws {
+        require(draws >= 1) { "--bn-draws: must be >= 1, got $draws" }
+        require(bnBatches == null || bnBatches >= 1) { "--bn-batches: a configuration's BN calibration needs >= 1 batch, got $bnBatches" }
+        val batches = bnBatches ?: file.bnCalibrationBatches
+        return withConfiguration(runDir, file, n) { found, config, evaluate ->
+            CalibrationDraws.of(costed(found, config, evaluate(batches, 0)), batches, (1 until draws).map { evaluate(batches, it) })
+        }
+    }
+
+    private fun <T> withConfiguration(runDir: Path, file: SearchFile, n: Int,
+                                      block: SupernetRunner.(FoundConfiguration, BitConfiguration, (Int, Int) -> EvalMetrics) -> T): T {
         val e = ExperimentRunner.storedExperiment(runDir)
         val supernet = requireNotNull(e.mixedPrecision) { "$runDir: the run trained no supernet (no mixedPrecision { })" }
         val found = file.configuration(n)
@@ -408,15 +427,18 @@ object SupernetSearch {
                 for (layer in config.layers().keys) {
                     require(layer in runner.candidates()) { "search.json#$n: '$layer' is not a searchable layer of $runDir's model" }
                 }
-                val m = runner.evaluate(config, train, test, e.data.batchSize, file.bnCalibrationBatches)
-                val cost = runner.cost(config)
-                found.copy(testTop1 = m.top1(), testLoss = m.loss(), bitops = cost.bitOps(), sizeMb = cost.megabytes(),
-                    meanBits = meanBits(cost, config), vsUniform = null)
+                runner.block(found, config) { batches, draw -> runner.evaluate(config, train, test, e.data.batchSize, batches, draw) }
             }
         } finally {
             (train as? AutoCloseable)?.close()
             (test as? AutoCloseable)?.close()
         }
+    }
+
+    private fun SupernetRunner.costed(found: FoundConfiguration, config: BitConfiguration, m: EvalMetrics): FoundConfiguration {
+        val cost = cost(config)
+        return found.copy(testTop1 = m.top1(), testLoss = m.loss(), bitops = cost.bitOps(), sizeMb = cost.megabytes(),
+            meanBits = meanBits(cost, config), vsUniform = null)
     }
 
     /** The configuration `search.json#N` names, as the runtime feeds it. */

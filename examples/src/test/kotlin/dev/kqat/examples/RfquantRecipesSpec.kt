@@ -103,7 +103,6 @@ class RfquantRecipesSpec : FunSpec({
                 mapOf("block2/expand" to (3 to 5), "block2/dw" to (6 to 4))
         } finally {
             System.clearProperty("kqat.search")
-            Files.delete(file)
         }
     }
 })

@@ -292,5 +292,4 @@ class CheckpointCommandsSpec : FunSpec({
         Files.exists(work.resolve("none.kqsl")) shouldBe false
     }
 
-    afterSpec { work.toFile().deleteRecursively() }
 })

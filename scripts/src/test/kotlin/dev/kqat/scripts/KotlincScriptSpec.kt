@@ -137,6 +137,5 @@ class KotlincScriptSpec : FunSpec({
         byKotlinc.stderr.lines().first { it.startsWith("error:") } shouldContain "loss"
     }
 
-    afterSpec { work.toFile().deleteRecursively() }
 })
 

@@ -2,6 +2,7 @@ package dev.kqat.scripts
 
 import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
+import dev.kqat.dsl.CalibrationDraws
 import dev.kqat.dsl.ExperimentJson
 import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.Report
@@ -16,9 +17,11 @@ import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
 import java.nio.file.Files
+import kotlin.math.sqrt
 
 /**
  * RFQuant through the command line (algorithms.md §2): a script trains the FP32 network and the
@@ -114,6 +117,25 @@ class MixedPrecisionSpec : FunSpec({
         val evaluated = ExperimentJson.decodeFromString(FoundConfiguration.serializer(), again.stdout.trim())
         evaluated.testTop1 shouldBe (found.testTop1 plusOrMinus 1e-9)
         listOf(evaluated.bitops, evaluated.sizeMb, evaluated.meanBits) shouldBe listOf(found.bitops, found.sizeMb, found.meanBits)
+        // --bn-draws: draw 0 is the evaluation above; each other draw calibrates on its own batches (another
+        // test loss), the same ones every time it is asked for; mean and sd are those of the listed top-1s.
+        fun draws(vararg extra: String): CalibrationDraws {
+            val r = cli("eval", run.toString(), "--config", "search.json#0", "--bn-draws", "3", "--json", *extra)
+            withClue(r.stderr) { r.statusCode shouldBe 0 }
+            return ExperimentJson.decodeFromString(CalibrationDraws.serializer(), r.stdout.trim())
+        }
+        val spread = draws()
+        spread.bnCalibrationBatches shouldBe search.bnCalibrationBatches
+        spread.testTop1.first() shouldBe (found.testTop1 plusOrMinus 1e-9)
+        spread.testLoss.first() shouldBe (found.testLoss plusOrMinus 1e-9)
+        spread.testLoss.toSet().size shouldBe 3
+        spread.meanTestTop1 shouldBe (spread.testTop1.average() plusOrMinus 1e-12)
+        val m = spread.meanTestTop1
+        spread.sdTestTop1 shouldBe (sqrt(spread.testTop1.sumOf { (it - m) * (it - m) } / 2) plusOrMinus 1e-12)
+        draws().testLoss shouldBe spread.testLoss
+        draws("--bn-batches", "1").testLoss.first() shouldNotBe (found.testLoss plusOrMinus 1e-9)
+        cli("eval", run.toString(), "--config", "search.json#0", "--bn-draws", "0").stderr shouldContain "--bn-draws: must be >= 1, got 0"
+        cli("eval", run.toString(), "--bn-draws", "2").stderr shouldContain "--bn-draws: only with --config"
         val outOfRange = cli("eval", run.toString(), "--config", "search.json#9")
         outOfRange.statusCode shouldBe 2
         outOfRange.stderr shouldContain "configurations 0..3, not #9"

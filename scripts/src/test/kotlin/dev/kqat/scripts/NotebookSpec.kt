@@ -77,5 +77,4 @@ class NotebookSpec : FunSpec({
             "QAT %.4f, PTQ %.4f, FP32 %.4f".format(report.testTop1, report.ptqTestTop1, report.fp32TestTop1)
     }
 
-    afterSpec { runDir.parent.toFile().deleteRecursively() }
 })

@@ -103,7 +103,15 @@ public final class SupernetRunner implements AutoCloseable {
   /** As {@link #evaluate}, with the test examples {@code config} classifies right (for paired comparisons). */
   public SupernetTrainer.SubnetEvaluation evaluateByExample(BitConfiguration config, Dataset train, Dataset test,
       int batchSize, int bnBatches) {
-    return trainer.calibratedEvaluationByExample(config, train, test, batchSize, bnBatches);
+    return trainer.calibratedEvaluationByExample(config, train, test, batchSize, bnBatches, 0);
+  }
+
+  /**
+   * As {@link #evaluate}, calibrated on the training batches of calibration {@code draw} (0: those of
+   * {@link #evaluate}; each other draw its own).
+   */
+  public EvalMetrics evaluate(BitConfiguration config, Dataset train, Dataset test, int batchSize, int bnBatches, int draw) {
+    return trainer.calibratedEvaluationByExample(config, train, test, batchSize, bnBatches, draw).metrics();
   }
 
   /**

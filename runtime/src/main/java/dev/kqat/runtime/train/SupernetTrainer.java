@@ -220,13 +220,21 @@ public final class SupernetTrainer {
    * fixed seed, so the same configuration gives the same figure), evaluated on {@code test}.
    */
   public EvalMetrics calibratedEvaluation(BitConfiguration config, Dataset train, Dataset test, int batchSize, int bnBatches) {
-    return calibratedEvaluationByExample(config, train, test, batchSize, bnBatches).metrics();
+    return calibratedEvaluationByExample(config, train, test, batchSize, bnBatches, 0).metrics();
   }
 
-  /** As {@link #calibratedEvaluation}, with the test examples {@code config} classifies right. */
+  /**
+   * As {@link #calibratedEvaluation}, with the test examples {@code config} classifies right. Calibration
+   * {@code draw} 0 takes the batches every evaluation takes; each other draw its own fixed set, so that
+   * repeating the calibration shows how much a figure owes to the batches it was calibrated on.
+   */
   public SubnetEvaluation calibratedEvaluationByExample(BitConfiguration config, Dataset train, Dataset test, int batchSize,
-      int bnBatches) {
-    Iterator<Batch> source = train.batches(batchSize, true, Trainer.epochSeed(graph.setup().seed(), 0) ^ 0x5eed, true);
+      int bnBatches, int draw) {
+    if (draw < 0) {
+      throw new IllegalArgumentException("calibration draw must be >= 0, got " + draw);
+    }
+    long seed = (Trainer.epochSeed(graph.setup().seed(), 0) ^ 0x5eed) + draw * 0x9E3779B97F4A7C15L;
+    Iterator<Batch> source = train.batches(batchSize, true, seed, true);
     try (Prefetcher batches = new Prefetcher(source, 3)) {
       graph.calibrateBn(session, batches, bnBatches, config);
     }
