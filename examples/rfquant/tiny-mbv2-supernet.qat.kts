@@ -8,5 +8,5 @@
 // Fine-tune a found configuration as fixed-bit QAT: examples/rfquant/tiny-mbv2-finetune.qat.kts.
 experiment("rfquant-tiny-mbv2") {
     referenceTask()        // Fashion-MNIST, tiny-MBV2, FP32 pre-training (cached)
-    referenceSupernet()    // 3 epochs of max + 3 random subnets; search at uniform:3, :4, :5 from each level
+    referenceSupernet()    // 3 epochs of max + 3 random subnets; search at uniform:3, :4, :5 from each level, filling each budget
 }

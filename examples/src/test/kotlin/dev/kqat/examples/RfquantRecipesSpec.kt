@@ -86,6 +86,7 @@ class RfquantRecipesSpec : FunSpec({
         e.search!!.budgets shouldBe listOf("uniform:3", "uniform:4", "uniform:5")
         e.search!!.batchSize shouldBe 1024
         e.search!!.startAtLevel shouldBe true
+        e.search!!.fillBudget shouldBe true
 
         val missing = shouldThrow<dev.kqat.scripts.ScriptException> { host.evaluate(File(root, "examples/rfquant/tiny-mbv2-finetune.qat.kts")) }
         missing.message!! shouldContain "KQAT_SEARCH"
