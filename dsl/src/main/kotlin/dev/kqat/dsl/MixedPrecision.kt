@@ -115,6 +115,11 @@ data class SearchSpec(
     /** What configurations are scored by on a batch: `top1` (the reference's error) or `loss` (mean cross-entropy). */
     val score: String = "top1",
     val evolution: EvolutionSpec = EvolutionSpec(),
+    /**
+     * BN calibrations each searched configuration and its uniform subnet are compared over (`vs_uniform`'s
+     * mean difference); 1, the reference's, compares them on one calibration only.
+     */
+    val bnDraws: Int = 1,
 ) {
     /** Each bad field (`search.<field>`) with its problem; empty for a search that can run. */
     fun problems(): List<Pair<String, String>> = buildList { MixedPrecisionChecks.search(this@SearchSpec) { f, m -> add(f to m) } }
@@ -247,6 +252,13 @@ class SearchBuilder internal constructor(start: SearchSpec) {
      * `"loss"` (mean cross-entropy: finer-grained than top-1 on a small batch; not the reference's).
      */
     var score: String = start.score
+    /**
+     * Compare each searched configuration with its uniform subnet over this many BN calibrations, each on
+     * its own training batches (`vs_uniform`: mean difference and its standard error). A low-bit subnet's
+     * top-1 moves by tenths of a point with its calibration batches, as much as configurations differ; 1
+     * (the reference's) compares one calibration each. Each extra draw costs two evaluations per budget.
+     */
+    var bnDraws: Int = start.bnDraws
 
     /**
      * The random search instead of the greedy one (§2.10's alternative): [samples] configurations within
@@ -292,7 +304,7 @@ class SearchBuilder internal constructor(start: SearchSpec) {
     /** The cost of the uniform [bits]-bit subnet (first and last layers at their fixed bits). */
     fun uniform(bits: Int) = Budget("uniform:$bits")
 
-    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, fillBudget, startAtLevel, score, evolution)
+    internal fun build() = SearchSpec(budgets, metric, startBits, batchSize, maxSteps, method, samples, keep, tolerance, freezeAtFloor, fillBudget, startAtLevel, score, evolution, bnDraws)
 }
 
 /** A search budget as `search.json` and the command line write it: `uniform:4` or a number. */
@@ -374,6 +386,7 @@ internal object MixedPrecisionChecks {
         }
         if (!(s.tolerance > 0 && s.tolerance < 1)) problem("search.tolerance", "must lie in (0, 1), got ${s.tolerance}")
         if (s.score !in setOf("top1", "loss")) problem("search.score", "must be top1 or loss, got '${s.score}'")
+        if (s.bnDraws < 1) problem("search.bnDraws", "must be >= 1, got ${s.bnDraws}")
     }
 
     /** Settings of the random search; draws are capped at 1,000 per sample to be scored. */

@@ -58,8 +58,9 @@ fun ExperimentBuilder.rfquantImageNet(resnet18: Boolean, gBitOps: Double) {
  * greedy step (not the reference's start at 5 bits and batch of 64, which stayed 1.8–2 points under uniform
  * W3A3 here; docs/benchmarks.md), and filling the budget once under it (not the reference's either: its
  * first configuration under the budget leaves 1–3 % of it unspent, and over five BN calibrations on four
- * supernets those searches stayed 0.16 points under uniform W3A3 where filled ones were level, +0.01).
- * 3 epochs: with 2, no search reached uniform W3A3 either.
+ * supernets those searches stayed 0.16 points under uniform W3A3 where filled ones were level, +0.01),
+ * each compared with its uniform subnet over those five calibrations too. 3 epochs: with 2, no search
+ * reached uniform W3A3 either.
  */
 fun ExperimentBuilder.referenceSupernet(epochs: Int = 3) {
     mixedPrecision {
@@ -77,5 +78,6 @@ fun ExperimentBuilder.referenceSupernet(epochs: Int = 3) {
         batchSize = 1024
         startAtLevel = true
         fillBudget = true
+        bnDraws = 5
     }
 }

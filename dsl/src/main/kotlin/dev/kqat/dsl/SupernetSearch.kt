@@ -269,12 +269,26 @@ object SupernetSearch {
             }
             found[c.index] = found[c.index].copy(vsUniform = vs.paired(right.getValue(c.index), uniformRight))
         }
+        // And over further BN calibrations: draw k of both on the same batches (uniform subnets' draws shared by budgets).
+        if (spec.bnDraws > 1) {
+            val uniformDraws = mutableMapOf<Int, List<Double>>()
+            fun draws(entry: FoundConfiguration) = listOf(entry.testTop1) + (1 until spec.bnDraws).map { draw ->
+                runner.evaluate(configuration(entry), train, test, e.data.batchSize, supernet.bnCalibrationBatches, draw).top1()
+            }
+            for (c in found.drop(before)) {
+                val vs = c.vsUniform ?: continue
+                val uniform = uniformDraws.getOrPut(vs.index) { draws(found[vs.index]) }
+                val differences = draws(c).zip(uniform) { a, b -> a - b }
+                found[c.index] = c.copy(vsUniform = vs.overDraws(differences))
+            }
+        }
         val file = write()
         for (c in file.configurations.drop(before)) {
             val vs = c.vsUniform ?: continue
+            val overDraws = vs.meanTop1Difference?.let { "; over ${vs.bnDraws} BN calibrations %s (se %.2f)".format(pointsText(it), 100 * vs.seTop1Difference!!) } ?: ""
             log(("budget ${c.budget}: ${c.kind} #${c.index} top-1 %.4f, %s uniform W${vs.bits}A${vs.bits} (#${vs.index}), the best " +
                 "uniform subnet within the budget; test images right only here ${vs.onlySearchedRight}, only there " +
-                "${vs.onlyUniformRight} (McNemar p = %.3g)").format(c.testTop1, pointsText(vs.top1Difference), vs.pValue))
+                "${vs.onlyUniformRight} (McNemar p = %.3g)%s").format(c.testTop1, pointsText(vs.top1Difference), vs.pValue, overDraws))
         }
         if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
         return file

@@ -3,7 +3,9 @@ package dev.kqat.dsl
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
 import org.apache.commons.math3.distribution.BinomialDistribution
+import org.apache.commons.math3.stat.descriptive.SummaryStatistics
 import java.util.BitSet
+import kotlin.math.sqrt
 
 /**
  * A searched configuration against uniform subnet [index] of the same `search.json` (all layers at [bits]),
@@ -21,12 +23,27 @@ data class UniformComparison(
     @SerialName("only_uniform_right") val onlyUniformRight: Int? = null,
     /** How likely counts at least this uneven are when neither subnet is better (binomial, ½, both tails). */
     @SerialName("p_value") val pValue: Double? = null,
+    /**
+     * With `search { bnDraws = K }`, K > 1: the top-1 difference averaged over K BN calibrations (draw k of
+     * both subnets on the same batches; draw 0 gives [top1Difference]) and its standard error. The counts and
+     * [pValue] above are those of draw 0: they do not see what the calibration itself moves.
+     */
+    @SerialName("bn_draws") val bnDraws: Int? = null,
+    @SerialName("mean_top1_difference") val meanTop1Difference: Double? = null,
+    @SerialName("se_top1_difference") val seTop1Difference: Double? = null,
 ) {
     /** With the counts of the test images only [searched] or only [uniform] holds (bit i: image i right). */
     fun paired(searched: BitSet, uniform: BitSet): UniformComparison {
         val onlySearched = (searched.clone() as BitSet).apply { andNot(uniform) }.cardinality()
         val onlyUniform = (uniform.clone() as BitSet).apply { andNot(searched) }.cardinality()
         return copy(onlySearchedRight = onlySearched, onlyUniformRight = onlyUniform, pValue = mcNemar(onlySearched, onlyUniform))
+    }
+
+    /** With the differences of each calibration draw, draw 0 first: their mean and its standard error. */
+    fun overDraws(differences: List<Double>): UniformComparison {
+        val stats = SummaryStatistics().apply { differences.forEach(::addValue) }
+        return copy(bnDraws = differences.size, meanTop1Difference = stats.mean,
+            seTop1Difference = stats.standardDeviation / sqrt(differences.size.toDouble()))
     }
 
     companion object {

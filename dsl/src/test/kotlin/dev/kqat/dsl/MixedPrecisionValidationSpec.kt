@@ -28,14 +28,14 @@ class MixedPrecisionValidationSpec : FunSpec({
                     adaptiveRegionDecay(-1e-5)
                     evaluateUniform = listOf(4, 9)
                 }
-                search { bitops(uniform(9), Budget("fast")); startBits = 1; maxSteps = 0; score = "l1"; random(samples = 0, keep = 2, tolerance = 1.5) }
+                search { bitops(uniform(9), Budget("fast")); startBits = 1; maxSteps = 0; score = "l1"; bnDraws = 0; random(samples = 0, keep = 2, tolerance = 1.5) }
             }
         }
         e.problems.map { it.field } shouldContainExactlyInAnyOrder listOf(
             "mixedPrecision.candidates", "mixedPrecision.epochs", "mixedPrecision.randomSubnets", "mixedPrecision.idmWeight",
             "mixedPrecision.emaDecay", "mixedPrecision.gradientClip", "mixedPrecision.bnCalibrationBatches", "mixedPrecision.adaptiveRegionDecay",
             "mixedPrecision.evaluateUniform", "search.budgets", "search.budgets", "search.startBits", "search.maxSteps", "search.samples", "search.keep", "search.tolerance",
-            "search.score",
+            "search.score", "search.bnDraws",
         )
         e.message!! shouldContain "uniform:9: bits must lie in 2..8"
         e.message!! shouldContain "'fast' is not a budget"

@@ -87,6 +87,7 @@ class RfquantRecipesSpec : FunSpec({
         e.search!!.batchSize shouldBe 1024
         e.search!!.startAtLevel shouldBe true
         e.search!!.fillBudget shouldBe true
+        e.search!!.bnDraws shouldBe 5
 
         val missing = shouldThrow<dev.kqat.scripts.ScriptException> { host.evaluate(File(root, "examples/rfquant/tiny-mbv2-finetune.qat.kts")) }
         missing.message!! shouldContain "KQAT_SEARCH"

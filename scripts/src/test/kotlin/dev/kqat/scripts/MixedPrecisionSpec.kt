@@ -119,8 +119,8 @@ class MixedPrecisionSpec : FunSpec({
         listOf(evaluated.bitops, evaluated.sizeMb, evaluated.meanBits) shouldBe listOf(found.bitops, found.sizeMb, found.meanBits)
         // --bn-draws: draw 0 is the evaluation above; each other draw calibrates on its own batches (another
         // test loss), the same ones every time it is asked for; mean and sd are those of the listed top-1s.
-        fun draws(vararg extra: String): CalibrationDraws {
-            val r = cli("eval", run.toString(), "--config", "search.json#0", "--bn-draws", "3", "--json", *extra)
+        fun draws(config: String = "search.json#0", vararg extra: String): CalibrationDraws {
+            val r = cli("eval", run.toString(), "--config", config, "--bn-draws", "3", "--json", *extra)
             withClue(r.stderr) { r.statusCode shouldBe 0 }
             return ExperimentJson.decodeFromString(CalibrationDraws.serializer(), r.stdout.trim())
         }
@@ -133,7 +133,7 @@ class MixedPrecisionSpec : FunSpec({
         val m = spread.meanTestTop1
         spread.sdTestTop1 shouldBe (sqrt(spread.testTop1.sumOf { (it - m) * (it - m) } / 2) plusOrMinus 1e-12)
         draws().testLoss shouldBe spread.testLoss
-        draws("--bn-batches", "1").testLoss.first() shouldNotBe (found.testLoss plusOrMinus 1e-9)
+        draws("search.json#0", "--bn-batches", "1").testLoss.first() shouldNotBe (found.testLoss plusOrMinus 1e-9)
         cli("eval", run.toString(), "--config", "search.json#0", "--bn-draws", "0").stderr shouldContain "--bn-draws: must be >= 1, got 0"
         cli("eval", run.toString(), "--bn-draws", "2").stderr shouldContain "--bn-draws: only with --config"
         val outOfRange = cli("eval", run.toString(), "--config", "search.json#9")
@@ -208,7 +208,8 @@ class MixedPrecisionSpec : FunSpec({
 
         // --fill-budget: past the budget the greedy search raises one layer's weights or inputs per step while
         // one fits, so every layer's bits are the start's (5) with each step's move: down, up or filled.
-        val fill = cli("search", run.toString(), "--bitops", "uniform:4", "--fill-budget", "--batch", "32")
+        // --bn-draws 3: the comparison with uniform W4A4 also over 3 BN calibrations.
+        val fill = cli("search", run.toString(), "--bitops", "uniform:4", "--fill-budget", "--batch", "32", "--bn-draws", "3")
         withClue(fill.stderr) { fill.statusCode shouldBe 0 }
         val filled = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
             .configurations.drop(6).single()
@@ -223,6 +224,19 @@ class MixedPrecisionSpec : FunSpec({
         filled.layers.values.sumOf { it.w + it.a } shouldBe
             2 * 5 * filled.layers.size - filled.movesDown!! + filled.movesUp!! + filled.movesFilled!!
         filled.bitops shouldBeLessThan w4a4.bitops
+        // Its mean difference is that of kqat eval --bn-draws 3 of the two, draw by draw; draw 0 is the counted one.
+        val vsFilled = filled.vsUniform!!
+        vsFilled.bnDraws shouldBe 3
+        val filledDraws = draws("search.json#6")
+        val uniformDraws = draws("search.json#${vsFilled.index}")
+        val differences = filledDraws.testTop1.zip(uniformDraws.testTop1) { a, b -> a - b }
+        differences.first() shouldBe (vsFilled.top1Difference plusOrMinus 1e-9)
+        vsFilled.meanTop1Difference!! shouldBe (differences.average() plusOrMinus 1e-9)
+        val d = differences.average()
+        vsFilled.seTop1Difference!! shouldBe (sqrt(differences.sumOf { (it - d) * (it - d) } / 2 / 3) plusOrMinus 1e-9)
+        fill.stderr shouldContain Regex("over 3 BN calibrations (\\d+\\.\\d\\d points (under|above)|level with) \\(se \\d+\\.\\d\\d\\)")
+        fill.stdout shouldContain "(mean of 3 calibrations %+.4f)".format(vsFilled.meanTop1Difference)
+        cli("search", run.toString(), "--bitops", "uniform:4", "--bn-draws", "0").stderr shouldContain "--bn-draws: must be >= 1, got 0"
 
         // --start-at-level: the W4A4 budget's search starts with every layer at 4 bits, as search.json records it.
         val levelled = cli("search", run.toString(), "--bitops", "uniform:4", "--start-at-level", "--batch", "32", "--max-steps", "5")
