@@ -378,6 +378,9 @@ object SupernetSearch {
         return null
     }
 
+    /** `RUN_DIR/search.json` as written, or null where the run searched nothing. */
+    fun load(runDir: Path): SearchFile? = runDir.resolve(FILE).takeIf { Files.isRegularFile(it) }?.let { decode(it) }
+
     private fun decode(path: Path, advice: String = ""): SearchFile = try {
         ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(path))
     } catch (ex: kotlinx.serialization.SerializationException) {

@@ -4,11 +4,15 @@ import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
 import dev.kqat.dsl.CalibrationDraws
 import dev.kqat.dsl.ExperimentJson
+import dev.kqat.dsl.ExperimentRunner
 import dev.kqat.dsl.FoundConfiguration
 import dev.kqat.dsl.Report
 import dev.kqat.dsl.SearchFile
+import dev.kqat.dsl.SupernetSearch
 import dev.kqat.dsl.UniformComparison
 import dev.kqat.dsl.UnreachedBudget
+import dev.kqat.scripts.notebook.FinishedRun
+import dev.kqat.scripts.notebook.NotebookHtml
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir
@@ -102,6 +106,18 @@ class MixedPrecisionSpec : FunSpec({
         vs.onlySearchedRight!! - vs.onlyUniformRight!! shouldBe Math.round(500 * vs.top1Difference).toInt()
         vs.pValue shouldBe UniformComparison.mcNemar(vs.onlySearchedRight!!, vs.onlyUniformRight!!)
         search.configurations.drop(1).map { it.vsUniform } shouldBe listOf(null, null, null)
+        // In a notebook the finished run shows the uniform subnets and search.json row by row, the summary both blocks.
+        val runHtml = NotebookHtml.finishedRun(FinishedRun(run, report, emptyList(), SupernetSearch.load(run))).replace(Regex(">\\s+<"), "><")
+        runHtml shouldContain "<th>supernet: uniform subnets</th><td>" + uniform.entries.joinToString("  ") { (b, t) -> "$b %.4f".format(t) }
+        runHtml shouldContain listOf("0", "search", "uniform:5", "%.2f".format(found.bitops / 1e6), "%.2f".format(found.meanBits),
+            "%.4f".format(found.testTop1), "W${vs.bits}A${vs.bits} %+.2f points".format(100 * vs.top1Difference), "%.3g".format(vs.pValue), "")
+            .joinToString("") { "<td>$it</td>" }
+        runHtml shouldContain listOf("3", "uniform", "", "%.2f".format(w5a5.bitops / 1e6)).joinToString("") { "<td>$it</td>" }
+        val summaryHtml = NotebookHtml.experiment(ExperimentRunner.storedExperiment(run))
+        summaryHtml shouldContain "supernet of 6/5/4/3/2 bits (depth-wise from 3, first/last layers 8), 1 epoch(s), max + 3 random subnets per step"
+        summaryHtml shouldContain "greedy at bitops uniform:5, batch 64, from 5 bits"
+        SupernetSearch.load(work) shouldBe null
+
         // The script's search reports on the console as kqat search does.
         console.toString() shouldContain Regex("\\[search] budget uniform:5: \\d+ greedy steps \\(\\d+ down, \\d+ up, \\d+ changing nothing\\) in ")
         console.toString() shouldContain Regex("\\[search] budget uniform:5: search #0 top-1 0\\.\\d{4}, (\\d+\\.\\d\\d points (under|above)|level with) " +

@@ -1,7 +1,9 @@
 package dev.kqat.scripts.notebook
 
 import dev.kqat.dsl.Experiment
+import dev.kqat.dsl.SearchFile
 import dev.kqat.dsl.toJson
+import kotlinx.html.DIV
 import kotlinx.html.TABLE
 import kotlinx.html.b
 import kotlinx.html.code
@@ -41,6 +43,17 @@ object NotebookHtml {
                     o.freezing()?.let { "frozen (threshold ${it.threshold()})" },
                 ).joinToString(", "))
             }
+            e.mixedPrecision?.let { m ->
+                row("mixedPrecision", "supernet of ${m.candidates.joinToString("/")} bits (depth-wise from ${m.depthwiseLowest}, first/last " +
+                    "layers ${m.fixedBits}), ${m.epochs} epoch(s), max + ${m.randomSubnets} random subnets per step, IDM ${m.idmWeight}" +
+                    (if (m.bitScheduler) ", bit-width scheduler" else ""))
+            }
+            e.search?.let { s ->
+                row("search", "${s.method} at ${s.metric} ${s.budgets.joinToString(", ")}, batch ${s.batchSize}" +
+                    (if (s.startAtLevel) ", from each budget's level" else ", from ${s.startBits} bits") +
+                    (if (s.fillBudget) ", filling the budget" else "") +
+                    (if (s.bnDraws > 1) ", compared with uniform over ${s.bnDraws} BN calibrations" else ""))
+            }
             if (e.evaluation.bnReestimationBatches > 0) row("evaluation", "BN re-estimation over ${e.evaluation.bnReestimationBatches} batches")
             row("device", e.device.toString())
         }
@@ -75,8 +88,28 @@ object NotebookHtml {
                     .forEach { td { +it } }
             }
         }
+        for (p in r.phases) p.uniformTop1?.let { uniform ->
+            table { row("${p.phase}: uniform subnets", uniform.entries.joinToString("  ") { (bits, top1) -> "$bits %.4f".format(top1) }) }
+        }
+        run.search?.let { search(it) }
         for (plot in run.plots) {
             img(alt = plot.fileName.toString(), src = "data:image/png;base64," + Base64.getEncoder().encodeToString(Files.readAllBytes(plot)))
+        }
+    }
+
+    /** search.json: one row per configuration, searched ones against their uniform subnet. */
+    private fun DIV.search(file: SearchFile) {
+        b { +"search.json" }
+        table {
+            tr { listOf("#", "kind", "budget", "MBitOPs", "mean bits", "test top-1", "vs uniform", "McNemar p", "over calibrations").forEach { th { +it } } }
+            for (c in file.configurations) tr {
+                val vs = c.vsUniform
+                listOf("${c.index}", c.kind, c.budget ?: "", "%.2f".format(c.bitops / 1e6), "%.2f".format(c.meanBits), "%.4f".format(c.testTop1),
+                    vs?.let { "W${it.bits}A${it.bits} %+.2f points".format(100 * it.top1Difference) } ?: "",
+                    vs?.pValue?.let { "%.3g".format(it) } ?: "",
+                    vs?.meanTop1Difference?.let { "%+.2f ± %.2f points (${vs.bnDraws})".format(100 * it, 100 * vs.seTop1Difference!!) } ?: "",
+                ).forEach { td { +it } }
+            }
         }
     }
 
