@@ -25,4 +25,14 @@ class UniformComparisonSpec : FunSpec({
         UniformComparison.mcNemar(5, 5) shouldBe 1.0
         UniformComparison.mcNemar(0, 10) shouldBe (2.0 / 1024 plusOrMinus 1e-15)
     }
+
+    test("over calibration draws: the mean difference and its standard error, by hand; one draw has no spread") {
+        // Differences 0.010, -0.020, 0.004: mean -0.002; deviations 0.012, -0.018, 0.006; sd sqrt(0.000504 / 2).
+        val vs = UniformComparison(4, 3, 0.010).overDraws(listOf(0.010, -0.020, 0.004))
+        vs.bnDraws shouldBe 3
+        vs.meanTop1Difference!! shouldBe (-0.002 plusOrMinus 1e-15)
+        vs.seTop1Difference!! shouldBe (Math.sqrt(0.000252) / Math.sqrt(3.0) plusOrMinus 1e-15)
+        vs.top1Difference shouldBe 0.010
+        UniformComparison(4, 3, 0.01).overDraws(listOf(0.01)).seTop1Difference shouldBe 0.0
+    }
 })
