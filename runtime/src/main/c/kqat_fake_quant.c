@@ -218,10 +218,8 @@ static void forward(void* kernel, TF_OpKernelContext* ctx) {
   if (TF_GetCode(st) == TF_OK && !compute(&a, NULL, TF_TensorData(q), NULL)) {
     TF_SetStatus(st, TF_RESOURCE_EXHAUSTED, "KqatFakeQuant: out of memory");
   }
-  if (TF_GetCode(st) != TF_OK) TF_OpKernelContext_Failure(ctx, st);
-  if (q != NULL) TF_DeleteTensor(q);
-  kqat_release(held, 4);
-  TF_DeleteStatus(st);
+  TF_Tensor* obtained[1] = {q};
+  kqat_finish(ctx, st, held, 4, obtained, 1);
 }
 
 static void backward(void* kernel, TF_OpKernelContext* ctx) {
@@ -248,12 +246,8 @@ static void backward(void* kernel, TF_OpKernelContext* ctx) {
   if (TF_GetCode(st) == TF_OK && !compute(&a, TF_TensorData(g), TF_TensorData(dx), TF_TensorData(ds))) {
     TF_SetStatus(st, TF_RESOURCE_EXHAUSTED, "KqatFakeQuantGrad: out of memory");
   }
-  if (TF_GetCode(st) != TF_OK) TF_OpKernelContext_Failure(ctx, st);
-  if (dx != NULL) TF_DeleteTensor(dx);
-  if (ds != NULL) TF_DeleteTensor(ds);
-  if (g != NULL) TF_DeleteTensor(g);
-  kqat_release(held, 6);
-  TF_DeleteStatus(st);
+  TF_Tensor* obtained[3] = {dx, ds, g};
+  kqat_finish(ctx, st, held, 6, obtained, 3);
 }
 
 

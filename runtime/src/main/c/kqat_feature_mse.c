@@ -111,10 +111,8 @@ static void forward(void* kernel, TF_OpKernelContext* ctx) {
     }
     *(float*)TF_TensorData(mse) = value;
   }
-  if (TF_GetCode(st) != TF_OK) TF_OpKernelContext_Failure(ctx, st);
-  if (mse != NULL) TF_DeleteTensor(mse);
-  kqat_release(held, 3);
-  TF_DeleteStatus(st);
+  TF_Tensor* obtained[1] = {mse};
+  kqat_finish(ctx, st, held, 3, obtained, 1);
 }
 
 static void backward(void* kernel, TF_OpKernelContext* ctx) {
@@ -151,12 +149,8 @@ static void backward(void* kernel, TF_OpKernelContext* ctx) {
       }
     }
   }
-  if (TF_GetCode(st) != TF_OK) TF_OpKernelContext_Failure(ctx, st);
-  if (dx != NULL) TF_DeleteTensor(dx);
-  if (g != NULL) TF_DeleteTensor(g);
-  if (dmse != NULL) TF_DeleteTensor(dmse);
-  kqat_release(held, 3);
-  TF_DeleteStatus(st);
+  TF_Tensor* obtained[3] = {dx, g, dmse};
+  kqat_finish(ctx, st, held, 3, obtained, 3);
 }
 
 static void scalar_shape(TF_ShapeInferenceContext* ctx, TF_Status* st) {

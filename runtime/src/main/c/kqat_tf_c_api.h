@@ -88,6 +88,18 @@ static inline void kqat_release(TF_Tensor** tensors, int k) {
   }
 }
 
+/*
+ * How every kernel ends: report a failure to TensorFlow, then free its status and the tensor handles it
+ * holds, in two arrays (its argument inputs, and the outputs and other tensors it obtained; NULL where
+ * never obtained).
+ */
+static inline void kqat_finish(TF_OpKernelContext* ctx, TF_Status* st, TF_Tensor** held, int k, TF_Tensor** obtained, int n) {
+  if (TF_GetCode(st) != TF_OK) TF_OpKernelContext_Failure(ctx, st);
+  kqat_release(held, k);
+  kqat_release(obtained, n);
+  TF_DeleteStatus(st);
+}
+
 /* The kernels keep no state between calls. */
 static inline void* kqat_no_state(TF_OpKernelConstruction* ctx) {
   (void)ctx;
