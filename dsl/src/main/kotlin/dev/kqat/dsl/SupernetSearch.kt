@@ -137,6 +137,10 @@ data class SearchFile(
  */
 object SupernetSearch {
     const val FILE = "search.json"
+
+    /** The Pareto plot a search draws, `RUN_DIR/plots/search-pareto.png` (and `.svg`). */
+    fun paretoPlot(runDir: Path): Path = runDir.resolve("plots").resolve("$PARETO.png")
+    private const val PARETO = "search-pareto"
     private const val PROGRESS_STEPS = 10
     private const val PROGRESS_SECONDS = 30L
 
@@ -261,26 +265,24 @@ object SupernetSearch {
             write()
             log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
-        // Each new entry against its uniform subnet image by image (that subnet evaluated again if an earlier search did it).
+        // Each new entry against its uniform subnet image by image (that subnet evaluated again if an earlier search did
+        // it), and with bnDraws > 1 over further BN calibrations, draw k of both on the same batches. Uniform subnets'
+        // figures are shared by the budgets compared with them.
+        fun draws(entry: FoundConfiguration) = listOf(entry.testTop1) + (1 until spec.bnDraws).map { draw ->
+            runner.evaluate(configuration(entry), train, test, e.data.batchSize, supernet.bnCalibrationBatches, draw).top1()
+        }
+        val uniformDraws = mutableMapOf<Int, List<Double>>()
         for (c in againstUniform(found, runner, candidates).drop(before)) {
-            val vs = c.vsUniform ?: continue
+            var vs = c.vsUniform ?: continue
             val uniformRight = right.getOrPut(vs.index) {
                 runner.evaluateByExample(configuration(found[vs.index]), train, test, e.data.batchSize, supernet.bnCalibrationBatches).right()
             }
-            found[c.index] = found[c.index].copy(vsUniform = vs.paired(right.getValue(c.index), uniformRight))
-        }
-        // And over further BN calibrations: draw k of both on the same batches (uniform subnets' draws shared by budgets).
-        if (spec.bnDraws > 1) {
-            val uniformDraws = mutableMapOf<Int, List<Double>>()
-            fun draws(entry: FoundConfiguration) = listOf(entry.testTop1) + (1 until spec.bnDraws).map { draw ->
-                runner.evaluate(configuration(entry), train, test, e.data.batchSize, supernet.bnCalibrationBatches, draw).top1()
-            }
-            for (c in found.drop(before)) {
-                val vs = c.vsUniform ?: continue
+            vs = vs.paired(right.getValue(c.index), uniformRight)
+            if (spec.bnDraws > 1) {
                 val uniform = uniformDraws.getOrPut(vs.index) { draws(found[vs.index]) }
-                val differences = draws(c).zip(uniform) { a, b -> a - b }
-                found[c.index] = c.copy(vsUniform = vs.overDraws(differences))
+                vs = vs.overDraws(draws(c).zip(uniform) { a, b -> a - b })
             }
+            found[c.index] = c.copy(vsUniform = vs)
         }
         val file = write()
         for (c in file.configurations.drop(before)) {
@@ -290,7 +292,7 @@ object SupernetSearch {
                 "uniform subnet within the budget; test images right only here ${vs.onlySearchedRight}, only there " +
                 "${vs.onlyUniformRight} (McNemar p = %.3g)%s").format(c.testTop1, pointsText(vs.top1Difference), vs.pValue, overDraws))
         }
-        if (found.isNotEmpty()) PngExport.save(pareto(file), runDir.resolve("plots"), "search-pareto")
+        if (found.isNotEmpty()) PngExport.save(pareto(file), paretoPlot(runDir).parent, PARETO)
         return file
     }
 

@@ -23,7 +23,7 @@ data class FinishedRun(val dir: Path, val report: Report, val plots: List<Path>,
 fun Experiment.train(out: String? = null): FinishedRun {
     val dir = out?.let { Path.of(it) } ?: Launch.defaultRunDir(name)
     val report = ExperimentRunner(this, dir, NotebookProgress(dir.fileName.toString())).run()
-    val pareto = dir.resolve("plots").resolve("search-pareto.png").takeIf { Files.isRegularFile(it) }
+    val pareto = SupernetSearch.paretoPlot(dir).takeIf { Files.isRegularFile(it) }
     val plots = RunPlots.draw(dir).filter { it.fileName.toString().endsWith(".png") } + listOfNotNull(pareto)
     return FinishedRun(dir, report, plots, SupernetSearch.load(dir))
 }
