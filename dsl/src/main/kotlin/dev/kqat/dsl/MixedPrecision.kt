@@ -116,8 +116,8 @@ data class SearchSpec(
     val score: String = "top1",
     val evolution: EvolutionSpec = EvolutionSpec(),
     /**
-     * BN calibrations each searched configuration and its uniform subnet are compared over (`vs_uniform`'s
-     * mean difference); 1, the reference's, compares them on one calibration only.
+     * BN calibrations each searched configuration and every uniform subnet are evaluated over (`top1_over_draws`)
+     * and compared over (`vs_uniform`'s mean difference); 1, the reference's, takes one calibration only.
      */
     val bnDraws: Int = 1,
 ) {
@@ -253,10 +253,12 @@ class SearchBuilder internal constructor(start: SearchSpec) {
      */
     var score: String = start.score
     /**
-     * Compare each searched configuration with its uniform subnet over this many BN calibrations, each on
-     * its own training batches (`vs_uniform`: mean difference and its standard error). A low-bit subnet's
-     * top-1 moves by tenths of a point with its calibration batches, as much as configurations differ; 1
-     * (the reference's) compares one calibration each. Each extra draw costs two evaluations per budget.
+     * Evaluate each searched configuration and every uniform subnet over this many BN calibrations, each on
+     * its own training batches (`top1_over_draws`; uniform subnets ranked and the Pareto plot drawn by their
+     * mean), and compare each searched one with its uniform subnet over them (`vs_uniform`: mean difference
+     * and its standard error). A low-bit subnet's top-1 moves by tenths of a point with its calibration
+     * batches, as much as configurations differ; 1 (the reference's) takes one calibration each. Each extra
+     * draw costs one evaluation per entry and uniform subnet.
      */
     var bnDraws: Int = start.bnDraws
 

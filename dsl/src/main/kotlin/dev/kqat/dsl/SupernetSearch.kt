@@ -78,7 +78,16 @@ data class FoundConfiguration(
      * or when no uniform subnet of the file fits the budget. Written by `kqat search`, left out by `kqat eval`.
      */
     @SerialName("vs_uniform") val vsUniform: UniformComparison? = null,
-)
+    /**
+     * With `search { bnDraws = K }`, K > 1: the test top-1 after each of K BN calibrations, each on its own
+     * training batches, draw 0 first (that is [testTop1]); `kqat eval --config search.json#N --bn-draws K`
+     * gives the same list. Drawn for the entries of that search and for every uniform subnet of the file.
+     */
+    @SerialName("top1_over_draws") val top1OverDraws: List<Double>? = null,
+) {
+    /** Top-1 averaged over the BN calibrations drawn, or the one calibration's where none were. */
+    fun meanTop1(): Double = top1OverDraws?.average() ?: testTop1
+}
 
 /** A budget a search did not meet, with what it tried: `search.json`'s `unreached`. */
 @Serializable
@@ -265,22 +274,35 @@ object SupernetSearch {
             write()
             log("uniform W${bits}A$bits: top-1 %.4f".format(found.last().testTop1))
         }
-        // Each new entry against its uniform subnet image by image (that subnet evaluated again if an earlier search did
-        // it), and with bnDraws > 1 over further BN calibrations, draw k of both on the same batches. Uniform subnets'
-        // figures are shared by the budgets compared with them.
-        fun draws(entry: FoundConfiguration) = listOf(entry.testTop1) + (1 until spec.bnDraws).map { draw ->
-            runner.evaluate(configuration(entry), train, test, e.data.batchSize, supernet.bnCalibrationBatches, draw).top1()
-        }
-        val uniformDraws = mutableMapOf<Int, List<Double>>()
-        for (c in againstUniform(found, runner, candidates).drop(before)) {
-            var vs = c.vsUniform ?: continue
-            val uniformRight = right.getOrPut(vs.index) {
-                runner.evaluateByExample(configuration(found[vs.index]), train, test, e.data.batchSize, supernet.bnCalibrationBatches).right()
+        // With bnDraws > 1, each new entry and every uniform subnet of the file over further BN calibrations (draw k
+        // on the same batches for all), so that the uniform subnets are ranked, plotted and compared by their mean.
+        if (spec.bnDraws > 1) {
+            for (i in found.indices) {
+                val c = found[i]
+                if (i < before && c.kind != "uniform" || (c.top1OverDraws?.size ?: 0) >= spec.bnDraws) continue
+                found[i] = c.copy(top1OverDraws = listOf(c.testTop1) + (1 until spec.bnDraws).map { draw ->
+                    runner.evaluate(configuration(c), train, test, e.data.batchSize, supernet.bnCalibrationBatches, draw).top1()
+                })
+                write()
+                if (c.kind == "uniform") log("uniform W${c.layers.values.minOf { it.w }}A${c.layers.values.minOf { it.a }} (#$i): " +
+                    "top-1 over ${spec.bnDraws} BN calibrations %s".format(drawsText(found[i].top1OverDraws!!)))
             }
-            vs = vs.paired(right.getValue(c.index), uniformRight)
-            if (spec.bnDraws > 1) {
-                val uniform = uniformDraws.getOrPut(vs.index) { draws(found[vs.index]) }
-                vs = vs.overDraws(draws(c).zip(uniform) { a, b -> a - b })
+        }
+        // Each new entry against its uniform subnet image by image (that subnet evaluated again if an earlier search did
+        // it), and over the calibrations drawn; so is an earlier entry whose uniform subnet changed (ranked by mean now).
+        for (c in againstUniform(found, runner, candidates)) {
+            var vs = c.vsUniform ?: continue
+            if (c.index < before && vs.pValue != null) continue
+            val rightOf = { n: Int ->
+                right.getOrPut(n) {
+                    runner.evaluateByExample(configuration(found[n]), train, test, e.data.batchSize, supernet.bnCalibrationBatches).right()
+                }
+            }
+            vs = vs.paired(rightOf(c.index), rightOf(vs.index))
+            val searchedDraws = c.top1OverDraws
+            val uniformDraws = found[vs.index].top1OverDraws
+            if (spec.bnDraws > 1 && searchedDraws != null && uniformDraws != null) {
+                vs = vs.overDraws(searchedDraws.take(spec.bnDraws).zip(uniformDraws.take(spec.bnDraws)) { a, b -> a - b })
             }
             found[c.index] = c.copy(vsUniform = vs)
         }
@@ -297,7 +319,7 @@ object SupernetSearch {
     }
 
     /**
-     * [entries] with each searched one compared to the best uniform subnet among them whose cost, in the
+     * [entries] with each searched one compared to the best uniform subnet among them (by [FoundConfiguration.meanTop1]) whose cost, in the
      * search's metric, lies within its budget (`uniform:B`: uniform B itself and those below it).
      */
     private fun againstUniform(entries: List<FoundConfiguration>, runner: SupernetRunner,
@@ -307,7 +329,7 @@ object SupernetSearch {
             val budget = entry.budget ?: return@map entry
             val metric = if (entry.metric == "size") SupernetRunner.Metric.SIZE else SupernetRunner.Metric.BITOPS
             val limit = budgetValue(budget, metric, runner, candidates)
-            val best = uniform.filter { runner.cost(configuration(it), metric) <= limit }.maxByOrNull { it.testTop1 }
+            val best = UniformComparison.best(uniform.filter { runner.cost(configuration(it), metric) <= limit })
                 ?: return@map entry.copy(vsUniform = null)
             // The image-by-image counts stay while the uniform subnet compared with is the same one.
             entry.vsUniform?.takeIf { it.index == best.index }?.let { return@map entry }
@@ -323,6 +345,12 @@ object SupernetSearch {
             points < 0 -> "%.2f points under".format(-points)
             else -> "%.2f points above".format(points)
         }
+    }
+
+    /** Calibration draws' top-1 as the console prints them: "mean 0.9094, sd 0.12 points (0.9113 … 0.9071)". */
+    private fun drawsText(top1: List<Double>): String {
+        val stats = org.apache.commons.math3.stat.descriptive.SummaryStatistics().apply { top1.forEach(::addValue) }
+        return "mean %.4f, sd %.2f points (%s)".format(stats.mean, 100 * stats.standardDeviation, top1.joinToString(" ") { "%.4f".format(it) })
     }
 
     /** A greedy search's console line every [PROGRESS_STEPS] steps (a step scores 2 moves per layer: minutes per step on ImageNet). */
@@ -457,7 +485,7 @@ object SupernetSearch {
     private fun SupernetRunner.costed(found: FoundConfiguration, config: BitConfiguration, m: EvalMetrics): FoundConfiguration {
         val cost = cost(config)
         return found.copy(testTop1 = m.top1(), testLoss = m.loss(), bitops = cost.bitOps(), sizeMb = cost.megabytes(),
-            meanBits = meanBits(cost, config), vsUniform = null)
+            meanBits = meanBits(cost, config), vsUniform = null, top1OverDraws = null)
     }
 
     /** The configuration `search.json#N` names, as the runtime feeds it. */
@@ -479,12 +507,13 @@ object SupernetSearch {
         val rows = file.configurations.sortedBy { it.bitops }
         val data = mapOf(
             "MBitOPs" to rows.map { it.bitops / 1e6 },
-            "top-1 %" to rows.map { 100 * it.testTop1 },
+            "top-1 %" to rows.map { 100 * it.meanTop1() },
             "kind" to rows.map { it.kind },
         )
         return letsPlot(data) { x = "MBitOPs"; y = "top-1 %"; color = "kind" } + geomLine() + geomPoint(size = 3) +
             ggsize(800, 450) +
             labs(title = "${file.experiment}: searched and uniform subnets, BN-calibrated, no retraining",
-                x = "BitOPs per image (M)", y = "test top-1 (%)")
+                x = "BitOPs per image (M)",
+                y = if (rows.any { it.top1OverDraws != null }) "test top-1 (%), mean over BN calibrations where drawn" else "test top-1 (%)")
     }
 }

@@ -47,6 +47,12 @@ data class UniformComparison(
     }
 
     companion object {
+        /**
+         * The uniform subnet to compare with among those within a budget ([within]): the best by mean top-1 over
+         * the BN calibrations drawn (one calibration can reorder levels a tenth of a point apart), else by its one.
+         */
+        fun best(within: List<FoundConfiguration>): FoundConfiguration? = within.maxByOrNull { it.meanTop1() }
+
         /** Exact two-sided McNemar test: 2·P(X ≤ min(b, c)) for X ~ Binomial(b + c, ½), at most 1. */
         fun mcNemar(b: Int, c: Int): Double {
             if (b + c == 0) return 1.0

@@ -35,4 +35,16 @@ class UniformComparisonSpec : FunSpec({
         vs.top1Difference shouldBe 0.010
         UniformComparison(4, 3, 0.01).overDraws(listOf(0.01)).seTop1Difference shouldBe 0.0
     }
+
+    test("the uniform subnet compared with is the best by its mean over calibrations, by its one where none were drawn") {
+        fun uniform(index: Int, top1: Double, draws: List<Double>?) = FoundConfiguration(index, "uniform", bitops = 1.0, sizeMb = 1.0,
+            meanBits = 3.0, testTop1 = top1, testLoss = 0.3, layers = emptyMap(), top1OverDraws = draws)
+        // W5A5's usual calibration lands above W6A6's, its mean (0.9210) under W6A6's (0.9230).
+        val w5 = uniform(3, 0.9241, listOf(0.9241, 0.9190, 0.9199))
+        val w6 = uniform(4, 0.9227, listOf(0.9227, 0.9232, 0.9231))
+        w5.meanTop1() shouldBe (0.9210 plusOrMinus 1e-12)
+        UniformComparison.best(listOf(w5, w6)) shouldBe w6
+        UniformComparison.best(listOf(w5.copy(top1OverDraws = null), w6.copy(top1OverDraws = null))) shouldBe w5.copy(top1OverDraws = null)
+        UniformComparison.best(emptyList()) shouldBe null
+    }
 })

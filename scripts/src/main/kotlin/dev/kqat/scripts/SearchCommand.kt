@@ -38,7 +38,7 @@ class SearchCommand : CliktCommand(name = "search") {
     private val fillBudget by option("--fill-budget", help = "greedy: once under the budget, go on raising the layer whose up move errs least while one still fits (not the reference's, which stops there)").flag()
     private val startAtLevel by option("--start-at-level", help = "greedy: start each budget's search at its uniform level (the lowest uniform bits whose cost reaches it) instead of --start-bits (not the reference's)").flag()
     private val score by option("--score", help = "what configurations are scored by on a batch: top1 (the reference's error, default) or loss (mean cross-entropy, finer on small batches)").choice("top1", "loss")
-    private val bnDraws by option("--bn-draws", help = "compare each found configuration with its uniform subnet over K BN calibrations, each on its own training batches (default: the script's search { }, else 1, the reference's single calibration)").int()
+    private val bnDraws by option("--bn-draws", help = "evaluate each found configuration and every uniform subnet over K BN calibrations, each on its own training batches, and compare them over those (default: the script's search { }, else 1, the reference's single calibration)").int()
     private val startBits by option("--start-bits", help = "every layer's bits where the search starts (default: the script's search { }, else 5, as the reference; budgets above the uniform 5-bit subnet need 6)").int()
 
     /** Fields whose flag is not their name; a script-only field (evolution.parents) is named as the script writes it. */
@@ -92,8 +92,8 @@ class SearchCommand : CliktCommand(name = "search") {
             (test as? AutoCloseable)?.close()
         }
         for (c in file.configurations) {
-            echo("#${c.index} ${c.kind}${c.budget?.let { " $it" } ?: ""}: test_top1 %.4f  MBitOPs %.3f  size_mb %.4f  mean_bits %.2f%s%s".format(
-                c.testTop1, c.bitops / 1e6, c.sizeMb, c.meanBits, c.searchSeconds?.let { "  search_seconds %.1f".format(it) } ?: "",
+            echo("#${c.index} ${c.kind}${c.budget?.let { " $it" } ?: ""}: test_top1 %.4f%s  MBitOPs %.3f  size_mb %.4f  mean_bits %.2f%s%s".format(
+                c.testTop1, c.top1OverDraws?.let { " (mean of ${it.size} calibrations %.4f)".format(c.meanTop1()) } ?: "", c.bitops / 1e6, c.sizeMb, c.meanBits, c.searchSeconds?.let { "  search_seconds %.1f".format(it) } ?: "",
                 c.vsUniform?.let { vs ->
                     "  vs_uniform_W${vs.bits}A${vs.bits} %+.4f".format(vs.top1Difference) +
                         (vs.meanTop1Difference?.let { " (mean of ${vs.bnDraws} calibrations %+.4f)".format(it) } ?: "")

@@ -252,6 +252,18 @@ class MixedPrecisionSpec : FunSpec({
         vsFilled.seTop1Difference!! shouldBe (sqrt(differences.sumOf { (it - d) * (it - d) } / 2 / 3) plusOrMinus 1e-9)
         fill.stderr shouldContain Regex("over 3 BN calibrations (\\d+\\.\\d\\d points (under|above)|level with) \\(se \\d+\\.\\d\\d\\)")
         fill.stdout shouldContain "(mean of 3 calibrations %+.4f)".format(vsFilled.meanTop1Difference)
+        // The entry and every uniform subnet keep their top-1 of each draw, those kqat eval --bn-draws 3 gives; the
+        // earlier searches' entries were not drawn again.
+        val afterFill = ExperimentJson.decodeFromString(SearchFile.serializer(), Files.readString(run.resolve("search.json")))
+        afterFill.configurations[6].top1OverDraws!!.zip(filledDraws.testTop1).forEach { (kept, evaluated) -> kept shouldBe (evaluated plusOrMinus 1e-9) }
+        afterFill.configurations[vsFilled.index].top1OverDraws!!.zip(uniformDraws.testTop1).forEach { (kept, evaluated) -> kept shouldBe (evaluated plusOrMinus 1e-9) }
+        afterFill.configurations.filter { it.kind == "uniform" }.map { it.top1OverDraws?.size } shouldBe listOf(3, 3, 3)
+        afterFill.configurations.filter { it.index in listOf(0, 4, 5) }.map { it.top1OverDraws } shouldBe listOf(null, null, null)
+        fill.stdout shouldContain "#6 search uniform:4: test_top1 %.4f (mean of 3 calibrations %.4f)".format(filled.testTop1, filledDraws.meanTestTop1)
+        fill.stderr shouldContain Regex("uniform W4A4 \\(#${vsFilled.index}\\): top-1 over 3 BN calibrations mean %.4f, sd \\d+\\.\\d\\d points \\(%s\\)"
+            .format(uniformDraws.meanTestTop1, uniformDraws.testTop1.joinToString(" ") { "%.4f".format(it) }))
+        NotebookHtml.finishedRun(FinishedRun(run, report, emptyList(), afterFill)).replace(Regex(">\\s+<"), "><") shouldContain
+            "<td>%.4f (mean of 3: %.4f)</td>".format(filled.testTop1, filledDraws.meanTestTop1)
         cli("search", run.toString(), "--bitops", "uniform:4", "--bn-draws", "0").stderr shouldContain "--bn-draws: must be >= 1, got 0"
 
         // --start-at-level: the W4A4 budget's search starts with every layer at 4 bits, as search.json records it.

@@ -104,7 +104,8 @@ object NotebookHtml {
             tr { listOf("#", "kind", "budget", "MBitOPs", "mean bits", "test top-1", "vs uniform", "McNemar p", "over calibrations").forEach { th { +it } } }
             for (c in file.configurations) tr {
                 val vs = c.vsUniform
-                listOf("${c.index}", c.kind, c.budget ?: "", "%.2f".format(c.bitops / 1e6), "%.2f".format(c.meanBits), "%.4f".format(c.testTop1),
+                listOf("${c.index}", c.kind, c.budget ?: "", "%.2f".format(c.bitops / 1e6), "%.2f".format(c.meanBits),
+                    "%.4f".format(c.testTop1) + (c.top1OverDraws?.let { " (mean of ${it.size}: %.4f)".format(c.meanTop1()) } ?: ""),
                     vs?.let { "W${it.bits}A${it.bits} %+.2f points".format(100 * it.top1Difference) } ?: "",
                     vs?.pValue?.let { "%.3g".format(it) } ?: "",
                     vs?.meanTop1Difference?.let { "%+.2f ± %.2f points (${vs.bnDraws})".format(100 * it, 100 * vs.seTop1Difference!!) } ?: "",
