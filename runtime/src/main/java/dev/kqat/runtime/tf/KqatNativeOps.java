@@ -36,13 +36,17 @@ public final class KqatNativeOps {
           + " is built by the runtime module's CPU build); use -Dkqat.fakeQuantKernel=ops");
     }
     try {
-      // TF_LoadLibrary needs a file; the library may sit inside a jar.
+      // TF_LoadLibrary needs a file; the library may sit inside a jar. Once loaded the process keeps its
+      // mapping, so the file goes at once: a process killed later (kill -9 skips deleteOnExit) leaves none.
       Path file = Files.createTempFile("libkqat_ops", ".so");
-      file.toFile().deleteOnExit();
-      try (InputStream in = resource.openStream()) {
-        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      try {
+        try (InputStream in = resource.openStream()) {
+          Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        org.tensorflow.TensorFlow.loadLibrary(file.toString());
+      } finally {
+        Files.deleteIfExists(file);
       }
-      org.tensorflow.TensorFlow.loadLibrary(file.toString());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot unpack kqat's CPU kernels: " + e.getMessage(), e);
     }
