@@ -88,6 +88,9 @@ data class FoundConfiguration(
 ) {
     /** Top-1 averaged over the BN calibrations drawn, or the one calibration's where none were. */
     fun meanTop1(): Double = top1OverDraws?.average() ?: testTop1
+
+    /** A uniform subnet's bits b (WbAb: its lowest weight bits, as depth-wise layers stay at 3 for b = 2). */
+    fun uniformBits(): Int = layers.values.minOf { it.w }
 }
 
 /** A budget a search did not meet, with what it tried: `search.json`'s `unreached`. */
@@ -285,20 +288,18 @@ object SupernetSearch {
                     runner.evaluate(configuration(c), train, test, e.data.batchSize, supernet.bnCalibrationBatches, draw).top1()
                 })
                 write()
-                if (c.kind == "uniform") log("uniform W${c.layers.values.minOf { it.w }}A${c.layers.values.minOf { it.a }} (#$i): " +
+                if (c.kind == "uniform") log("uniform W${c.uniformBits()}A${c.uniformBits()} (#$i): " +
                     "top-1 over ${spec.bnDraws} BN calibrations %s".format(drawsText(found[i].top1OverDraws!!)))
             }
         }
         // Each new entry against its uniform subnet image by image (that subnet evaluated again if an earlier search did
         // it), and over the calibrations drawn; so is an earlier entry whose uniform subnet changed (ranked by mean now).
+        fun rightOf(n: Int) = right.getOrPut(n) {
+            runner.evaluateByExample(configuration(found[n]), train, test, e.data.batchSize, supernet.bnCalibrationBatches).right()
+        }
         for (c in againstUniform(found, runner, candidates)) {
             var vs = c.vsUniform ?: continue
             if (c.index < before && vs.pValue != null) continue
-            val rightOf = { n: Int ->
-                right.getOrPut(n) {
-                    runner.evaluateByExample(configuration(found[n]), train, test, e.data.batchSize, supernet.bnCalibrationBatches).right()
-                }
-            }
             vs = vs.paired(rightOf(c.index), rightOf(vs.index))
             val searchedDraws = c.top1OverDraws
             val uniformDraws = found[vs.index].top1OverDraws
@@ -334,7 +335,7 @@ object SupernetSearch {
                 ?: return@map entry.copy(vsUniform = null)
             // The image-by-image counts stay while the uniform subnet compared with is the same one.
             entry.vsUniform?.takeIf { it.index == best.index }?.let { return@map entry }
-            entry.copy(vsUniform = UniformComparison(best.index, best.layers.values.minOf { it.w }, entry.testTop1 - best.testTop1))
+            entry.copy(vsUniform = UniformComparison(best.index, best.uniformBits(), entry.testTop1 - best.testTop1))
         }
     }
 
